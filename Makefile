@@ -1,0 +1,34 @@
+# Two commands set up a fresh machine: `make demo` (install, then run Sitrep on demo data)
+# and `make test` (install with test tools, then lint and run the tests).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo
+
+.PHONY: demo test lint install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install install-test: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/sitrep demo $(DEMO_DIR)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/metrics.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) bench/out .pytest_cache .ruff_cache

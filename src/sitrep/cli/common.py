@@ -1,0 +1,51 @@
+"""What every command shares: the selected workspace, the console, and how errors are shown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from sitrep.config import ConfigError, Workspace, load_workspace
+
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class _State:
+    home: str | None = None
+
+
+state = _State()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error on stderr and leave with ``code``."""
+    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def workspace() -> Workspace:
+    """The workspace chosen by ``--home``, ``SITREP_HOME`` or the current folder."""
+    try:
+        return load_workspace(state.home)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def user_errors(*kinds: type[Exception]) -> Iterator[None]:
+    """Turn the listed exception types into a clean error message and exit code 2."""
+    try:
+        yield
+    except (ConfigError, *kinds) as exc:
+        fail(str(exc))
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout (UTF-8, not ASCII-escaped) for scripts."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

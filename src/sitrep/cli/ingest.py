@@ -1,0 +1,184 @@
+"""``sitrep ingest``, ``sitrep formats``, ``sitrep rejects``: feeds into the event lake."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sitrep.cli.common import console, fail, out, print_json, workspace
+from sitrep.feeds import UnknownFormat, all_feeds, get_feed
+from sitrep.lake.ingest import IngestResult, ingest_paths
+from sitrep.lake.rejects import list_rejects
+
+
+class _ProgressReporter:
+    """Draws one bar per file from DuckDB's own progress of the running pass."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("", total=100)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start_file(self, name: str) -> None:
+        self.progress.reset(self.task, total=100, description=f"{name}: starting")
+
+    def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None:
+        self._halt()
+        description = self.progress.tasks[self.task].description.split(":")[0]
+        self.progress.update(self.task, description=f"{description}: {name}", completed=0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, args=(con, self._stop), daemon=True)
+        self._thread.start()
+
+    def _poll(self, con: duckdb.DuckDBPyConnection, stop: threading.Event) -> None:
+        while not stop.wait(0.2):
+            try:
+                done = con.query_progress()
+            except duckdb.Error:
+                return
+            if done >= 0:
+                self.progress.update(self.task, completed=done)
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+            self._thread = None
+
+    def finish(self) -> None:
+        self._halt()
+
+
+def ingest(
+    files: Annotated[
+        list[Path], typer.Argument(help="Feed files (.csv, .json, .jsonl, .xml, .txt; .gz and .zip too).")
+    ],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Format name (see 'sitrep formats'); detected from content if omitted."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the per-file summary as JSON on stdout.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ingest feed files into the event lake.
+
+    Each file is mapped to normalised events, enriched (domestic/foreign, region, site, GOV) and
+    deduplicated; ingesting a file twice adds nothing.  Malformed rows are rejected with file, line and
+    reason and kept ('sitrep rejects').  Prints read = accepted + duplicates + rejected per file.
+    Exit code 1 when a file could not be ingested at all.
+    """
+    ws = workspace()
+    feed = None
+    if format:
+        try:
+            feed = get_feed(format)
+        except UnknownFormat as exc:
+            fail(str(exc))
+    results: list[IngestResult] = []
+    show_bar = not quiet and not as_json and console.is_terminal
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not show_bar,
+    ) as progress:
+        reporter = _ProgressReporter(progress)
+        for path in files:
+            reporter.start_file(path.name)
+            results += ingest_paths(ws, [path], feed=feed, reporter=reporter)
+            reporter.finish()
+    if as_json:
+        print_json(
+            [
+                {
+                    k: r.as_dict()[k]
+                    for k in ("file", "format", "read", "accepted", "duplicates", "rejected", "error")
+                }
+                for r in results
+            ]
+        )
+    else:
+        _print_results(results)
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+def _print_results(results: list[IngestResult]) -> None:
+    table = Table(title=None, show_edge=False)
+    for name in ("file", "format", "read", "accepted", "duplicates", "rejected", "seconds"):
+        table.add_column(name, justify="right" if name not in ("file", "format") else "left")
+    for r in results:
+        if r.error:
+            table.add_row(r.file, r.format or "?", "-", "-", "-", "-", "-")
+        else:
+            table.add_row(
+                r.file,
+                r.format,
+                *(f"{v:,}" for v in (r.read, r.accepted, r.duplicates, r.rejected)),
+                f"{r.seconds:.2f}",
+            )
+    out.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[red]error:[/] {r.file}: {r.error}")
+        elif r.rejected:
+            console.print(f"{r.file}: {r.rejected:,} rejected row(s); see 'sitrep rejects --file {r.file}'")
+
+
+def formats(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List the feed formats 'sitrep ingest' reads (use the name with --format)."""
+    feeds = [{"name": f.name, "provider": f.provider, "summary": f.summary} for f in all_feeds()]
+    if as_json:
+        print_json(feeds)
+        return
+    table = Table(show_edge=False)
+    for name in ("name", "provider", "summary"):
+        table.add_column(name)
+    for f in feeds:
+        table.add_row(f["name"], f["provider"], f["summary"])
+    out.print(table)
+
+
+def rejects(
+    file: Annotated[
+        str | None, typer.Option("--file", help="Only rows rejected from this file (substring).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many rows (0: all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show rejected rows with their file, line and reason (newest ingest first)."""
+    ws = workspace()
+    rows = list_rejects(ws, file=file, limit=limit or None)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No rejected rows.")
+        return
+    table = Table(show_edge=False)
+    for name in ("file", "line", "reason", "raw"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        raw = (r["raw"] or "")[:200]
+        table.add_row(r["file"], str(r["line"]), r["reason"], raw)
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("formats")(formats)
+    app.command("rejects")(rejects)

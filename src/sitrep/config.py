@@ -1,0 +1,340 @@
+"""The workspace and its ``sitrep.toml``: validated settings with documented defaults.
+
+A workspace is a folder holding ``sitrep.toml``, the Parquet event lake, the SQLite database and the
+reports.  ``--home DIR`` or ``SITREP_HOME`` selects it; otherwise the current folder is the workspace.
+Every setting is documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sitrep.taxonomy import IncidentCategory, PartnerType
+
+CONFIG_NAME = "sitrep.toml"
+HOME_ENV = "SITREP_HOME"
+
+
+class ConfigError(Exception):
+    """A missing or invalid workspace configuration; the message names the key and what is wrong."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Organisation(_Section):
+    """Who publishes the report and for which constituency."""
+
+    name: str = "CNCERT"
+    name_en: str = "CNCERT/CC"
+    constituency: str = "我国"
+    constituency_en: str = "China"
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "CN"
+    timezone: str = "Asia/Shanghai"
+    vulnerability_database: str = "国家信息安全漏洞共享平台（CNVD）"
+    vulnerability_database_en: str = "China National Vulnerability Database (CNVD)"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')"
+            ) from exc
+        return value
+
+
+class Enrichment(_Section):
+    """How events are judged domestic, governmental, or aimed at a protected target."""
+
+    country_tlds: list[str] = Field(default_factory=lambda: ["cn", "中国"])
+    gov_suffixes: list[str] = Field(default_factory=lambda: ["gov.cn"])
+    constituency_networks: list[str] = Field(default_factory=list)
+    protected_sites: list[str] = Field(
+        default_factory=lambda: [
+            "icbc.com.cn",
+            "ccb.com",
+            "boc.cn",
+            "abchina.com",
+            "bankcomm.com",
+            "cmbchina.com",
+            "95559.com.cn",
+            "alipay.com",
+            "taobao.com",
+            "jd.com",
+            "qq.com",
+            "weixin.qq.com",
+            "12306.cn",
+            "chinatax.gov.cn",
+            "10086.cn",
+            "189.cn",
+            "10010.com",
+        ]
+    )
+    protected_brands: list[str] = Field(
+        default_factory=lambda: [
+            "中国工商银行",
+            "ICBC",
+            "中国建设银行",
+            "CCB",
+            "中国银行",
+            "Bank of China",
+            "中国农业银行",
+            "交通银行",
+            "招商银行",
+            "支付宝",
+            "Alipay",
+            "淘宝",
+            "Taobao",
+            "京东",
+            "微信",
+            "WeChat",
+            "中国移动",
+            "中国电信",
+            "中国联通",
+            "12306",
+            "国家税务总局",
+        ]
+    )
+
+    @field_validator("gov_suffixes", "country_tlds", "protected_sites")
+    @classmethod
+    def _lower_domains(cls, values: list[str]) -> list[str]:
+        return [v.strip().strip(".").lower() for v in values if v.strip()]
+
+    @field_validator("constituency_networks")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an IP network in CIDR form") from exc
+        return values
+
+
+class Storage(_Section):
+    """Where the workspace keeps its data; relative paths are inside the workspace."""
+
+    lake: str = "lake"
+    database_url: str = "sqlite:///sitrep.db"
+    reports: str = "reports"
+
+
+class Ingest(_Section):
+    """Resource limits for ingestion (DuckDB spills to disk beyond ``memory_limit``)."""
+
+    memory_limit: str = "1GB"
+    threads: Annotated[int, Field(ge=1, le=256)] = 2
+
+
+class Smtp(_Section):
+    """The mail relay partner notifications go through; the password is read from ``password_env``."""
+
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    starttls: bool = True
+    username: str = ""
+    password_env: str = "SITREP_SMTP_PASSWORD"
+    sender: str = "cert@example.org"
+    sender_name: str = "CNCERT/CC"
+    ca_file: str = ""
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+
+
+class ProposeRule(_Section):
+    """One rule of ``sitrep incidents propose``: which events make which incident, routed to whom."""
+
+    name: str
+    category: IncidentCategory
+    classification_types: list[str] = Field(default_factory=list)
+    classification_identifiers: list[str] = Field(default_factory=list)
+    url_pattern: str = ""
+    require: Literal["any", "domestic-site", "domestic-target"] = "any"
+    group_by: Literal["site", "url"] = "site"
+    partner_types: list[PartnerType] = Field(default_factory=list)
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"url_pattern {value!r} is not a regular expression: {exc}") from exc
+        return value
+
+
+def _default_propose_rules() -> list[ProposeRule]:
+    return [
+        ProposeRule(
+            name="mobile-malware-apk",
+            category=IncidentCategory.MOBILE_MALWARE,
+            classification_types=["malware-distribution"],
+            url_pattern=r"(?i)\.apk([?#].*)?$",
+            group_by="url",
+            partner_types=[PartnerType.APP_STORE],
+        ),
+        ProposeRule(
+            name="phishing-domestic-target",
+            category=IncidentCategory.PHISHING,
+            classification_types=["phishing"],
+            require="domestic-target",
+            partner_types=[
+                PartnerType.REGISTRAR,
+                PartnerType.HOSTING,
+                PartnerType.CLOUD,
+                PartnerType.FOREIGN_CERT,
+            ],
+        ),
+        ProposeRule(
+            name="defacement-domestic",
+            category=IncidentCategory.DEFACEMENT,
+            classification_identifiers=["defacement"],
+            require="domestic-site",
+            partner_types=[PartnerType.BRANCH],
+        ),
+        ProposeRule(
+            name="backdoor-domestic",
+            category=IncidentCategory.BACKDOOR,
+            classification_identifiers=["backdoor", "webshell"],
+            require="domestic-site",
+            partner_types=[PartnerType.BRANCH],
+        ),
+    ]
+
+
+class IncidentRules(_Section):
+    """Incident handling: proposal rules and when a silent partner counts as not answering."""
+
+    no_response_hours: Annotated[int, Field(ge=1)] = 72
+    max_linked_events: Annotated[int, Field(ge=1)] = 1000
+    propose: list[ProposeRule] = Field(default_factory=_default_propose_rules)
+
+
+class Settings(_Section):
+    """The whole ``sitrep.toml``.  Sections other issues add (``rating``, ``smtp``…) live beside these."""
+
+    model_config = ConfigDict(extra="allow")
+
+    organisation: Organisation = Field(default_factory=Organisation)
+    enrichment: Enrichment = Field(default_factory=Enrichment)
+    storage: Storage = Field(default_factory=Storage)
+    ingest: Ingest = Field(default_factory=Ingest)
+    smtp: Smtp = Field(default_factory=Smtp)
+    incidents: IncidentRules = Field(default_factory=IncidentRules)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace folder and its validated settings."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.root / self.settings.storage.lake
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / self.settings.storage.reports
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL; a relative SQLite path is resolved inside the workspace."""
+        url = self.settings.storage.database_url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.root / url[len(prefix) :])
+        return url
+
+    @property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.settings.organisation.timezone)
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (see docs/configuration.md)"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_settings(data: dict[str, Any], path: Path) -> Settings:
+    """Validate a parsed ``sitrep.toml``; raise :class:`ConfigError` naming each bad key."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace folder: ``home`` if given, else ``$SITREP_HOME``, else the current folder."""
+    chosen = home or os.environ.get(HOME_ENV) or os.getcwd()
+    return Path(chosen).expanduser().resolve()
+
+
+def load_workspace(home: str | os.PathLike[str] | None = None) -> Workspace:
+    """Open an existing workspace; raise :class:`ConfigError` when there is none or it is invalid."""
+    root = resolve_home(home)
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"no workspace at {root} ({CONFIG_NAME} not found); run 'sitrep init {root}' "
+            f"or pass --home / set {HOME_ENV}"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return Workspace(root, parse_settings(data, path))
+
+
+def default_config_text() -> str:
+    """The ``sitrep.toml`` written by ``sitrep init``: every default, with a pointer to the docs."""
+    header = (
+        "# Sitrep workspace configuration. Every key is documented in docs/configuration.md.\n"
+        "# Remove a key to fall back to its default.\n\n"
+    )
+    return header + tomli_w.dumps(Settings().model_dump(mode="json"))
+
+
+def init_workspace(home: str | os.PathLike[str] | None = None, *, overwrite: bool = False) -> Workspace:
+    """Create a workspace folder with its configuration, lake, database and report folders."""
+    root = resolve_home(home)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / CONFIG_NAME
+    if path.exists() and not overwrite:
+        workspace = load_workspace(root)
+    else:
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(default_config_text(), encoding="utf-8")
+        os.replace(tmp, path)
+        workspace = load_workspace(root)
+    for folder in (workspace.lake_dir, workspace.reports_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    from sitrep.incidents.db import upgrade  # the database layer imports this module
+
+    upgrade(workspace)
+    return workspace

@@ -1,0 +1,116 @@
+"""What a feed module declares: how to read its files, how to recognise them, how columns map.
+
+A feed never loops over rows.  It declares a reader and, for each event column, a SQL expression over
+its raw columns; the lake evaluates those expressions in bulk (DuckDB) for the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Csv:
+    """A delimited text file.  Raw columns are the header's names (or ``names`` when it has none)."""
+
+    delimiter: str = ","
+    header: bool = True
+    names: tuple[str, ...] = ()
+    comment: str | None = None
+    quote: str = '"'
+
+
+@dataclass(frozen=True)
+class Lines:
+    """One value per line; the raw column is ``line``.  Blank lines are skipped, not rejected."""
+
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class JsonLines:
+    """One JSON object per line; the raw column ``__json`` holds it (use :func:`sql.field`)."""
+
+
+@dataclass(frozen=True)
+class JsonRecords:
+    """A JSON document whose records sit at ``path`` (JSONPath, e.g. ``$.vulnerabilities[*].cve``)."""
+
+    path: str = "$[*]"
+
+
+@dataclass(frozen=True)
+class Xml:
+    """An XML document of ``record`` elements.  Raw columns are child paths (``cves/cve/cveNumber``);
+    repeated values are joined with ``;``."""
+
+    record: str
+    paths: tuple[str, ...]
+
+
+Reader = Csv | Lines | JsonLines | JsonRecords | Xml
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The beginning of a file, decoded, for recognising its format."""
+
+    name: str
+    text: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def first_line(self, skip_comments: str | None = None) -> str:
+        for line in self.lines:
+            stripped = line.strip()
+            if not stripped or (skip_comments and stripped.startswith(skip_comments)):
+                continue
+            return stripped
+        return ""
+
+    def csv_header(self, delimiter: str = ",") -> list[str]:
+        """Column names of the first non-empty line, lower-cased and stripped."""
+        first = self.first_line()
+        if not first:
+            return []
+        row = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+        return [c.strip().strip('"').lower() for c in row]
+
+    def has_columns(self, *names: str, delimiter: str = ",") -> bool:
+        header = set(self.csv_header(delimiter))
+        return all(n.lower() in header for n in names)
+
+    def matches(self, pattern: str, flags: int = 0) -> bool:
+        return re.search(pattern, self.text, flags) is not None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed format: its name, provider, reader, recogniser and column mapping.
+
+    ``fields`` maps event columns (see :mod:`sitrep.lake.schema`) to SQL expressions over the raw
+    columns; unmapped columns are NULL.  ``columns`` lists the raw columns the expressions use: a file
+    lacking one of ``required`` is rejected whole; other missing ones read as NULL.  ``checks`` are
+    ``(condition, reason)`` pairs over raw columns: a row where the condition is true is rejected.
+    """
+
+    name: str
+    provider: str
+    summary: str
+    reader: Reader
+    fields: Mapping[str, str]
+    recognise: Callable[[Sample], bool]
+    columns: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    checks: tuple[tuple[str, str], ...] = ()
+    # TLP of rows that carry none; Shadowserver, for one, shares its reports with recipients only.
+    tlp: str = "CLEAR"
+    # Lower runs first when recognising; specific layouts before general ones.
+    priority: int = 100
+    example: str = field(default="", compare=False)

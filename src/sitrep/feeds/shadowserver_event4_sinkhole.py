@@ -1,0 +1,100 @@
+"""Shadowserver *Sinkhole Events IPv4* (``event4_sinkhole``): hosts that connected to a sinkhole.
+
+Each row is an infected host (``src_ip``) seen talking to a sinkholed C&C (``dst_ip``): RSIT
+``malicious-code/infected-system``, family from ``infection`` (the family column when present).
+"""
+
+from sitrep.feeds import _shadowserver as ss
+from sitrep.feeds.base import Csv, Feed
+from sitrep.feeds.sql import (
+    asn,
+    bad_ip,
+    bad_time,
+    coalesce,
+    col,
+    country,
+    extra,
+    ip,
+    lit,
+    lower,
+    port,
+    text,
+    ts,
+)
+
+COLUMNS = (
+    "timestamp",
+    "protocol",
+    "src_ip",
+    "src_port",
+    "src_asn",
+    "src_geo",
+    "src_region",
+    "src_city",
+    "src_hostname",
+    "src_naics",
+    "src_sector",
+    "device_vendor",
+    "device_type",
+    "device_model",
+    "dst_ip",
+    "dst_port",
+    "dst_asn",
+    "dst_geo",
+    "dst_region",
+    "dst_city",
+    "dst_hostname",
+    "dst_naics",
+    "dst_sector",
+    "public_source",
+    "infection",
+    "family",
+    "tag",
+    "application",
+    "version",
+    "event_id",
+)
+
+FEED = Feed(
+    name="shadowserver-event4-sinkhole",
+    provider=ss.PROVIDER,
+    summary="Shadowserver Sinkhole Events IPv4 report (event4_sinkhole): infected hosts.",
+    reader=Csv(),
+    recognise=ss.recognise(
+        "event4_sinkhole", "src_ip", "dst_ip", "infection", absent=("http_url", "http_agent")
+    ),
+    columns=COLUMNS,
+    required=("timestamp", "src_ip"),
+    fields={
+        "time_source": ts(col("timestamp")),
+        "classification_taxonomy": lit("malicious-code"),
+        "classification_type": lit("infected-system"),
+        "classification_identifier": coalesce(lower(col("infection")), lit("infected-system")),
+        "source_ip": ip(col("src_ip")),
+        "source_port": port(col("src_port")),
+        "source_asn": asn(col("src_asn")),
+        "source_geolocation_cc": country(col("src_geo")),
+        "source_geolocation_region": text(col("src_region")),
+        "destination_ip": ip(col("dst_ip")),
+        "destination_port": port(col("dst_port")),
+        "malware_name": coalesce(lower(col("family")), lower(col("infection"))),
+        "extra": extra(
+            "protocol",
+            "src_city",
+            "device_vendor",
+            "device_type",
+            "tag",
+            "application",
+            "public_source",
+            "src_hostname",
+            "dst_hostname",
+        ),
+    },
+    checks=(
+        (bad_time(col("timestamp")), "timestamp is missing or not a date-time"),
+        (bad_ip(col("src_ip")), "src_ip is not an IP address"),
+        (f"{text(col('src_ip'))} IS NULL", "src_ip is empty"),
+    ),
+    tlp="AMBER",
+    priority=50,
+)

@@ -1,0 +1,132 @@
+"""Small builders of the SQL column expressions feed modules declare.
+
+They keep feed modules declarative and the SQL in one place: quoting, timestamp parsing, IP and port
+validation.  Each returns a DuckDB SQL expression (a string) over a file's raw VARCHAR columns.
+"""
+
+from __future__ import annotations
+
+_IPV4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
+_IPV6 = r"^[0-9A-Fa-f:.]{2,45}$"
+
+
+def col(name: str) -> str:
+    """A raw column, quoted as an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str | None) -> str:
+    """A string literal (or NULL)."""
+    if value is None:
+        return "NULL"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def field(key: str, source: str = "__json") -> str:
+    """A top-level key of a JSON record as text (JSON lines and JSON record readers)."""
+    return f"nullif(trim(json_extract_string({source}, {lit('$.' + _json_key(key))})), '')"
+
+
+def path(json_path: str, source: str = "__json") -> str:
+    """A value at a JSON path (``$.a.b[0]``) of a JSON record, as text."""
+    return f"nullif(trim(json_extract_string({source}, {lit(json_path)})), '')"
+
+
+def _json_key(key: str) -> str:
+    return '"' + key.replace('"', '\\"') + '"'
+
+
+def text(expr: str) -> str:
+    """Trimmed text, with empty strings as NULL."""
+    return f"nullif(trim({expr}), '')"
+
+
+def lower(expr: str) -> str:
+    return f"lower({text(expr)})"
+
+
+def ts(expr: str, zone: str = "UTC") -> str:
+    """A timestamp as UTC.  Text with an offset or ``Z`` is taken as is; naive text is in ``zone``.
+
+    Accepts ISO 8601 (``T`` or space), optional fractions, and plain dates.
+    """
+    value = text(expr)
+    return (
+        f"CASE WHEN regexp_matches({value}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
+        f"THEN try_cast({value} AS TIMESTAMPTZ) "
+        f"ELSE timezone({lit(zone)}, try_cast({value} AS TIMESTAMP)) END"
+    )
+
+
+def epoch(expr: str) -> str:
+    """Seconds since 1970 (as text) to a UTC timestamp."""
+    return f"to_timestamp(try_cast({text(expr)} AS DOUBLE))"
+
+
+def ip(expr: str) -> str:
+    """A valid IPv4 or IPv6 address as text, else NULL."""
+    value = text(expr)
+    return (
+        f"CASE WHEN regexp_matches({value}, '{_IPV4}') THEN {value} "
+        f"WHEN regexp_matches({value}, '{_IPV6}') AND contains({value}, ':') THEN lower({value}) END"
+    )
+
+
+def bad_ip(expr: str) -> str:
+    """True when the column holds something that is not an IP address (a reject condition)."""
+    return f"({text(expr)} IS NOT NULL AND ({ip(expr)}) IS NULL)"
+
+
+def port(expr: str) -> str:
+    """A TCP/UDP port (0–65535) or NULL."""
+    return f"CASE WHEN try_cast({text(expr)} AS INTEGER) BETWEEN 0 AND 65535 THEN try_cast({text(expr)} AS INTEGER) END"
+
+
+def integer(expr: str) -> str:
+    return f"try_cast({text(expr)} AS BIGINT)"
+
+
+def number(expr: str) -> str:
+    return f"try_cast({text(expr)} AS DOUBLE)"
+
+
+def asn(expr: str) -> str:
+    """An AS number; accepts ``AS4134`` and ``4134``."""
+    return f"try_cast(regexp_replace({text(expr)}, '^(?i:AS)', '') AS BIGINT)"
+
+
+def country(expr: str) -> str:
+    """A two-letter country code, upper case, else NULL."""
+    return f"CASE WHEN regexp_matches(upper({text(expr)}), '^[A-Z]{{2}}$') THEN upper({text(expr)}) END"
+
+
+def coalesce(*exprs: str) -> str:
+    return "coalesce(" + ", ".join(exprs) + ")"
+
+
+def bad_time(expr: str, zone: str = "UTC") -> str:
+    """True when the column is empty or not a timestamp (a reject condition)."""
+    return f"(({ts(expr, zone)}) IS NULL)"
+
+
+def missing(expr: str) -> str:
+    """True when the column is empty (a reject condition)."""
+    return f"({text(expr)} IS NULL)"
+
+
+def severity_from_cvss(expr: str) -> str:
+    """高/中/低 from a CVSS base score (≥7 high, ≥4 medium)."""
+    score = number(expr)
+    return f"CASE WHEN {score} >= 7.0 THEN '高' WHEN {score} >= 4.0 THEN '中' WHEN {score} >= 0 THEN '低' END"
+
+
+def extra(*names: str, reader_json: bool = False) -> str:
+    """A JSON object of raw columns that have no event column; empty values are left out."""
+    entries = []
+    for name in names:
+        value = field(name) if reader_json else text(col(name))
+        entries.append(f"{{'k': {lit(name)}, 'v': {value}}}")
+    if not entries:
+        return "NULL"
+    kept = f"list_filter([{', '.join(entries)}], lambda e: e.v IS NOT NULL)"
+    return f"CASE WHEN len({kept}) > 0 THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"

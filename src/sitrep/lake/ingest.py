@@ -1,0 +1,438 @@
+"""Ingest = read → map → reject → deduplicate → enrich → commit, for one file at a time, in bulk.
+
+All row work happens inside DuckDB in three passes over a file:
+
+1. **map**: the feed's column expressions and checks turn raw rows into event rows (or a reject
+   reason) and compute the deterministic ``event_id``; written to a work Parquet file;
+2. **deduplicate**: the first row of each ``event_id`` that the lake does not already hold is kept;
+3. **enrich**: sites, registrable domains, GOV, country/region (ASOF join on the IP range table),
+   domestic; written to a work file that one ``os.replace`` moves into the lake.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from sitrep.config import Workspace
+from sitrep.enrich import geo, regions, sites
+from sitrep.feeds import all_feeds, detect
+from sitrep.feeds.base import Feed, Sample
+from sitrep.feeds.sql import col, lit
+from sitrep.lake import readers
+from sitrep.lake.schema import DERIVED, IDENTITY_COLUMNS, MAPPED, MAPPED_NAMES, SQL_TYPES
+from sitrep.lake.store import Lake, commit, connect, events_source, write_json
+
+SAMPLE_BYTES = 64 * 1024
+
+
+class Reporter(Protocol):
+    """Receives progress of an ingest (the CLI draws a progress bar from it)."""
+
+    def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None: ...
+
+
+@dataclass
+class IngestResult:
+    """The summary of one file: ``read == accepted + duplicates + rejected`` always holds."""
+
+    file: str
+    format: str | None
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    error: str | None = None
+    ingest_id: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sample_of(path: Path, display_name: str | None = None) -> Sample:
+    """The decoded beginning of a file (gzip-aware), for format recognition."""
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    return Sample(display_name or path.name, head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def ingest_paths(
+    workspace: Workspace,
+    paths: Iterable[Path],
+    *,
+    feed: Feed | None = None,
+    reporter: Reporter | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest files (``.zip`` archives member by member); the format is detected unless ``feed``."""
+    results: list[IngestResult] = []
+    lake = Lake.of(workspace)
+    with lake.writing() as work:
+        for path in paths:
+            for result in _ingest_any(workspace, lake, work, Path(path), feed, reporter):
+                results.append(result)
+                if on_result:
+                    on_result(result)
+    return results
+
+
+def _ingest_any(
+    workspace: Workspace, lake: Lake, work: Path, path: Path, feed: Feed | None, reporter: Reporter | None
+) -> Iterable[IngestResult]:
+    if not path.is_file():
+        yield IngestResult(str(path), feed.name if feed else None, error="no such file")
+        return
+    if zipfile.is_zipfile(path):
+        yield from _ingest_zip(workspace, lake, work, path, feed, reporter)
+        return
+    yield ingest_file(workspace, path, feed=feed, reporter=reporter, lake=lake, work=work)
+
+
+def _ingest_zip(
+    workspace: Workspace, lake: Lake, work: Path, path: Path, feed: Feed | None, reporter: Reporter | None
+) -> Iterable[IngestResult]:
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if member.is_dir():
+                continue
+            name = f"{path}!{member.filename}"
+            target = work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
+            with archive.open(member) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            try:
+                yield ingest_file(
+                    workspace, target, feed=feed, reporter=reporter, lake=lake, work=work, display_name=name
+                )
+            finally:
+                target.unlink(missing_ok=True)
+
+
+def ingest_file(
+    workspace: Workspace,
+    path: Path,
+    *,
+    feed: Feed | None = None,
+    reporter: Reporter | None = None,
+    lake: Lake | None = None,
+    work: Path | None = None,
+    display_name: str | None = None,
+) -> IngestResult:
+    """Ingest one file into the lake and return its summary (errors are reported, not raised)."""
+    if lake is None or work is None:
+        return ingest_paths(workspace, [path], feed=feed, reporter=reporter)[0]
+    name = display_name or str(path)
+    started = time.perf_counter()
+    sample = sample_of(path, Path(name).name)
+    if feed is None:
+        try:
+            feed = detect(sample)
+        except Exception as exc:
+            return IngestResult(name, None, error=str(exc))
+    run = _Run(workspace, lake, work, path, name, feed, reporter)
+    result = run.execute()
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+class _Run:
+    """One file's ingest; the three passes share a DuckDB connection and the work folder."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        lake: Lake,
+        work: Path,
+        path: Path,
+        name: str,
+        feed: Feed,
+        reporter: Reporter | None,
+    ) -> None:
+        self.workspace = workspace
+        self.lake = lake
+        self.path = path
+        self.name = name
+        self.feed = feed
+        self.reporter = reporter
+        self.ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.work = work / self.ingest_id
+        self.work.mkdir()
+        self.con = connect(workspace, temp_dir=self.work)
+
+    def _stage(self, name: str) -> None:
+        if self.reporter:
+            self.reporter.stage(name, self.con)
+
+    def execute(self) -> IngestResult:
+        result = IngestResult(self.name, self.feed.name, ingest_id=self.ingest_id)
+        try:
+            self._stage("reading")
+            raw = readers.load_raw(self.con, self.path, self.feed.reader)
+            self._source_view(raw.columns)
+            self._map(raw)
+            self._stage("deduplicating")
+            counts = self._dedup()
+            self._stage("enriching")
+            accepted = self._enrich_and_commit()
+        except readers.FileRejected as exc:
+            result.error = str(exc)
+            return result
+        except duckdb.Error as exc:
+            result.error = f"could not be read as {self.feed.name}: {str(exc).splitlines()[0]}"
+            return result
+        finally:
+            self.con.close()
+        result.read, result.rejected = counts
+        result.accepted = accepted
+        result.duplicates = result.read - result.accepted - result.rejected
+        summary = result.as_dict() | {"started": self.ingest_id, "feed_provider": self.feed.provider}
+        write_json(summary, self.lake.ingests_dir / f"{self.ingest_id}.json", self.work)
+        return result
+
+    def _source_view(self, present: list[str]) -> None:
+        """``__src``: the raw table with the feed's declared columns under their declared names."""
+        by_lower = {c.lower(): c for c in present}
+        missing_required = [c for c in self.feed.required if c.lower() not in by_lower]
+        if missing_required:
+            raise readers.FileRejected(
+                f"not a {self.feed.name} file: missing column(s) {', '.join(missing_required)}"
+            )
+        select = ["__ordinal"]
+        declared = {c.lower() for c in self.feed.columns}
+        for name in self.feed.columns:
+            actual = by_lower.get(name.lower())
+            select.append(
+                f"{col(actual)} AS {col(name)}" if actual else f"CAST(NULL AS VARCHAR) AS {col(name)}"
+            )
+        select += [col(c) for c in present if c.lower() not in declared]
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW __src AS SELECT {', '.join(select)} FROM {readers.RAW}"
+        )
+        self._raw_columns = list(
+            dict.fromkeys([*self.feed.columns, *(c for c in present if c.lower() not in declared)])
+        )
+
+    def _map(self, raw: readers.RawFile) -> None:
+        fields = dict(self.feed.fields)
+        mapped = [
+            f"CAST({fields[c.name]} AS {c.sql}) AS {c.name}"
+            if c.name in fields
+            else f"CAST(NULL AS {c.sql}) AS {c.name}"
+            for c in MAPPED
+        ]
+        feed_reason = _case(self.feed.checks)
+        reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
+        self.con.execute(
+            f"""
+            COPY (
+                SELECT * EXCLUDE (__row, __feed_reason),
+                       CASE WHEN __reason IS NOT NULL THEN CAST(to_json(__row) AS VARCHAR) END AS __raw_text
+                FROM (
+                    SELECT *, {reason} AS __reason
+                    FROM (
+                        SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
+                               {feed_reason} AS __feed_reason, {_raw_row(self._raw_columns)} AS __row
+                        FROM __src
+                    )
+                )
+            ) TO {lit(str(self.work / "mapped.parquet"))} (FORMAT parquet, COMPRESSION zstd)
+            """
+        )
+        self.line = readers.line_expression(self.con, raw)
+
+    def _dedup(self) -> tuple[int, int]:
+        mapped = lit(str(self.work / "mapped.parquet"))
+        identity = ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in IDENTITY_COLUMNS)
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE __keep AS
+            SELECT substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, min(__ordinal) AS o,
+                   min(time_source) AS t
+            FROM read_parquet({mapped}) WHERE __reason IS NULL
+            GROUP BY ALL
+            """.replace("GROUP BY ALL", "GROUP BY 1")
+        )
+        span = self.con.execute("SELECT min(t), max(t) FROM __keep").fetchone()
+        if span and span[0] is not None and self.lake.event_files():
+            self.con.execute(
+                f"""
+                DELETE FROM __keep WHERE event_id IN (
+                    SELECT event_id FROM {events_source(self.lake)}
+                    WHERE time_source BETWEEN ? AND ?
+                )
+                """,
+                [span[0], span[1]],
+            )
+        rejects_file = self.work / "rejects.parquet"
+        self.con.execute(
+            f"""
+            COPY (
+                SELECT {lit(self.ingest_id)} AS ingest_id, {lit(self.name)} AS file, {lit(self.feed.name)} AS format,
+                       CAST(line AS BIGINT) AS line, reason, raw
+                FROM (
+                    SELECT {self.line} AS line, __reason AS reason, __raw_text AS raw
+                    FROM read_parquet({mapped}) WHERE __reason IS NOT NULL
+                    UNION ALL
+                    SELECT line, reason, raw FROM {readers.REJECTS}
+                )
+                ORDER BY line
+            ) TO {lit(str(rejects_file))} (FORMAT parquet)
+            """
+        )
+        read, mapped_rejects = self.con.execute(
+            f"SELECT count(*), count(__reason) FROM read_parquet({mapped})"
+        ).fetchone()  # type: ignore[misc]
+        reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
+        rejected = mapped_rejects + reader_rejects
+        if rejected:
+            commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
+        return read + reader_rejects, rejected
+
+    def _enrich_and_commit(self) -> int:
+        kept = self.con.execute("SELECT count(*) FROM __keep").fetchone()[0]  # type: ignore[index]
+        if not kept:
+            return 0
+        settings = self.workspace.settings
+        mapped = lit(str(self.work / "mapped.parquet"))
+        ip_db = geo.ip_database()
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __geo AS SELECT * FROM read_parquet({lit(str(ip_db.path))}) ORDER BY start_int"
+        )
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias (alias VARCHAR, code VARCHAR)")
+        self.con.executemany("INSERT INTO __region_alias VALUES (?, ?)", regions.alias_rows())
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE __kept AS
+            SELECT k.event_id, m.* EXCLUDE (__reason, __raw_text), {self.line} AS source_line,
+                   {sites.host_sql("coalesce(m.source_url, m.source_fqdn)")} AS site,
+                   {sites.host_sql("m.event_description_target")} AS __target_host,
+                   {geo.ipv4_to_int_sql("m.source_ip")} AS __ip_int
+            FROM read_parquet({mapped}) AS m JOIN __keep AS k ON m.__ordinal = k.o
+            """.replace("m.* EXCLUDE (__reason, __raw_text)", _mapped_select("m"))
+        )
+        sites.load_psl(self.con)
+        sites.create_domain_table(self.con, "SELECT site AS host FROM __kept", "__domains")
+        ew = settings.enrichment
+        country = settings.organisation.country
+        networks = _networks_sql(ew.constituency_networks)
+        derived = {
+            "event_id": "e.event_id",
+            "feed_name": "e.feed_name",
+            "feed_provider": lit(self.feed.provider),
+            "site": "e.site",
+            "site_domain": "d.domain",
+            "site_suffix": "d.suffix",
+            "is_gov": sites.under_any_sql("e.site", ew.gov_suffixes),
+            "country": "__country",
+            "region": f"CASE WHEN __country = {lit(country)} THEN coalesce(ra.code, e.__g_region) END",
+            "ip_domestic": "__ip_domestic",
+            "domestic": f"(__ip_domestic OR {sites.under_any_sql('e.site', ew.country_tlds)})",
+            "target_domain": (
+                "CASE WHEN contains(e.__target_host, '.') AND NOT contains(e.__target_host, ' ') "
+                "THEN e.__target_host END"
+            ),
+            "ingest_id": lit(self.ingest_id),
+            "source_file": lit(self.name),
+            "source_line": "e.source_line",
+        }
+        columns = []
+        for c in (*DERIVED[:3], *MAPPED, *DERIVED[3:]):
+            if c.name in derived:
+                columns.append(f"CAST({derived[c.name]} AS {c.sql}) AS {c.name}")
+            elif c.name == "tlp":
+                columns.append(f"coalesce(e.tlp, {lit(self.feed.tlp)}) AS tlp")
+            else:
+                columns.append(f"e.{c.name}")
+        events_tmp = self.work / "events.parquet"
+        self.con.execute(
+            f"""
+            COPY (
+                SELECT {", ".join(columns)}
+                FROM (
+                    SELECT *, ({_domestic_sql("__country", country, networks)}) AS __ip_domestic
+                    FROM (
+                        SELECT e.*, CASE WHEN e.__ip_int <= g.end_int THEN g.region END AS __g_region,
+                               coalesce(e.source_geolocation_cc,
+                                        CASE WHEN e.__ip_int <= g.end_int THEN g.cc END) AS __country
+                        FROM __kept e ASOF LEFT JOIN __geo g ON e.__ip_int >= g.start_int
+                    )
+                ) AS e
+                LEFT JOIN __domains d ON d.host = e.site
+                LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
+                ORDER BY e.time_source
+            ) TO {lit(str(events_tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)
+            """
+        )
+        commit(events_tmp, self.lake.events_dir / f"{self.ingest_id}.parquet")
+        return kept
+
+
+_STANDARD_CHECKS = (
+    ("time_source IS NULL", "'no valid time (time.source)'"),
+    (
+        "source_ip IS NULL AND source_url IS NULL AND source_fqdn IS NULL AND vulnerability_id IS NULL",
+        "'nothing observed: no IP, URL, host name or vulnerability id'",
+    ),
+)
+
+
+def _mapped_select(alias: str) -> str:
+    return ", ".join(f"{alias}.{n}" for n in ("feed_name", *MAPPED_NAMES))
+
+
+def _case(checks: Iterable[tuple[str, str]], *, literal: bool = True) -> str:
+    """``CASE WHEN cond THEN reason … END``: the first failing check names the reject reason."""
+    whens = [f"WHEN {cond} THEN {lit(why) if literal else why}" for cond, why in checks]
+    return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
+
+
+def _raw_row(columns: list[str]) -> str:
+    """The raw fields of a row as one value, kept (as JSON) when the row is rejected."""
+    if "__json" in columns:
+        return "__json"
+    names = list(dict.fromkeys(columns))
+    if not names:
+        return "NULL"
+    return "struct_pack(" + ", ".join(f"{col(n)} := {col(n)}" for n in names) + ")"
+
+
+def _networks_sql(networks: list[str]) -> list[tuple[int, int]]:
+    import ipaddress
+
+    ranges = []
+    for text in networks:
+        net = ipaddress.ip_network(text, strict=False)
+        if net.version == 4:
+            ranges.append((int(net.network_address), int(net.broadcast_address)))
+    return ranges
+
+
+def _domestic_sql(country_expr: str, country: str, networks: list[tuple[int, int]]) -> str:
+    tests = [f"coalesce({country_expr} = {lit(country)}, false)"]
+    tests += [f"coalesce(e.__ip_int BETWEEN {lo} AND {hi}, false)" for lo, hi in networks]
+    return " OR ".join(tests)
+
+
+def known_formats() -> list[dict[str, str]]:
+    """Name, provider and summary of every feed format (``sitrep formats``)."""
+    return [{"name": f.name, "provider": f.provider, "summary": f.summary} for f in all_feeds()]
+
+
+def column_types() -> dict[str, str]:
+    return dict(SQL_TYPES)

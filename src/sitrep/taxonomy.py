@@ -1,0 +1,194 @@
+"""The words of the domain, defined once: RSIT classes, incident categories, partner types, TLP.
+
+Every label shown to a reader (Chinese and English) comes from here.  Taxonomy follows ENISA's
+Reference Security Incident Taxonomy (RSIT); TLP follows TLP 2.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class EventClass:
+    """An RSIT taxonomy/type pair, with the default identifier a feed uses for it."""
+
+    taxonomy: str
+    type: str
+    identifier: str
+    zh: str
+    en: str
+
+
+# The event classes the weekly indicators are built on (DESIGN.md §2 and §4).
+INFECTED_SYSTEM = EventClass(
+    "malicious-code", "infected-system", "infected-system", "感染网络病毒的主机", "malware-infected host"
+)
+MALWARE_DISTRIBUTION = EventClass(
+    "malicious-code", "malware-distribution", "malware-distribution", "放马站点", "malware-hosting site"
+)
+DEFACEMENT = EventClass(
+    "information-content-security",
+    "unauthorised-information-modification",
+    "defacement",
+    "被篡改网站",
+    "defaced website",
+)
+BACKDOOR = EventClass("intrusions", "system-compromise", "backdoor", "被植入后门网站", "backdoored website")
+PHISHING = EventClass("fraud", "phishing", "phishing", "仿冒页面", "phishing page")
+VULNERABILITY = EventClass(
+    "vulnerable", "vulnerable-system", "vulnerability", "信息安全漏洞", "vulnerability"
+)
+VULNERABLE_SERVICE = EventClass(
+    "vulnerable", "vulnerable-system", "vulnerable-service", "存在漏洞的系统", "vulnerable system"
+)
+
+EVENT_CLASSES = (
+    INFECTED_SYSTEM,
+    MALWARE_DISTRIBUTION,
+    DEFACEMENT,
+    BACKDOOR,
+    PHISHING,
+    VULNERABILITY,
+    VULNERABLE_SERVICE,
+)
+
+# Identifiers that mark a compromised site as backdoored (webshell) rather than otherwise compromised.
+BACKDOOR_IDENTIFIERS = ("backdoor", "webshell")
+
+# Vulnerability severity as the report prints it; CVSS base scores map onto it.
+SEVERITIES = ("高", "中", "低")
+SEVERITY_EN = {"高": "high", "中": "medium", "低": "low"}
+HIGH_CVSS = 7.0
+MEDIUM_CVSS = 4.0
+
+# Affected-object types of the vulnerability section, in report order.
+OBJECT_TYPES = ("应用程序", "WEB应用", "操作系统", "网络设备", "安全产品", "数据库", "智能设备")
+OBJECT_TYPE_EN = {
+    "应用程序": "application",
+    "WEB应用": "web application",
+    "操作系统": "operating system",
+    "网络设备": "network device",
+    "安全产品": "security product",
+    "数据库": "database",
+    "智能设备": "smart device",
+}
+
+
+class TLP(StrEnum):
+    """Traffic Light Protocol 2.0 labels."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+    @classmethod
+    def parse(cls, value: str) -> TLP:
+        """Accept TLP 1.0 spellings too (``WHITE`` is CLEAR) and a ``TLP:`` prefix."""
+        text = value.strip().upper().removeprefix("TLP:").strip()
+        if text == "WHITE":
+            return cls.CLEAR
+        return cls(text)
+
+    @property
+    def public(self) -> bool:
+        """May details of data with this label appear in a public (TLP:CLEAR) report?"""
+        return self in (TLP.CLEAR, TLP.GREEN)
+
+
+# TLP labels whose details never appear in a public report (DESIGN.md §9).
+RESTRICTED_TLP = tuple(t.value for t in TLP if not t.public)
+
+
+class IncidentCategory(StrEnum):
+    """What an incident is about; each maps onto RSIT (``rsit``) and carries zh/en labels."""
+
+    PHISHING = "phishing"
+    MALWARE = "malware"
+    MOBILE_MALWARE = "mobile-malware"
+    DEFACEMENT = "defacement"
+    BACKDOOR = "backdoor"
+    VULNERABILITY = "vulnerability"
+    DDOS = "ddos"
+    DATA_LEAK = "data-leak"
+    INFRASTRUCTURE = "infrastructure"
+    OTHER = "other"
+
+    @property
+    def rsit(self) -> tuple[str, str]:
+        return _CATEGORY_RSIT[self]
+
+    @property
+    def zh(self) -> str:
+        return _CATEGORY_LABELS[self][0]
+
+    @property
+    def en(self) -> str:
+        return _CATEGORY_LABELS[self][1]
+
+
+_CATEGORY_RSIT = {
+    IncidentCategory.PHISHING: ("fraud", "phishing"),
+    IncidentCategory.MALWARE: ("malicious-code", "malware-distribution"),
+    IncidentCategory.MOBILE_MALWARE: ("malicious-code", "malware-distribution"),
+    IncidentCategory.DEFACEMENT: ("information-content-security", "unauthorised-information-modification"),
+    IncidentCategory.BACKDOOR: ("intrusions", "system-compromise"),
+    IncidentCategory.VULNERABILITY: ("vulnerable", "vulnerable-system"),
+    IncidentCategory.DDOS: ("availability", "ddos"),
+    IncidentCategory.DATA_LEAK: ("information-content-security", "unauthorised-information-access"),
+    IncidentCategory.INFRASTRUCTURE: ("availability", "outage"),
+    IncidentCategory.OTHER: ("other", "other"),
+}
+
+_CATEGORY_LABELS = {
+    IncidentCategory.PHISHING: ("网页仿冒", "phishing"),
+    IncidentCategory.MALWARE: ("恶意代码", "malware"),
+    IncidentCategory.MOBILE_MALWARE: ("移动互联网恶意代码", "mobile malware"),
+    IncidentCategory.DEFACEMENT: ("网页篡改", "defacement"),
+    IncidentCategory.BACKDOOR: ("网站后门", "website backdoor"),
+    IncidentCategory.VULNERABILITY: ("安全漏洞", "vulnerability"),
+    IncidentCategory.DDOS: ("拒绝服务攻击", "DDoS"),
+    IncidentCategory.DATA_LEAK: ("数据泄露", "data leak"),
+    IncidentCategory.INFRASTRUCTURE: ("基础设施运行安全", "infrastructure"),
+    IncidentCategory.OTHER: ("其他", "other"),
+}
+
+
+class PartnerType(StrEnum):
+    """Who a CERT coordinates with; the order is the report's canonical order (DESIGN.md §3.5)."""
+
+    CLOUD = "cloud"
+    REGISTRAR = "registrar"
+    APP_STORE = "app-store"
+    BRANCH = "branch"
+    INTL_ORG = "intl-org"
+    FOREIGN_CERT = "foreign-cert"
+    TELECOM = "telecom"
+    HOSTING = "hosting"
+    OTHER = "other"
+
+    @property
+    def zh(self) -> str:
+        return _PARTNER_LABELS[self][0]
+
+    @property
+    def en(self) -> str:
+        return _PARTNER_LABELS[self][1]
+
+
+_PARTNER_LABELS = {
+    PartnerType.CLOUD: ("云服务商", "cloud providers"),
+    PartnerType.REGISTRAR: ("域名注册服务机构", "domain registrars"),
+    PartnerType.APP_STORE: ("应用商店", "app stores"),
+    PartnerType.BRANCH: ("各省分中心", "provincial branches"),
+    PartnerType.INTL_ORG: ("国际合作组织", "international partner organisations"),
+    PartnerType.FOREIGN_CERT: ("境外CERT", "foreign CERTs"),
+    PartnerType.TELECOM: ("基础电信企业", "telecom operators"),
+    PartnerType.HOSTING: ("网站托管服务商", "hosting providers"),
+    PartnerType.OTHER: ("其他机构", "other organisations"),
+}
+
+PARTNER_ORDER = tuple(PartnerType)
