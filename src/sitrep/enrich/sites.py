@@ -68,7 +68,8 @@ def url_sql(expr: str) -> str:
         f"ELSE 'http://' || {value} END"
     )
     no_fragment = f"regexp_replace({with_scheme}, '#.*$', '')"
-    parts = f"regexp_extract({no_fragment}, '^([A-Za-z][A-Za-z0-9+.\\-]*://)([^/?#]*)(.*)$', ['scheme', 'authority', 'rest'])"
+    pattern = lit("^([A-Za-z][A-Za-z0-9+.\\-]*://)([^/?#]*)(.*)$")
+    parts = f"regexp_extract({no_fragment}, {pattern}, ['scheme', 'authority', 'rest'])"
     return (
         f"CASE WHEN nullif({value}, '') IS NULL THEN NULL ELSE "
         f"lower({parts}.scheme) || lower({parts}.authority) || "

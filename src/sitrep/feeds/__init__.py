@@ -26,8 +26,11 @@ def all_feeds() -> tuple[Feed, ...]:
         if info.name in _NOT_FEEDS or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        found = getattr(module, "FEEDS", None) or (module.FEED,)
-        feeds.extend(found)
+        # A module without FEED/FEEDS (generic_csv builds its feed from a mapping file) is no format.
+        found = getattr(module, "FEEDS", None) or getattr(module, "FEED", None)
+        if found is None:
+            continue
+        feeds.extend(found if isinstance(found, tuple | list) else (found,))
     return tuple(sorted(feeds, key=lambda f: (f.priority, f.name)))
 
 

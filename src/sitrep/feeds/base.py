@@ -38,7 +38,10 @@ class JsonLines:
 
 @dataclass(frozen=True)
 class JsonRecords:
-    """A JSON document whose records sit at ``path`` (JSONPath, e.g. ``$.vulnerabilities[*].cve``)."""
+    """A JSON document whose records sit at ``path`` (JSONPath, e.g. ``$.vulnerabilities[*].cve``).
+
+    A path without ``*`` (e.g. ``$``) names one value: its elements when it is an array, else itself.
+    """
 
     path: str = "$[*]"
 

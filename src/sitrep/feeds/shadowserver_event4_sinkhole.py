@@ -55,6 +55,19 @@ COLUMNS = (
     "event_id",
 )
 
+# Raw columns kept in ``extra`` (the HTTP sinkhole reports add their own to these).
+EXTRA = (
+    "protocol",
+    "src_city",
+    "device_vendor",
+    "device_type",
+    "tag",
+    "application",
+    "public_source",
+    "src_hostname",
+    "dst_hostname",
+)
+
 FEED = Feed(
     name="shadowserver-event4-sinkhole",
     provider=ss.PROVIDER,
@@ -78,17 +91,7 @@ FEED = Feed(
         "destination_ip": ip(col("dst_ip")),
         "destination_port": port(col("dst_port")),
         "malware_name": coalesce(lower(col("family")), lower(col("infection"))),
-        "extra": extra(
-            "protocol",
-            "src_city",
-            "device_vendor",
-            "device_type",
-            "tag",
-            "application",
-            "public_source",
-            "src_hostname",
-            "dst_hostname",
-        ),
+        "extra": extra(*EXTRA),
     },
     checks=(
         (bad_time(col("timestamp")), "timestamp is missing or not a date-time"),

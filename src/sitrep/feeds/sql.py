@@ -6,8 +6,32 @@ validation.  Each returns a DuckDB SQL expression (a string) over a file's raw V
 
 from __future__ import annotations
 
-_IPV4 = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
-_IPV6 = r"^[0-9A-Fa-f:.]{2,45}$"
+_OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4_BODY = _OCTET + r"(\." + _OCTET + "){3}"
+_IPV4 = f"^{_IPV4_BODY}$"
+# RFC 4291 text forms (lower case): eight groups, one ``::`` elision, or an IPv4 tail.  RE2 has no
+# look-ahead, so every place the elision can sit is spelled out.
+_H = "[0-9a-f]{1,4}"
+_IPV6 = (
+    "^("
+    + "|".join(
+        (
+            f"({_H}:){{7}}{_H}",
+            f"({_H}:){{1,7}}:",
+            f"({_H}:){{1,6}}:{_H}",
+            *(f"({_H}:){{1,{6 - n}}}(:{_H}){{1,{n + 1}}}" for n in range(1, 6)),
+            f":((:{_H}){{1,7}}|:)",
+            # An IPv4 tail (``::ffff:192.0.2.1``); group counts before it are checked loosely.
+            f"(({_H}:){{6}}|({_H}(:{_H}){{0,4}})?::({_H}:){{0,4}}){_IPV4_BODY}",
+        )
+    )
+    + ")$"
+)
+
+
+# The time the file was written (its modification time, or a zip member's date) as a TIMESTAMPTZ
+# column every file has: for feeds whose rows carry no time of their own (a plain list of URLs).
+FILE_TIME = "__file_time"
 
 
 def col(name: str) -> str:
@@ -68,7 +92,7 @@ def ip(expr: str) -> str:
     value = text(expr)
     return (
         f"CASE WHEN regexp_matches({value}, '{_IPV4}') THEN {value} "
-        f"WHEN regexp_matches({value}, '{_IPV6}') AND contains({value}, ':') THEN lower({value}) END"
+        f"WHEN regexp_matches(lower({value}), '{_IPV6}') THEN lower({value}) END"
     )
 
 

@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from sitrep.config import Workspace
 from sitrep.enrich import geo, regions, sites
 from sitrep.feeds import all_feeds, detect
 from sitrep.feeds.base import Feed, Sample
-from sitrep.feeds.sql import col, lit
+from sitrep.feeds.sql import FILE_TIME, col, ip, lit
 from sitrep.lake import readers
-from sitrep.lake.schema import DERIVED, IDENTITY_COLUMNS, MAPPED, MAPPED_NAMES, SQL_TYPES
+from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
 from sitrep.lake.store import Lake, commit, connect, events_source, write_json
 
 SAMPLE_BYTES = 64 * 1024
@@ -116,9 +117,18 @@ def _ingest_zip(
             target = work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
             with archive.open(member) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst)
+            # The extracted copy is new; the member's own date is when the feed wrote it (local time).
+            written = datetime(*member.date_time).astimezone(UTC)
             try:
                 yield ingest_file(
-                    workspace, target, feed=feed, reporter=reporter, lake=lake, work=work, display_name=name
+                    workspace,
+                    target,
+                    feed=feed,
+                    reporter=reporter,
+                    lake=lake,
+                    work=work,
+                    display_name=name,
+                    file_time=written,
                 )
             finally:
                 target.unlink(missing_ok=True)
@@ -133,8 +143,13 @@ def ingest_file(
     lake: Lake | None = None,
     work: Path | None = None,
     display_name: str | None = None,
+    file_time: datetime | None = None,
 ) -> IngestResult:
-    """Ingest one file into the lake and return its summary (errors are reported, not raised)."""
+    """Ingest one file into the lake and return its summary (errors are reported, not raised).
+
+    ``file_time`` (default: the file's modification time) is what feed expressions read as
+    :data:`sitrep.feeds.sql.FILE_TIME`, for feeds whose rows carry no time of their own.
+    """
     if lake is None or work is None:
         return ingest_paths(workspace, [path], feed=feed, reporter=reporter)[0]
     name = display_name or str(path)
@@ -145,7 +160,9 @@ def ingest_file(
             feed = detect(sample)
         except Exception as exc:
             return IngestResult(name, None, error=str(exc))
-    run = _Run(workspace, lake, work, path, name, feed, reporter)
+    if file_time is None:
+        file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    run = _Run(workspace, lake, work, path, name, feed, reporter, file_time)
     result = run.execute()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -163,6 +180,7 @@ class _Run:
         name: str,
         feed: Feed,
         reporter: Reporter | None,
+        file_time: datetime,
     ) -> None:
         self.workspace = workspace
         self.lake = lake
@@ -170,6 +188,7 @@ class _Run:
         self.name = name
         self.feed = feed
         self.reporter = reporter
+        self.file_time = file_time
         self.ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.work = work / self.ingest_id
         self.work.mkdir()
@@ -213,7 +232,8 @@ class _Run:
             raise readers.FileRejected(
                 f"not a {self.feed.name} file: missing column(s) {', '.join(missing_required)}"
             )
-        select = ["__ordinal"]
+        # One constant per file, so feeds without row times still map in bulk (see sql.FILE_TIME).
+        select = ["__ordinal", f"CAST({lit(self.file_time.isoformat())} AS TIMESTAMPTZ) AS {FILE_TIME}"]
         declared = {c.lower() for c in self.feed.columns}
         for name in self.feed.columns:
             actual = by_lower.get(name.lower())
@@ -229,6 +249,7 @@ class _Run:
         )
 
     def _map(self, raw: readers.RawFile) -> None:
+        """Pass 1: raw rows → event columns, reject reason, event_id and the enrichment inputs."""
         fields = dict(self.feed.fields)
         mapped = [
             f"CAST({fields[c.name]} AS {c.sql}) AS {c.name}"
@@ -236,18 +257,30 @@ class _Run:
             else f"CAST(NULL AS {c.sql}) AS {c.name}"
             for c in MAPPED
         ]
-        feed_reason = _case(self.feed.checks)
+        # Raw columns ride along under a prefix (event and raw names may clash); they are turned
+        # into JSON only for rejected rows.
+        carried = [f"{col(c)} AS {col('__r_' + c)}" for c in self._raw_columns]
         reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
+        identity = ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in IDENTITY_COLUMNS)
         self.con.execute(
             f"""
             COPY (
-                SELECT * EXCLUDE (__row, __feed_reason),
-                       CASE WHEN __reason IS NOT NULL THEN CAST(to_json(__row) AS VARCHAR) END AS __raw_text
+                SELECT * EXCLUDE (__parts, {_prefixed(self._raw_columns)}),
+                       CASE WHEN source_ip IS NOT NULL OR __host_ip IS NOT NULL THEN {_ipv4_int("__parts")} END
+                           AS __ip_int,
+                       CASE WHEN __reason IS NOT NULL THEN {_raw_text(self._raw_columns)} END AS __raw_text
                 FROM (
-                    SELECT *, {reason} AS __reason
+                    SELECT * EXCLUDE (__feed_reason), {reason} AS __reason,
+                           substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id,
+                           {sites.host_sql("coalesce(source_url, source_fqdn)")} AS site,
+                           {sites.host_sql("event_description_target")} AS __target_host,
+                           -- a URL whose host is an IP address tells the IP of the event
+                           CASE WHEN source_ip IS NULL THEN {ip("site")} END AS __host_ip,
+                           regexp_extract(coalesce(source_ip, __host_ip), {lit(_IPV4_PARTS)}, ['a', 'b', 'c', 'd'])
+                               AS __parts
                     FROM (
                         SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
-                               {feed_reason} AS __feed_reason, {_raw_row(self._raw_columns)} AS __row
+                               {_case(self.feed.checks)} AS __feed_reason, {", ".join(carried) or "NULL AS __none"}
                         FROM __src
                     )
                 )
@@ -257,16 +290,15 @@ class _Run:
         self.line = readers.line_expression(self.con, raw)
 
     def _dedup(self) -> tuple[int, int]:
+        """Pass 2: keep the first row of each event_id the lake lacks; write the rejects."""
         mapped = lit(str(self.work / "mapped.parquet"))
-        identity = ", ".join(f"coalesce(CAST({c} AS VARCHAR), chr(0))" for c in IDENTITY_COLUMNS)
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE __keep AS
-            SELECT substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, min(__ordinal) AS o,
-                   min(time_source) AS t
+            SELECT event_id, min(__ordinal) AS o, min(time_source) AS t
             FROM read_parquet({mapped}) WHERE __reason IS NULL
-            GROUP BY ALL
-            """.replace("GROUP BY ALL", "GROUP BY 1")
+            GROUP BY event_id
+            """
         )
         span = self.con.execute("SELECT min(t), max(t) FROM __keep").fetchone()
         if span and span[0] is not None and self.lake.event_files():
@@ -279,63 +311,55 @@ class _Run:
                 """,
                 [span[0], span[1]],
             )
-        rejects_file = self.work / "rejects.parquet"
-        self.con.execute(
-            f"""
-            COPY (
-                SELECT {lit(self.ingest_id)} AS ingest_id, {lit(self.name)} AS file, {lit(self.feed.name)} AS format,
-                       CAST(line AS BIGINT) AS line, reason, raw
-                FROM (
-                    SELECT {self.line} AS line, __reason AS reason, __raw_text AS raw
-                    FROM read_parquet({mapped}) WHERE __reason IS NOT NULL
-                    UNION ALL
-                    SELECT line, reason, raw FROM {readers.REJECTS}
-                )
-                ORDER BY line
-            ) TO {lit(str(rejects_file))} (FORMAT parquet)
-            """
-        )
         read, mapped_rejects = self.con.execute(
             f"SELECT count(*), count(__reason) FROM read_parquet({mapped})"
         ).fetchone()  # type: ignore[misc]
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
         if rejected:
+            rejects_file = self.work / "rejects.parquet"
+            self.con.execute(
+                f"""
+                COPY (
+                    SELECT {lit(self.ingest_id)} AS ingest_id, {lit(self.name)} AS file,
+                           {lit(self.feed.name)} AS format, CAST(line AS BIGINT) AS line, reason, raw
+                    FROM (
+                        SELECT {self.line} AS line, __reason AS reason, __raw_text AS raw
+                        FROM read_parquet({mapped}) WHERE __reason IS NOT NULL
+                        UNION ALL
+                        SELECT line, reason, raw FROM {readers.REJECTS}
+                    )
+                    ORDER BY line
+                ) TO {lit(str(rejects_file))} (FORMAT parquet)
+                """
+            )
             commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
         return read + reader_rejects, rejected
 
     def _enrich_and_commit(self) -> int:
+        """Pass 3: enrich the kept rows in bulk joins and commit them as one Parquet file."""
         kept = self.con.execute("SELECT count(*) FROM __keep").fetchone()[0]  # type: ignore[index]
         if not kept:
             return 0
         settings = self.workspace.settings
         mapped = lit(str(self.work / "mapped.parquet"))
-        ip_db = geo.ip_database()
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE __geo AS SELECT * FROM read_parquet({lit(str(ip_db.path))}) ORDER BY start_int"
+            f"CREATE OR REPLACE TEMP TABLE __geo AS "
+            f"SELECT * FROM read_parquet({lit(str(geo.ip_database().path))}) ORDER BY start_int"
         )
-        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias (alias VARCHAR, code VARCHAR)")
-        self.con.executemany("INSERT INTO __region_alias VALUES (?, ?)", regions.alias_rows())
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE __kept AS
-            SELECT k.event_id, m.* EXCLUDE (__reason, __raw_text), {self.line} AS source_line,
-                   {sites.host_sql("coalesce(m.source_url, m.source_fqdn)")} AS site,
-                   {sites.host_sql("m.event_description_target")} AS __target_host,
-                   {geo.ipv4_to_int_sql("m.source_ip")} AS __ip_int
-            FROM read_parquet({mapped}) AS m JOIN __keep AS k ON m.__ordinal = k.o
-            """.replace("m.* EXCLUDE (__reason, __raw_text)", _mapped_select("m"))
-        )
+        self.con.register("__region_rows", _region_aliases())
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias AS SELECT * FROM __region_rows")
         sites.load_psl(self.con)
-        sites.create_domain_table(self.con, "SELECT site AS host FROM __kept", "__domains")
+        sites.create_domain_table(
+            self.con,
+            f"SELECT DISTINCT site AS host FROM read_parquet({mapped}) WHERE __reason IS NULL",
+            "__domains",
+        )
         ew = settings.enrichment
         country = settings.organisation.country
         networks = _networks_sql(ew.constituency_networks)
         derived = {
-            "event_id": "e.event_id",
-            "feed_name": "e.feed_name",
             "feed_provider": lit(self.feed.provider),
-            "site": "e.site",
             "site_domain": "d.domain",
             "site_suffix": "d.suffix",
             "is_gov": sites.under_any_sql("e.site", ew.gov_suffixes),
@@ -349,16 +373,15 @@ class _Run:
             ),
             "ingest_id": lit(self.ingest_id),
             "source_file": lit(self.name),
-            "source_line": "e.source_line",
+            "source_line": self.line.replace("__ordinal", "e.__ordinal"),
+            "tlp": f"coalesce(e.tlp, {lit(self.feed.tlp)})",
+            "source_url": sites.url_sql("e.source_url"),
+            "source_ip": "coalesce(e.source_ip, e.__host_ip)",
         }
-        columns = []
-        for c in (*DERIVED[:3], *MAPPED, *DERIVED[3:]):
-            if c.name in derived:
-                columns.append(f"CAST({derived[c.name]} AS {c.sql}) AS {c.name}")
-            elif c.name == "tlp":
-                columns.append(f"coalesce(e.tlp, {lit(self.feed.tlp)}) AS tlp")
-            else:
-                columns.append(f"e.{c.name}")
+        columns = [
+            f"CAST({derived[c.name]} AS {c.sql}) AS {c.name}" if c.name in derived else f"e.{c.name}"
+            for c in COLUMNS
+        ]
         events_tmp = self.work / "events.parquet"
         self.con.execute(
             f"""
@@ -370,7 +393,8 @@ class _Run:
                         SELECT e.*, CASE WHEN e.__ip_int <= g.end_int THEN g.region END AS __g_region,
                                coalesce(e.source_geolocation_cc,
                                         CASE WHEN e.__ip_int <= g.end_int THEN g.cc END) AS __country
-                        FROM __kept e ASOF LEFT JOIN __geo g ON e.__ip_int >= g.start_int
+                        FROM (SELECT m.* FROM read_parquet({mapped}) m SEMI JOIN __keep k ON m.__ordinal = k.o) e
+                        ASOF LEFT JOIN __geo g ON e.__ip_int >= g.start_int
                     )
                 ) AS e
                 LEFT JOIN __domains d ON d.host = e.site
@@ -392,24 +416,38 @@ _STANDARD_CHECKS = (
 )
 
 
-def _mapped_select(alias: str) -> str:
-    return ", ".join(f"{alias}.{n}" for n in ("feed_name", *MAPPED_NAMES))
+_IPV4_PARTS = r"^(\d+)\.(\d+)\.(\d+)\.(\d+)$"
+
+
+def _prefixed(columns: list[str]) -> str:
+    return ", ".join(col("__r_" + c) for c in columns) or "__none"
+
+
+def _raw_text(columns: list[str]) -> str:
+    """SQL rebuilding a rejected row's raw fields as JSON, so the reject keeps what was read."""
+    if "__json" in columns:
+        return f"CAST({col('__r___json')} AS VARCHAR)"
+    if not columns:
+        return "NULL"
+    fields = ", ".join(f"{col(c)} := {col('__r_' + c)}" for c in columns)
+    return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
+
+
+def _ipv4_int(parts: str) -> str:
+    """The integer value of an IPv4 address from its four captured octets (NULL otherwise)."""
+    octets = [f"CAST(nullif({parts}.{k}, '') AS BIGINT)" for k in "abcd"]
+    return f"(({octets[0]} << 24) + ({octets[1]} << 16) + ({octets[2]} << 8) + {octets[3]})"
+
+
+def _region_aliases() -> pa.Table:
+    rows = regions.alias_rows()
+    return pa.table({"alias": [a for a, _ in rows], "code": [c for _, c in rows]})
 
 
 def _case(checks: Iterable[tuple[str, str]], *, literal: bool = True) -> str:
     """``CASE WHEN cond THEN reason … END``: the first failing check names the reject reason."""
     whens = [f"WHEN {cond} THEN {lit(why) if literal else why}" for cond, why in checks]
     return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
-
-
-def _raw_row(columns: list[str]) -> str:
-    """The raw fields of a row as one value, kept (as JSON) when the row is rejected."""
-    if "__json" in columns:
-        return "__json"
-    names = list(dict.fromkeys(columns))
-    if not names:
-        return "NULL"
-    return "struct_pack(" + ", ".join(f"{col(n)} := {col(n)}" for n in names) + ")"
 
 
 def _networks_sql(networks: list[str]) -> list[tuple[int, int]]:

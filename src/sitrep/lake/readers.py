@@ -133,7 +133,8 @@ def _read_lines(path: Path) -> str:
 def _load_lines(con: duckdb.DuckDBPyConnection, path: Path, comment: str | None) -> list[str]:
     skip = f" AND NOT starts_with(trim(line), {lit(comment)})" if comment else ""
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT __line AS __ordinal, trim(line) AS line FROM ({_read_lines(path)}) "
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT __line AS __ordinal, trim(line) AS line "
+        f"FROM ({_read_lines(path)}) "
         f"WHERE nullif(trim(line), '') IS NOT NULL{skip}"
     )
     return ["line"]
@@ -155,13 +156,21 @@ def _load_json_lines(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 
 def _load_json_records(con: duckdb.DuckDBPyConnection, path: Path, json_path: str) -> list[str]:
-    source = (
-        f"read_json({lit(str(path))}, format='unstructured', records=false, maximum_object_size=1073741824)"
-    )
+    # The whole document is one JSON value; DuckDB allocates twice its maximum size up front, so a
+    # fixed 1 GiB maximum fails under the memory limit: size the buffer to the document instead.
+    size = min(max(_document_size(path) + 1, 16 * 1024 * 1024), 1024 * 1024 * 1024)
+    source = f"read_json({lit(str(path))}, format='unstructured', records=false, maximum_object_size={size})"
+    if "*" in json_path:
+        records = f"json_extract(json, {lit(json_path)})"
+    else:
+        # A path without a wildcard names one value: an array of records, or a single record.
+        value = f"json_extract(json, {lit(json_path)})"
+        records = (
+            f"CASE WHEN json_type({value}) = 'ARRAY' THEN json_extract({value}, '$[*]') ELSE [{value}] END"
+        )
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE __records AS "
-            f"SELECT unnest(json_extract(json, {lit(json_path)})) AS __json FROM {source}"
+            f"CREATE OR REPLACE TEMP TABLE __records AS SELECT unnest({records}) AS __json FROM {source}"
         )
     except duckdb.Error as exc:
         raise FileRejected(f"not a readable JSON document: {_first_line(exc)}") from None
@@ -175,6 +184,15 @@ def _load_json_records(con: duckdb.DuckDBPyConnection, path: Path, json_path: st
     con.execute(f"DELETE FROM {RAW} WHERE json_type(__json) <> 'OBJECT'")
     con.execute("DROP TABLE __records")
     return ["__json"]
+
+
+def _document_size(path: Path) -> int:
+    """The uncompressed size of a file in bytes (a gzip member's size is its last four bytes)."""
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(-4, 2)
+        return int.from_bytes(handle.read(4), "little")
 
 
 def _load_xml(con: duckdb.DuckDBPyConnection, path: Path, reader: Xml) -> list[str]:

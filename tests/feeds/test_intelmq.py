@@ -1,0 +1,83 @@
+import json
+from datetime import UTC, datetime
+
+from helpers import SAMPLES, lake_rows
+from sitrep.feeds import detect
+from sitrep.lake.ingest import ingest_paths, sample_of
+from sitrep.lake.rejects import list_rejects
+
+SAMPLE = SAMPLES / "intelmq-output.jsonl"
+
+
+def test_recognised_from_content_even_when_renamed(tmp_path):
+    renamed = tmp_path / "events.txt"
+    renamed.write_bytes(SAMPLE.read_bytes())
+    assert detect(sample_of(renamed)).name == "intelmq"
+
+
+def test_maps_every_intelmq_field_with_a_column(workspace):
+    [result] = ingest_paths(workspace, [SAMPLE])
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (11, 5, 1, 5)
+    rows = lake_rows(workspace)
+    assert [r["source_line"] for r in rows] == [1, 2, 3, 4, 5]
+    first = rows[0]
+    assert first["time_source"] == datetime(2025, 1, 6, 8, 12, 30, tzinfo=UTC)
+    assert first["time_observation"] == datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+    assert (
+        first["classification_taxonomy"],
+        first["classification_type"],
+        first["classification_identifier"],
+    ) == (
+        "malicious-code",
+        "infected-system",
+        "andromeda",
+    )
+    assert (first["source_ip"], first["source_port"], first["source_asn"]) == ("114.114.114.114", 51234, 4134)
+    assert (first["source_geolocation_cc"], first["source_geolocation_region"]) == ("CN", "JIANGSU")
+    assert (first["destination_ip"], first["destination_port"]) == ("198.51.100.7", 80)
+    assert first["malware_name"] == "andromeda"
+    assert first["tlp"] == "AMBER"
+    assert json.loads(first["extra"]) == {
+        "feed.accuracy": 100.0,
+        "feed.name": "Shadowserver Sinkhole",
+        "feed.provider": "Shadowserver",
+        "source.as_name": "CHINANET-BACKBONE",
+        "protocol.transport": "tcp",
+        "public_source": "CNCERT",
+        "tags": ["sinkhole", "botnet"],
+    }
+    phish = rows[1]
+    assert phish["source_url"] == "https://icbc-login.example.top/"
+    assert phish["source_fqdn"] == "icbc-login.example.top"
+    assert phish["event_description_target"] == "www.icbc.com.cn"
+    assert phish["tlp"] == "CLEAR"  # TLP:WHITE is TLP 1.0 for CLEAR
+
+
+def test_old_intelmq_classification_is_translated(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    rows = lake_rows(workspace)
+    classes = [
+        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"])
+        for r in rows[2:]
+    ]
+    assert classes == [
+        ("information-content-security", "unauthorised-information-modification", "defacement"),
+        ("malicious-code", "infected-system", None),
+        ("intrusions", "system-compromise", "backdoor"),
+    ]
+    # No time.source: the observation time stands in; no tlp: the feed default.
+    assert rows[3]["time_source"] == datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    assert rows[3]["tlp"] == "AMBER"
+    assert json.loads(rows[4]["extra"])["webshell"] == "china chopper"
+
+
+def test_rejects_keep_line_and_reason(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    rejects = {r["line"]: r["reason"] for r in list_rejects(workspace)}
+    assert rejects == {
+        7: "time.source/time.observation is missing or not a date-time",
+        8: "source.ip is not an IP address",
+        9: "tlp is not a TLP label",
+        10: "nothing observed: no IP, URL, host name or vulnerability id",
+        11: "not a JSON object",
+    }

@@ -1,0 +1,120 @@
+"""The lake's guarantees: idempotent re-ingest, atomic commit under kill -9, accounting of every row."""
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import SAMPLES, lake_rows
+from sitrep.lake.ingest import ingest_paths
+from sitrep.lake.store import Lake
+
+SINKHOLE = SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv"
+HEADER = SINKHOLE.read_text().splitlines()[0]
+
+
+def sinkhole_file(path: Path, rows: int) -> Path:
+    with open(path, "w") as out:
+        out.write(HEADER + "\n")
+        for i in range(rows):
+            ip = f"114.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+            out.write(
+                f'"2025-01-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}","tcp","{ip}",'
+                f'1234,4134,"CN",,,,,,,,,"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
+            )
+    return path
+
+
+def test_ingesting_twice_adds_nothing(workspace):
+    first = ingest_paths(workspace, [SINKHOLE])[0]
+    second = ingest_paths(workspace, [SINKHOLE])[0]
+    assert first.accepted == 3
+    assert (second.read, second.accepted, second.duplicates, second.rejected) == (7, 0, 4, 3)
+    assert len(lake_rows(workspace)) == 3
+    assert len(Lake.of(workspace).event_files()) == 1
+
+
+def test_event_id_is_deterministic_across_workspaces(tmp_path):
+    from sitrep.config import init_workspace
+
+    ids = []
+    for name in ("a", "b"):
+        ws = init_workspace(tmp_path / name)
+        ingest_paths(ws, [SINKHOLE])
+        ids.append([r["event_id"] for r in lake_rows(ws)])
+    assert ids[0] == ids[1]
+    assert len(set(ids[0])) == 3
+
+
+def test_gzip_input_is_the_same_file(workspace, tmp_path):
+    packed = tmp_path / (SINKHOLE.name + ".gz")
+    packed.write_bytes(gzip.compress(SINKHOLE.read_bytes()))
+    [result] = ingest_paths(workspace, [packed])
+    assert (result.format, result.read, result.accepted) == ("shadowserver-event4-sinkhole", 7, 3)
+    # The same rows in plain text are duplicates of the gzipped ones.
+    [again] = ingest_paths(workspace, [SINKHOLE])
+    assert again.accepted == 0
+
+
+def test_read_equals_accepted_duplicates_rejected(workspace, tmp_path):
+    big = sinkhole_file(tmp_path / "x-event4_sinkhole-y.csv", 500)
+    first_row = big.read_text().splitlines()[1]
+    with open(big, "a") as out:
+        out.write(first_row + "\n")  # a duplicate
+        out.write('"garbage","tcp"\n')
+    [r] = ingest_paths(workspace, [big])
+    assert (r.read, r.accepted, r.duplicates, r.rejected) == (502, 500, 1, 1)
+
+
+def test_missing_required_column_rejects_the_file(workspace, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text('"timestamp","protocol"\n"2025-01-01 00:00:00","tcp"\n')
+    [r] = ingest_paths(
+        workspace,
+        [bad],
+        feed=__import__("sitrep.feeds", fromlist=["get_feed"]).get_feed("shadowserver-event4-sinkhole"),
+    )
+    assert r.error and "src_ip" in r.error
+    assert lake_rows(workspace) == []
+
+
+def test_unknown_format_is_an_error_not_a_crash(workspace, tmp_path):
+    odd = tmp_path / "odd.bin"
+    odd.write_bytes(b"\x00\x01\x02 nothing to see")
+    [r] = ingest_paths(workspace, [odd])
+    assert r.error and "not recognised" in r.error
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_lake_before_or_after(workspace, tmp_path):
+    rows = 200_000
+    big = sinkhole_file(tmp_path / "2025-01-01-event4_sinkhole-kill-cn.csv", rows)
+    env = os.environ | {"SITREP_HOME": str(workspace.root)}
+    outcomes = set()
+    for delay in (0.5, 1.0, 1.5, 2.5, 4.0):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "sitrep", "ingest", "--quiet", str(big)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        count = len(lake_rows(workspace))
+        assert count in (0, rows), f"half-written lake after kill at {delay}s: {count} rows"
+        outcomes.add(count)
+        if count == rows:
+            break
+    # A later run finishes the job and leaves no work files behind.
+    [result] = ingest_paths(workspace, [big])
+    assert result.read == rows
+    assert len(lake_rows(workspace)) == rows
+    tmp = Lake.of(workspace).tmp_dir
+    assert not tmp.exists() or not any(tmp.iterdir())
+    assert 0 in outcomes  # at least one kill landed mid-ingest
