@@ -1,0 +1,212 @@
+"""The incident store's tables (SQLAlchemy 2 declarative): incidents, assets, linked events,
+coordination requests, partners and the audit trail.
+
+Enumerated values (category, status, partner type…) are stored as their strings so that the same
+schema works on SQLite and PostgreSQL and stays readable with plain SQL.  Every timestamp is stored in
+UTC and read back as an aware UTC datetime, whatever the backend (SQLite has no time zones).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from sitrep.incidents.vocabulary import Grade, Status
+from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (what every timestamp column holds)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as naive UTC, so SQLite and PostgreSQL compare and sort alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: incident timestamps must carry a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# Stable constraint names make Alembic migrations portable between SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the incident store."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Partner(Base):
+    """An outside party the team coordinates with, and what it answers for (used by routing)."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(20), default=PartnerType.OTHER.value)
+    country: Mapped[str | None] = mapped_column(String(2))
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    # What the partner answers for: domain suffixes (``cn``, ``aliyuncs.com``), AS numbers and region
+    # codes (``GD``).  JSON lists keep the directory one row per partner.
+    suffixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    asns: Mapped[list[int]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requests: Mapped[list[CoordinationRequest]] = relationship(back_populates="partner")
+
+    @property
+    def partner_type(self) -> PartnerType:
+        return PartnerType(self.type)
+
+
+class Incident(Base):
+    """A case the team handles (DESIGN.md §5)."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    reported_via: Mapped[str] = mapped_column(String(20))
+    reporter: Mapped[str | None] = mapped_column(String(300))
+    reporter_country: Mapped[str | None] = mapped_column(String(2))
+    grade: Mapped[str] = mapped_column(String(10), default=Grade.GENERAL.value)
+    tlp: Mapped[str] = mapped_column(String(20), default=TLP.AMBER.value)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    # ``cross_border`` is the effective value the statistics count; it is derived unless
+    # ``cross_border_override`` is set, in which case ``cross_border_reason`` says why.
+    cross_border: Mapped[bool] = mapped_column(Boolean, default=False)
+    cross_border_override: Mapped[bool | None] = mapped_column(Boolean)
+    cross_border_reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    coordinating_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unresolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    assets: Mapped[list[Asset]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Asset.id"
+    )
+    events: Mapped[list[EventLink]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="EventLink.id"
+    )
+    requests: Mapped[list[CoordinationRequest]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="CoordinationRequest.id"
+    )
+    audit: Mapped[list[AuditEntry]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="AuditEntry.id"
+    )
+
+    @property
+    def incident_category(self) -> IncidentCategory:
+        return IncidentCategory(self.category)
+
+    @property
+    def incident_status(self) -> Status:
+        return Status(self.status)
+
+
+class Asset(Base):
+    """An affected URL, domain or IP; ``country`` is set when known (it feeds cross-border)."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # Text without an index: hostile URLs can exceed a B-tree entry; uniqueness per incident is
+    # enforced by ``workflow.add_asset``.
+    value: Mapped[str] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+
+    incident: Mapped[Incident] = relationship(back_populates="assets")
+
+
+class EventLink(Base):
+    """An event of the lake (its ``event_id``) that belongs to the incident."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (UniqueConstraint("incident_id", "event_id", name="uq_incident_events_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(128), index=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class CoordinationRequest(Base):
+    """A request to one partner about one incident, and how far it got."""
+
+    __tablename__ = "coordination_requests"
+    __table_args__ = (UniqueConstraint("incident_id", "partner_id", name="uq_requests_incident_partner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+    incident: Mapped[Incident] = relationship(back_populates="requests")
+    partner: Mapped[Partner] = relationship(back_populates="requests")
+
+
+class AuditEntry(Base):
+    """One change: who, when, which field of what, old value → new value."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(50))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident | None] = relationship(back_populates="audit")

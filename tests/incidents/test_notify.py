@@ -1,0 +1,253 @@
+"""Partner notifications through a real SMTP server on loopback (aiosmtpd, STARTTLS, login)."""
+
+from __future__ import annotations
+
+import csv
+import email
+import io
+import ssl
+import subprocess
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import select
+
+from sitrep.incidents.db import session_scope
+from sitrep.incidents.models import Incident
+from sitrep.incidents.notify import NotifyError, send_notifications
+from sitrep.incidents.partners import PartnerSpec, upsert_partner
+from sitrep.incidents.vocabulary import Status
+from sitrep.incidents.workflow import Home, add_asset, add_request, create_incident, transition
+from sitrep.taxonomy import IncidentCategory, PartnerType
+
+from .conftest import free_port, make_workspace
+
+USER, PASSWORD = "cert-bot", "s3cret-pw"
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message that arrived."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data):
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == PASSWORD.encode()
+    )
+    # handled=False: let aiosmtpd answer 535 itself (True means "I already replied").
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def smtp_server(certificate):
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=_authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _workspace(tmp_path, backend, port, cert):
+    return make_workspace(
+        tmp_path / "ws",
+        backend or None,
+        smtp={
+            "host": "127.0.0.1",
+            "port": port,
+            "starttls": True,
+            "username": USER,
+            "password_env": "TEST_SITREP_SMTP_PW",
+            "sender": "cert@cert.example.cn",
+            "ca_file": str(cert),
+        },
+    )
+
+
+def _seed(ws):
+    """Two partners (zh and en) with triaged incidents, and one new incident that must not be mailed."""
+    home = Home.of(ws)
+    with session_scope(ws) as session:
+        cloud, _ = upsert_partner(
+            session,
+            PartnerSpec.build(
+                name="阿里云", type=PartnerType.CLOUD, country="CN", email="abuse@aliyun.example.cn"
+            ),
+            actor="t",
+        )
+        jp, _ = upsert_partner(
+            session,
+            PartnerSpec.build(
+                name="JPCERT/CC", type=PartnerType.FOREIGN_CERT, country="JP", email="info@jpcert.example.jp"
+            ),
+            actor="t",
+        )
+        nomail, _ = upsert_partner(
+            session, PartnerSpec.build(name="无邮箱机构", type=PartnerType.OTHER), actor="t"
+        )
+        for ref, partner, assets in (
+            ("N-1", cloud, ["http://icbc-login.example.cn/a", "203.0.113.5"]),
+            ("N-2", cloud, ["http://taobao-gift.example.cn/"]),
+            ("N-3", jp, ["http://boc-verify.example.jp/"]),
+            ("N-4", nomail, ["http://x.example.cn/"]),
+        ):
+            incident = create_incident(
+                session, ref=ref, title=f"仿冒页面 {ref}", category=IncidentCategory.PHISHING, actor="t"
+            )
+            for asset in assets:
+                add_asset(session, incident, asset, actor="t", home=home)
+            add_request(session, incident, partner, actor="t")
+            transition(session, incident, Status.TRIAGED, actor="t")
+        fresh = create_incident(
+            session, ref="N-5", title="untriaged", category=IncidentCategory.PHISHING, actor="t"
+        )
+        add_request(session, fresh, cloud, actor="t")
+
+
+def test_notifications_arrive_over_starttls_in_each_language(
+    tmp_path, backend, smtp_server, certificate, monkeypatch
+):
+    controller, inbox = smtp_server
+    ws = _workspace(tmp_path, backend, controller.port, certificate[0])
+    monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
+    _seed(ws)
+    report = send_notifications(ws, actor="duty")
+    assert [s["partner"] for s in report.sent] == ["阿里云", "JPCERT/CC"]
+    assert report.skipped == [{"partner": "无邮箱机构", "reason": "no e-mail address"}]
+    assert len(inbox.messages) == 2
+    by_rcpt = {
+        rcpts[0]: email.message_from_bytes(raw, policy=policy.default) for _, rcpts, raw in inbox.messages
+    }
+    zh = by_rcpt["abuse@aliyun.example.cn"]
+    assert zh["Subject"] == "[TLP:AMBER] CNCERT 网络安全事件协调处置请求（2起）"
+    body = zh.get_body(("plain",)).get_content()
+    assert "请协助核实并处置" in body and "N-1" in body and "N-2" in body and "N-5" not in body
+    attachment = next(zh.iter_attachments())
+    assert attachment.get_content_type() == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(attachment.get_payload(decode=True).decode("utf-8-sig"))))
+    assert [(r["ref"], r["asset"]) for r in rows] == [
+        ("N-1", "http://icbc-login.example.cn/a"),
+        ("N-1", "203.0.113.5"),
+        ("N-2", "http://taobao-gift.example.cn/"),
+    ]
+    en = by_rcpt["info@jpcert.example.jp"]
+    assert en["Subject"] == "[TLP:AMBER] CNCERT/CC request for incident handling (1 incidents)"
+    assert "Please verify and take action" in en.get_body(("plain",)).get_content()
+    with session_scope(ws) as session:
+        incidents = {i.ref: i for i in session.scalars(select(Incident))}
+        for ref in ("N-1", "N-2", "N-3"):
+            assert incidents[ref].requests[0].sent_at is not None
+            assert incidents[ref].status == "coordinating"
+        assert incidents["N-4"].requests[0].sent_at is None
+        assert incidents["N-5"].requests[0].sent_at is None and incidents["N-5"].status == "new"
+    # Nothing is pending any more: a second run sends nothing.
+    assert send_notifications(ws, actor="duty").sent == []
+    assert len(inbox.messages) == 2
+
+
+def test_missing_password_variable_is_a_clear_error(tmp_path, smtp_server, certificate, monkeypatch):
+    controller, inbox = smtp_server
+    ws = _workspace(tmp_path, "", controller.port, certificate[0])
+    monkeypatch.delenv("TEST_SITREP_SMTP_PW", raising=False)
+    _seed(ws)
+    with pytest.raises(NotifyError, match="TEST_SITREP_SMTP_PW"):
+        send_notifications(ws, actor="duty")
+    assert inbox.messages == []
+
+
+def test_wrong_password_is_refused_and_nothing_is_recorded(tmp_path, smtp_server, certificate, monkeypatch):
+    controller, _ = smtp_server
+    ws = _workspace(tmp_path, "", controller.port, certificate[0])
+    monkeypatch.setenv("TEST_SITREP_SMTP_PW", "wrong")
+    _seed(ws)
+    with pytest.raises(NotifyError, match="cannot use the SMTP relay"):
+        send_notifications(ws, actor="duty")
+    with session_scope(ws) as session:
+        assert all(r.sent_at is None for i in session.scalars(select(Incident)) for r in i.requests)
+
+
+def test_an_untrusted_certificate_is_refused(tmp_path, smtp_server, certificate, monkeypatch):
+    controller, inbox = smtp_server
+    ws = make_workspace(
+        tmp_path / "ws",
+        None,
+        smtp={
+            "host": "127.0.0.1",
+            "port": controller.port,
+            "username": USER,
+            "password_env": "TEST_SITREP_SMTP_PW",
+        },
+    )
+    monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
+    _seed(ws)
+    with pytest.raises(NotifyError, match="CERTIFICATE_VERIFY_FAILED"):
+        send_notifications(ws, actor="duty")
+    assert inbox.messages == []
+
+
+def test_dry_run_writes_eml_files_and_records_nothing(tmp_path, backend):
+    ws = make_workspace(tmp_path / "ws", backend or None)
+    _seed(ws)
+    outbox = tmp_path / "outbox"
+    report = send_notifications(ws, actor="duty", dry_run=True, out_dir=outbox)
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == 2 and report.dry_run
+    messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    assert {m["To"].addresses[0].addr_spec for m in messages} == {
+        "abuse@aliyun.example.cn",
+        "info@jpcert.example.jp",
+    }
+    assert all(any(True for _ in m.iter_attachments()) for m in messages)
+    with session_scope(ws) as session:
+        assert all(r.sent_at is None for i in session.scalars(select(Incident)) for r in i.requests)
+        assert {i.status for i in session.scalars(select(Incident)) if i.ref != "N-5"} == {"triaged"}
