@@ -1,0 +1,101 @@
+"""``sitrep metrics``: one week's key indicators and breakdowns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sitrep.cli.common import fail, out, print_json, workspace
+from sitrep.enrich.regions import name as region_name
+from sitrep.metrics.weekly import compute
+from sitrep.weeks import Week
+
+
+def parse_week(text: str | None, ws_timezone) -> Week:
+    """The ``--week`` option: an ISO week, or by default the last complete week."""
+    if text is None:
+        return Week.last_complete(ws_timezone)
+    try:
+        return Week.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _change(value: int, previous: int, pct: float | None) -> str:
+    if pct is None:
+        return "—" if value else "0"
+    if pct > 0:
+        return f"↑ 上升 {pct:.1f}%"
+    if pct < 0:
+        return f"↓ 下降 {-pct:.1f}%"
+    return "持平 0.0%"
+
+
+def metrics(
+    week: Annotated[
+        str | None,
+        typer.Option("--week", "-w", help="ISO week, e.g. 2025-W01 (default: the last complete week)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the documented JSON (docs/indicators.md).")
+    ] = False,
+    top: Annotated[int, typer.Option("--top", help="Rows in the top-N breakdowns.")] = 10,
+) -> None:
+    """Compute a week's 8 key indicators, last week's values and the change, and the breakdowns.
+
+    Weeks are ISO weeks, Monday 00:00 to Sunday 24:00 in the workspace time zone.
+    """
+    ws = workspace()
+    chosen = parse_week(week, ws.timezone)
+    data = compute(ws, chosen, top=top)
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"[bold]{data['week']}[/]  {data['start']} – {data['end']}  ({data['timezone']})")
+    table = Table(show_edge=False)
+    for name, justify in (
+        ("indicator", "left"),
+        ("this week", "right"),
+        ("last week", "right"),
+        ("change", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    for values in data["indicators"].values():
+        table.add_row(
+            values["zh"],
+            f"{values['value']:,}",
+            f"{values['previous']:,}",
+            _change(values["value"], values["previous"], values["change_pct"]),
+        )
+    out.print(table)
+    b = data["breakdowns"]
+    if b["malware_families"]:
+        out.print(
+            "Top malware families: "
+            + ", ".join(f"{f['name']} ({f['hosts']:,})" for f in b["malware_families"])
+        )
+    if b["regions"]:
+        out.print(
+            "Top regions: " + ", ".join(f"{region_name(r['code'])} ({r['hosts']:,})" for r in b["regions"])
+        )
+    mh = b["malware_hosting"]
+    out.print(
+        f"Malware hosting: {mh['domains']:,} domains ({mh['foreign_domain_pct']}% foreign, "
+        f"{mh['com_domain_pct']}% .com), {mh['ips']:,} IPs ({mh['foreign_ip_pct']}% foreign)"
+    )
+    ph = b["phishing"]
+    out.print(
+        f"Phishing: {ph['pages']:,} pages on {ph['domains']:,} domains and {ph['ips']:,} IPs "
+        f"({ph['pages_per_ip']} per IP)"
+    )
+    v = b["vulnerabilities"]
+    out.print(
+        f"Vulnerabilities: {v['total']:,} new — 高 {v['high']:,}, 中 {v['medium']:,}, 低 {v['low']:,}; "
+        f"{v['patched']:,} with a vendor patch"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("metrics")(metrics)
