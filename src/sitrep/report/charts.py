@@ -1,0 +1,184 @@
+"""Charts of the report as SVG (matplotlib), with Chinese text in Noto Sans SC from pylopdf-fonts-zh-cn.
+
+Two text modes (dependencies.md §2): ``embed_text=False`` turns glyphs into paths, so the SVG renders
+anywhere with no font installed (HTML, WeChat); ``embed_text=True`` keeps real ``<text>`` in
+``Noto Sans SC``, for pages that load that font through ``@font-face`` (the PDF), which keeps the PDF
+small and its chart text searchable.  Output is deterministic for the same data.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from functools import cache
+
+import matplotlib
+import pylopdf_fonts_zh_cn
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from sitrep.report.model import Chart
+
+FONT_FAMILY = "Noto Sans SC"
+PALETTE = ("#1f4e8c", "#c0392b", "#e08e0b", "#2e8b57", "#7d3c98", "#17a2b8", "#8c564b", "#5d6d7e")
+INK = "#2c3e50"
+GRID = "#d5dbe3"
+
+
+@cache
+def font_path() -> str:
+    """The Noto Sans SC file shipped by pylopdf-fonts-zh-cn, registered with matplotlib once."""
+    path = str(pylopdf_fonts_zh_cn.sans_path())
+    font_manager.fontManager.addfont(path)
+    return path
+
+
+def _style(embed_text: bool, salt: str) -> dict[str, object]:
+    font_path()
+    return {
+        "font.family": [FONT_FAMILY, "DejaVu Sans"],
+        "font.size": 9,
+        "axes.unicode_minus": False,
+        # Labels are data; "$" must never switch on mathtext.
+        "text.parse_math": False,
+        "svg.fonttype": "none" if embed_text else "path",
+        "svg.hashsalt": salt,
+        "axes.edgecolor": GRID,
+        "axes.labelcolor": INK,
+        "xtick.color": INK,
+        "ytick.color": INK,
+        "axes.titlesize": 10,
+        "axes.titleweight": "normal",
+        "axes.titlecolor": INK,
+    }
+
+
+def _tidy(ax: Axes, axis: str = "y") -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis=axis, color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    # Counts are whole numbers: no 0.5 ticks on the value axis.
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(nbins=5, integer=True))
+
+
+def _fmt(value: float) -> str:
+    return f"{value / 10000:.1f}万" if value >= 10000 else f"{value:,.0f}"
+
+
+def _trend(chart: Chart) -> Figure:
+    cols = 4
+    rows = (len(chart.series) + cols - 1) // cols
+    fig = Figure(figsize=(9.2, 2.1 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    x = list(range(len(chart.categories)))
+    for i, ax in enumerate(axes.flat):
+        if i >= len(chart.series):
+            ax.set_visible(False)
+            continue
+        series = chart.series[i]
+        color = PALETTE[i % len(PALETTE)]
+        ax.plot(x, series.values, color=color, linewidth=1.8, marker="o", markersize=3)
+        ax.fill_between(x, series.values, color=color, alpha=0.08)
+        ax.scatter([x[-1]], [series.values[-1]], color=color, s=28, zorder=3)
+        ax.set_title(f"{series.name}  {_fmt(series.values[-1])}", fontsize=9, loc="left")
+        ax.set_xticks([x[0], x[-1]], [chart.categories[0], chart.categories[-1]], fontsize=7.5)
+        ax.tick_params(axis="y", labelsize=7.5)
+        ax.set_ylim(bottom=0, top=max(max(series.values) * 1.2, 1))
+        _tidy(ax)
+        ax.yaxis.set_major_formatter(lambda v, _pos: _fmt(v))
+    # Fixed margins: tight_layout would draw the 8 panels twice (half the cost of the chart).
+    fig.subplots_adjust(left=0.045, right=0.99, top=0.9, bottom=0.1, wspace=0.32, hspace=0.6)
+    return fig
+
+
+def _bar(chart: Chart, horizontal: bool) -> Figure:
+    values = chart.series[0].values
+    labels = chart.categories
+    height = max(2.2, 0.34 * len(labels) + 0.9) if horizontal else 2.8
+    fig = Figure(figsize=(4.6, height))
+    ax = fig.subplots()
+    if horizontal:
+        y = list(range(len(labels)))[::-1]
+        bars = ax.barh(y, values, color=PALETTE[0], height=0.62)
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, max(max(values) * 1.18, 1))
+        _tidy(ax, "x")
+    else:
+        bars = ax.bar(labels, values, color=PALETTE[: len(values)], width=0.58)
+        ax.set_ylim(0, max(max(values) * 1.18, 1))
+        _tidy(ax, "y")
+    ax.bar_label(bars, labels=[_fmt(v) for v in values], padding=3, fontsize=8, color=INK)
+    fig.tight_layout()
+    return fig
+
+
+def _stacked(chart: Chart) -> Figure:
+    fig = Figure(figsize=(4.6, 2.4))
+    ax = fig.subplots()
+    y = list(range(len(chart.categories)))[::-1]
+    left = [0.0] * len(chart.categories)
+    for i, series in enumerate(chart.series):
+        bars = ax.barh(y, series.values, left=left, color=PALETTE[i], height=0.55, label=series.name)
+        ax.bar_label(
+            bars,
+            labels=[_fmt(v) if v else "" for v in series.values],
+            label_type="center",
+            color="white",
+            fontsize=8,
+        )
+        left = [a + b for a, b in zip(left, series.values, strict=True)]
+    ax.set_yticks(y, chart.categories)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, ncols=len(chart.series))
+    ax.set_xlim(0, max(max(left) * 1.05, 1))
+    _tidy(ax, "x")
+    fig.tight_layout()
+    return fig
+
+
+def _donut(chart: Chart) -> Figure:
+    values = chart.series[0].values
+    # Severity order is high, medium, low: red, amber, blue.
+    colors = (PALETTE[1], PALETTE[2], PALETTE[0])
+    shown = [(label, v, colors[i % 3]) for i, (label, v) in enumerate(zip(chart.categories, values, strict=True)) if v]
+    fig = Figure(figsize=(4.6, 2.8))
+    ax = fig.subplots()
+    total = sum(v for _, v, _ in shown)
+    ax.pie(
+        [v for _, v, _ in shown],
+        labels=[f"{label} {_fmt(v)} ({v * 100 / total:.1f}%)" for label, v, _ in shown],
+        colors=[c for _, _, c in shown],
+        startangle=90,
+        counterclock=False,
+        wedgeprops={"width": 0.38, "edgecolor": "white"},
+        textprops={"fontsize": 8.5, "color": INK},
+    )
+    ax.text(0, 0, _fmt(total), ha="center", va="center", fontsize=13, color=INK)
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+_SIZE = re.compile(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"')
+
+
+def svg(chart: Chart, *, embed_text: bool = False) -> str:
+    """The chart as an ``<svg>`` element (no XML prolog), scaling to its container's width."""
+    with matplotlib.rc_context(_style(embed_text, chart.key)):
+        if chart.kind == "trend":
+            fig = _trend(chart)
+        elif chart.kind == "stacked":
+            fig = _stacked(chart)
+        elif chart.kind == "donut":
+            fig = _donut(chart)
+        else:
+            fig = _bar(chart, horizontal=chart.kind == "barh")
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    label = html.escape(chart.title, quote=True)
+    return _SIZE.sub(lambda m: f'{m.group(1)} width="100%" role="img" aria-label="{label}"', text, count=1)

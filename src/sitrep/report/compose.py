@@ -1,0 +1,526 @@
+"""Facts + settings → the report model of one language (DESIGN.md §3).
+
+Sentences come from :mod:`sitrep.report.wording`; a sentence (or clause) whose number is zero is left
+out.  Details of TLP:AMBER/RED data never reach the model: incident refs are replaced by opaque IDs
+and malware family names seen only in restricted events are not printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sitrep.config import Settings
+from sitrep.enrich.regions import name as region_name
+from sitrep.metrics.indicators import ORDER
+from sitrep.report import wording as w
+from sitrep.report.facts import INCIDENT_NUMBERS, restricted
+from sitrep.report.model import Chart, Direction, IndicatorRow, Link, Report, Section, Series
+from sitrep.report.rating import RatingResult
+from sitrep.taxonomy import OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
+from sitrep.weeks import Week
+
+PUBLIC_SCHEMA = "sitrep.report/1"
+TOP_FAMILIES = 5
+TOP_REGIONS = 3
+TOP_TYPES = 3
+REVIEW_COUNT = 5
+# Share of high-severity among new vulnerabilities from which the threat level is 中 / 高.
+THREAT_MEDIUM_SHARE = 0.2
+THREAT_HIGH_SHARE = 0.5
+# Indicator-table rows that are a subset of the row above (printed indented as 其中…).
+SUB_ROWS = ("defaced_gov_sites", "backdoored_gov_sites", "new_high_vulnerabilities")
+
+
+def public_id(facts: dict[str, Any], ref: str) -> str:
+    """The incident ref, or an opaque stable ID when the incident is TLP:AMBER/RED (refs can name things)."""
+    if restricted(facts, ref):
+        return "restricted-" + hashlib.sha256(ref.encode("utf-8")).hexdigest()[:12]
+    return ref
+
+
+def change(value: int, previous: int, pct: float | None, lang: str) -> tuple[str, Direction]:
+    """The table's change cell: ``↑ 上升 9.4%``, ``↓ 下降 32.3%``, ``持平``, or ``—`` when last week was 0."""
+    if pct is None:
+        return ("—", "new") if value else ("—", "none")
+    if pct > 0:
+        return f"↑ {w.text(lang, 'up')} {pct:.1f}%", "up"
+    if pct < 0:
+        return f"↓ {w.text(lang, 'down')} {-pct:.1f}%", "down"
+    return w.text(lang, "flat"), "flat"
+
+
+def change_clause(value: int, previous: int, pct: float | None, lang: str) -> str:
+    """``较上周环比上升了9.4%`` and its siblings, for sentences."""
+    if pct is None:
+        return w.text(lang, "change_new")
+    if pct > 0:
+        return w.text(lang, "change_up", x=w.pct(pct))
+    if pct < 0:
+        return w.text(lang, "change_down", x=w.pct(-pct))
+    return w.text(lang, "change_flat")
+
+
+class _Composer:
+    def __init__(self, facts: dict[str, Any], settings: Settings, lang: str) -> None:
+        self.facts = facts
+        self.lang = lang
+        org = settings.organisation
+        self.org = org.name if lang == "zh" else org.name_en
+        self.constituency = org.constituency if lang == "zh" else org.constituency_en
+        self.vuln_db = org.vulnerability_database if lang == "zh" else org.vulnerability_database_en
+        self.indicators = facts["metrics"]["indicators"]
+        self.breakdowns = facts["metrics"]["breakdowns"]
+        self.rating = RatingResult.from_dict(facts["rating"])
+
+    def sentences(self, *parts: str) -> str:
+        """Sentences of one paragraph: run together in Chinese, separated by a space in English."""
+        return ("" if self.lang == "zh" else " ").join(p for p in parts if p)
+
+    def t(self, key: str, **values: Any) -> str:
+        return w.text(self.lang, key, org=self.org, constituency=self.constituency, **values)
+
+    def n(self, value: int) -> str:
+        return w.count(value, self.lang)
+
+    def label(self, key: str) -> str:
+        return self.indicators[key]["zh" if self.lang == "zh" else "en"]
+
+    # Section 1 -------------------------------------------------------------------------------
+    def overview(self) -> Section:
+        rating = self.rating
+        majors = rating.major_infrastructure
+        infra = self.t("infra_major", n=len(majors)) if majors else self.t("infra_ok")
+        paragraph = self.sentences(
+            self.t("rating", rating=w.rating_word(rating.label, self.lang)), infra, self.t("threats")
+        )
+        rows = []
+        for key, _, _ in ORDER:
+            item = self.indicators[key]
+            text, direction = change(item["value"], item["previous"], item["change_pct"], self.lang)
+            rows.append(
+                IndicatorRow(
+                    key=key,
+                    label=self.label(key),
+                    value=item["value"],
+                    previous=item["previous"],
+                    change_pct=item["change_pct"],
+                    value_text=self.n(item["value"]),
+                    previous_text=self.n(item["previous"]),
+                    change_text=text,
+                    direction=direction,
+                    sub=key in SUB_ROWS,
+                )
+            )
+        return Section(
+            "overview",
+            1,
+            self.t("h_overview"),
+            [paragraph],
+            table=rows,
+            charts=[self.trend_chart()],
+            notes=self.rating_notes(),
+        )
+
+    def band_range(self, label: str) -> str:
+        rule = self.rating.rule
+        limits = [0.0] + [b["below"] for b in rule["bands"]]
+        labels = [b["label"] for b in rule["bands"]] + [rule["otherwise"]]
+        i = labels.index(label)
+        if i == 0:
+            return self.t("band_range_lower", hi=limits[1])
+        if i == len(labels) - 1:
+            return self.t("band_range_upper", lo=limits[i])
+        return self.t("band_range", lo=limits[i], hi=limits[i + 1])
+
+    def rating_notes(self) -> list[str]:
+        """The brief explanation under the table: score, each ratio, the band, the floor."""
+        rating = self.rating
+        if rating.score is None:
+            notes = [self.t("basis_none", score=f"{1.0:.2f}")]
+        else:
+            parts = [
+                self.t("basis_ratio", label=w.SHORT[self.lang][r.key], ratio=f"{r.ratio:.2f}")
+                if r.ratio is not None
+                else self.t("basis_no_ratio", label=w.SHORT[self.lang][r.key])
+                for r in rating.ratios
+            ]
+            sep = "，" if self.lang == "zh" else ", "
+            notes = [
+                self.t(
+                    "basis",
+                    k=len(rating.ratios),
+                    w=rating.rule["baseline_weeks"],
+                    score=f"{rating.score:.2f}",
+                    ratios=sep.join(parts),
+                    band=w.rating_word(rating.band_label, self.lang),
+                    range=self.band_range(rating.band_label),
+                )
+            ]
+        if rating.floor_applied:
+            notes.append(self.t("floor", floor=w.rating_word(rating.label, self.lang)))
+        return notes
+
+    def trend_chart(self) -> Chart:
+        weeks = self.facts["series"][-8:]
+        return Chart(
+            "trend",
+            self.t("chart_trend", n=len(weeks)),
+            "trend",
+            [s["week"].split("-")[1] for s in weeks],
+            [Series(w.SHORT[self.lang][key], [s[key] for s in weeks]) for key, _, _ in ORDER],
+        )
+
+    # Section 2 -------------------------------------------------------------------------------
+    def families(self) -> list[tuple[str, int]]:
+        """The top families by name, then one 未公开家族 item for those seen only in restricted data."""
+        public = set(self.facts["public_families"])
+        top = self.breakdowns["malware_families"][:TOP_FAMILIES]
+        shown = [(f["name"], f["hosts"]) for f in top if f["name"] in public]
+        hidden = sum(f["hosts"] for f in top if f["name"] not in public)
+        return shown + ([(self.t("family_hidden"), hidden)] if hidden else [])
+
+    def malware(self) -> Section:
+        paragraphs = []
+        infected = self.indicators["infected_hosts"]["value"]
+        if infected:
+            parts = [self.t("infected", n=self.n(infected))]
+            families = self.families()
+            # A list made only of 其他未公开家族 says nothing: leave the sentence out.
+            if any(name != self.t("family_hidden") for name, _ in families):
+                items = [self.t("family_item", name=name, n=self.n(hosts)) for name, hosts in families]
+                parts.append(self.t("families", items=w.join(items, self.lang)))
+            regions = [region_name(r["code"], self.lang) for r in self.breakdowns["regions"][:TOP_REGIONS]]
+            if len(regions) == 1:
+                parts.append(self.t("regions_one", items=regions[0]))
+            elif regions:
+                k = w.ordinal_count(len(regions), self.lang)
+                parts.append(self.t("regions", k=k, items=w.join(regions, self.lang)))
+            paragraphs.append(self.sentences(*parts))
+        hosting = self.breakdowns["malware_hosting"]
+        d, i = hosting["domains"], hosting["ips"]
+        values = {
+            "d": self.n(d),
+            "i": self.n(i),
+            "p": w.pct(hosting["foreign_domain_pct"]),
+            "q": w.pct(hosting["com_domain_pct"]),
+            "r": w.pct(hosting["foreign_ip_pct"]),
+        }
+        if d and i:
+            paragraphs.append(self.t("hosting_both", **values))
+        elif d:
+            paragraphs.append(self.t("hosting_domains", **values))
+        elif i:
+            paragraphs.append(self.t("hosting_ips", **values))
+        charts = []
+        if self.breakdowns["regions"]:
+            regions = self.breakdowns["regions"]
+            charts.append(
+                Chart(
+                    "regions",
+                    self.t("chart_regions"),
+                    "barh",
+                    [region_name(r["code"], self.lang) for r in regions],
+                    [Series(self.t("hosts"), [r["hosts"] for r in regions])],
+                )
+            )
+        if d or i:
+            foreign = [
+                round(d * (hosting["foreign_domain_pct"] or 0) / 100),
+                round(i * (hosting["foreign_ip_pct"] or 0) / 100),
+            ]
+            charts.append(
+                Chart(
+                    "malware_hosting",
+                    self.t("chart_hosting"),
+                    "stacked",
+                    [self.t("domains"), self.t("ips")],
+                    [
+                        Series(self.t("domestic"), [d - foreign[0], i - foreign[1]]),
+                        Series(self.t("foreign"), foreign),
+                    ],
+                )
+            )
+        return Section("malware", 2, self.t("h_malware"), paragraphs or [self.t("nothing")], charts=charts)
+
+    # Section 3 -------------------------------------------------------------------------------
+    def websites(self) -> Section:
+        ind = self.indicators
+        sep = self.t("clause_sep")
+        clauses = [
+            self.t(key, n=self.n(ind[name]["value"]))
+            for key, name in (
+                ("sites_defaced", "defaced_sites"),
+                ("sites_backdoored", "backdoored_sites"),
+                ("sites_phishing", "phishing_pages"),
+            )
+            if ind[name]["value"]
+        ]
+        paragraphs = [self.t("sites_lead", clauses=sep.join(clauses))] if clauses else []
+        shares = self.breakdowns["websites"]
+        phishing = self.breakdowns["phishing"]
+        gov = []
+        for key, name, share in (
+            ("gov_defaced", "defaced_gov_sites", "defaced_gov_pct"),
+            ("gov_backdoored", "backdoored_gov_sites", "backdoored_gov_pct"),
+        ):
+            item = ind[name]
+            if item["value"]:
+                clause = change_clause(item["value"], item["previous"], item["change_pct"], self.lang)
+                gov.append(self.t(key, n=self.n(item["value"]), pct=w.pct(shares[share]), change=clause))
+        if phishing["pages"] and phishing["ips"]:
+            gov.append(
+                self.t(
+                    "phishing_hosts",
+                    d=self.n(phishing["domains"]),
+                    i=self.n(phishing["ips"]),
+                    k=f"{phishing['pages_per_ip']:.1f}" if self.lang == "en" else f"{phishing['pages_per_ip']:g}",
+                )
+            )
+        if gov:
+            paragraphs.append(self.t("gov_lead", clauses=sep.join(gov)))
+        charts = []
+        if phishing["pages"]:
+            charts.append(
+                Chart(
+                    "phishing",
+                    self.t("chart_phishing"),
+                    "bar",
+                    [self.t("pages"), self.t("domains"), self.t("ips")],
+                    [Series(self.t("count"), [phishing["pages"], phishing["domains"], phishing["ips"]])],
+                )
+            )
+        return Section("websites", 3, self.t("h_websites"), paragraphs or [self.t("nothing")], charts=charts)
+
+    # Section 4 -------------------------------------------------------------------------------
+    def threat_level(self, total: int, high: int) -> str:
+        share = high / total if total else 0.0
+        level = "高" if share >= THREAT_HIGH_SHARE else "中" if share >= THREAT_MEDIUM_SHARE else "低"
+        return level if self.lang == "zh" else w.THREAT_LEVEL_EN[level]
+
+    def vulns(self) -> Section:
+        v = self.breakdowns["vulnerabilities"]
+        total = v["total"]
+        if not total:
+            return Section("vulns", 4, self.t("h_vulns"), [self.t("nothing")])
+        text = self.t("vulns", db=self.vuln_db, n=self.n(total), level=self.threat_level(total, v["high"]))
+        sev = [
+            self.t(key, n=self.n(v[name]))
+            for key, name in (("sev_high", "high"), ("sev_medium", "medium"), ("sev_low", "low"))
+            if v[name]
+        ]
+        text = self.sentences(text, self.t("vuln_severities", items=("、" if self.lang == "zh" else ", ").join(sev)))
+        types = sorted((t for t in v["by_object_type"] if t["count"]), key=lambda t: -t["count"])
+        paragraphs = [text]
+        if types:
+            top = types[:TOP_TYPES]
+            items = [
+                self.t("vuln_type_item", type=self.object_type(t), n=self.n(t["count"]), pct=w.pct(t["pct"]))
+                for t in top
+            ]
+            paragraphs.append(
+                self.t(
+                    "vuln_types",
+                    k=w.ordinal_count(len(top), self.lang),
+                    items=("、" if self.lang == "zh" else "; ").join(items),
+                )
+            )
+        if v["patched"]:
+            paragraphs.append(self.t("vuln_patched", n=self.n(v["patched"]), pct=w.pct(v["patched"] * 100.0 / total)))
+        labels = w.SEVERITY_LABELS[self.lang]
+        charts = [
+            Chart(
+                "vuln_severity",
+                self.t("chart_severity"),
+                "donut",
+                list(labels),
+                [Series(self.t("count"), [v["high"], v["medium"], v["low"]])],
+            )
+        ]
+        if types:
+            charts.append(
+                Chart(
+                    "vuln_types",
+                    self.t("chart_types"),
+                    "barh",
+                    [self.object_type(t) for t in types],
+                    [Series(self.t("count"), [t["count"] for t in types])],
+                )
+            )
+        return Section("vulns", 4, self.t("h_vulns"), paragraphs, charts=charts)
+
+    def object_type(self, item: dict[str, Any]) -> str:
+        return item["type"] if self.lang == "zh" else OBJECT_TYPE_EN.get(item["type"], item["en"])
+
+    # Section 5 -------------------------------------------------------------------------------
+    def incidents(self) -> Section:
+        inc = self.facts["incidents"]
+        n = inc["numbers"]
+        paragraphs = []
+        if n["handled"]:
+            kinds = [PartnerType(t) for t in inc["partner_types"]]
+            kinds.sort(key=PARTNER_ORDER.index)
+            names = [k.zh if self.lang == "zh" else k.en for k in kinds]
+            partners = self.t("inc_partners", items=w.join(names, self.lang, last="以及")) if names else ""
+            cross = self.t("inc_cross", n=self.n(n["cross_border"])) if n["cross_border"] else ""
+            parts = [self.t("inc_handled", partners=partners, n=self.n(n["handled"]), cross=cross)]
+            if n["phishing"]:
+                parts.append(self.t("inc_phishing", n=self.n(n["phishing"])))
+            urls, platforms = n["mobile_malware_urls"], n["mobile_malware_platforms"]
+            if urls and platforms:
+                parts.append(self.t("inc_mobile", p=self.n(platforms), u=self.n(urls)))
+            elif urls:
+                parts.append(self.t("inc_mobile_no_platform", u=self.n(urls)))
+            paragraphs.append(self.sentences(*parts))
+        charts = []
+        categories = [(IncidentCategory(c), k) for c, k in inc["by_category"].items() if k]
+        if categories:
+            charts.append(
+                Chart(
+                    "incident_categories",
+                    self.t("chart_categories"),
+                    "barh",
+                    [c.zh if self.lang == "zh" else c.en for c, _ in categories],
+                    [Series(self.t("incidents_unit"), [k for _, k in categories])],
+                )
+            )
+        partner_counts = [(PartnerType(t), k) for t, k in inc["by_partner_type"].items() if k]
+        if partner_counts:
+            charts.append(
+                Chart(
+                    "partner_types",
+                    self.t("chart_partners"),
+                    "barh",
+                    [t.zh if self.lang == "zh" else t.en for t, _ in partner_counts],
+                    [Series(self.t("incidents_unit"), [k for _, k in partner_counts])],
+                )
+            )
+        return Section("incidents", 5, self.t("h_incidents"), paragraphs or [self.t("nothing")], charts=charts)
+
+    # Section 6 -------------------------------------------------------------------------------
+    def review(self, previous: list[Week], base: str) -> Section:
+        links = [
+            Link("●" + w.title(week, self.lang), f"{base}/{week}/report.{self.lang}.html", str(week))
+            for week in previous[:REVIEW_COUNT]
+        ]
+        return Section("review", 6, self.t("h_review"), [] if links else [self.t("review_none")], links=links)
+
+
+def public_data(facts: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted."""
+    ids = facts["evidence"]
+    indicators = {key: {**item, "events": ids.get(key, [])} for key, item in facts["metrics"]["indicators"].items()}
+    breakdowns = dict(facts["metrics"]["breakdowns"])
+    public = set(facts["public_families"])
+    breakdowns["malware_families"] = [
+        {
+            "name": f["name"] if f["name"] in public else None,
+            "hosts": f["hosts"],
+            "disclosed": f["name"] in public,
+        }
+        for f in breakdowns["malware_families"]
+    ]
+    evidence_of = {
+        "malware_families": "infected_hosts",
+        "regions": "infected_hosts",
+        "malware_hosting": "malware_hosting",
+        "websites": "defaced_sites+backdoored_sites",
+        "phishing": "phishing_pages",
+        "vulnerabilities": "new_vulnerabilities",
+    }
+    inc = facts["incidents"]
+    ev = inc["evidence"]
+
+    def refs(found: list[str]) -> list[str]:
+        return [public_id(facts, r) for r in found]
+
+    incidents = {key: {"value": inc["numbers"][key], "incidents": refs(ev[key])} for key in INCIDENT_NUMBERS}
+    incidents["partner_types"] = inc["partner_types"]
+    incidents["by_category"] = {
+        c: {"value": k, "incidents": refs(ev["by_category"].get(c, []))} for c, k in inc["by_category"].items()
+    }
+    incidents["by_partner_type"] = {
+        t: {"value": k, "incidents": refs(ev["by_partner_type"].get(t, []))} for t, k in inc["by_partner_type"].items()
+    }
+    return {
+        "indicators": indicators,
+        "breakdowns": breakdowns,
+        "breakdown_events": {
+            name: sorted(set().union(*(ids.get(k, []) for k in source.split("+"))))
+            for name, source in evidence_of.items()
+        },
+        "incidents": incidents,
+        "major_infrastructure_incidents": refs(inc["major_infrastructure"]),
+        "rating": facts["rating"],
+        "trend": [{k: v for k, v in s.items() if k != "in_history"} for s in facts["series"][-8:]],
+        "history_start": facts["history_start"],
+    }
+
+
+def compose(
+    facts: dict[str, Any],
+    settings: Settings,
+    lang: str,
+    *,
+    previous: list[Week],
+    published_at: str | None = None,
+    revision: int = 0,
+) -> Report:
+    """The report model of ``facts`` in ``lang`` (``zh`` or ``en``); ``previous`` feeds 近期回顾."""
+    week = Week.parse(facts["week"])
+    composer = _Composer(facts, settings, lang)
+    base = settings.report.base_url.rstrip("/") or ".."
+    sections = [
+        composer.overview(),
+        composer.malware(),
+        composer.websites(),
+        composer.vulns(),
+        composer.incidents(),
+        composer.review(previous, base),
+    ]
+    rating = composer.rating
+    other = "en" if lang == "zh" else "zh"
+    labels = {
+        k: w.text(lang, k)
+        for k in (
+            "tlp",
+            "published",
+            "draft",
+            "rating_label",
+            "score_label",
+            "col_indicator",
+            "col_value",
+            "col_previous",
+            "col_change",
+            "site_title",
+            "evidence_note",
+            "other_lang",
+            "rating_rule",
+        )
+    }
+    return Report(
+        lang=lang,
+        week=str(week),
+        year=week.year,
+        number=week.number,
+        title=w.title(week, lang),
+        issue=w.text(lang, "issue", year=week.year, number=week.number),
+        dates=w.dates(week, lang),
+        organisation=composer.org,
+        rating=rating.label,
+        rating_word=w.rating_word(rating.label, lang),
+        score=rating.score,
+        sections=sections,
+        labels=labels,
+        published_at=published_at,
+        revision=revision,
+        other_lang_href=f"report.{other}.html",
+        data={
+            "schema": PUBLIC_SCHEMA,
+            "week": str(week),
+            "start": facts["start"],
+            "end": facts["end"],
+            "computed_at": facts["computed_at"],
+            **public_data(facts),
+        },
+    )

@@ -1,0 +1,203 @@
+"""The facts of one issue: every number the report prints and the IDs of the events and incidents
+behind each, gathered from the lake and the incident store.
+
+Facts are language-independent plain JSON.  ``sitrep publish`` freezes them (:mod:`sitrep.report.publish`)
+so that re-rendering a published week prints the same numbers whatever was ingested or edited since.
+They hold internal references (incident refs and their TLP); public outputs go through
+:mod:`sitrep.report.render.json` and :mod:`sitrep.report.compose`, which redact restricted details.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+from sqlalchemy import and_, or_, select
+
+from sitrep.config import Workspace
+from sitrep.incidents.db import session_scope
+from sitrep.incidents.models import Incident
+from sitrep.incidents.stats import handled_incidents, weekly_stats
+from sitrep.incidents.vocabulary import AssetKind, Grade, Status
+from sitrep.metrics import vulnerabilities
+from sitrep.metrics.indicators import EVENT_INDICATORS, ORDER, Context, is_class
+from sitrep.metrics.source import events_table, in_window
+from sitrep.metrics.weekly import compute, evidence
+from sitrep.report.rating import rate
+from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory, PartnerType
+from sitrep.weeks import Week
+
+SCHEMA = "sitrep.facts/1"
+TREND_WEEKS = 8
+PUBLIC_TLP = tuple(t.value for t in TLP if t.public)
+MAJOR_GRADES = (Grade.MAJOR.value, Grade.ESPECIALLY_MAJOR.value)
+
+# The incident numbers of section 5 (keys of ``incidents.weekly_stats``), in report order.
+INCIDENT_NUMBERS = ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms")
+
+
+def _week_of(moment: datetime | None, workspace: Workspace) -> Week | None:
+    return None if moment is None else Week.of(moment.astimezone(workspace.timezone).date())
+
+
+def history_start(events: ir.Table, workspace: Workspace) -> Week | None:
+    """The week of the lake's earliest event (baselines never reach before it)."""
+    first = events.aggregate(first=events.time_source.min()).to_pyarrow().to_pylist()[0]["first"]
+    return _week_of(first, workspace)
+
+
+def _public_families(events: ir.Table, names: list[str], end: datetime) -> list[str]:
+    """Those of ``names`` that public (CLEAR/GREEN) events carried up to ``end``.
+
+    A family name seen only in restricted (AMBER/RED) data is a detail of that data and is never
+    printed; one already seen in public data is not.
+    """
+    if not names:
+        return []
+    public = events.filter(
+        events.malware_name.isin(names)
+        & (events.time_source < end)
+        & (events.tlp.isnull() | events.tlp.upper().isin(PUBLIC_TLP))
+    )
+    found = public.select("malware_name").distinct().to_pyarrow().column(0).to_pylist()
+    return sorted(found)
+
+
+def weekly_values(events: ir.Table, ctx: Context, weeks: list[Week], workspace: Workspace) -> dict[str, dict]:
+    """The eight indicator values of each of ``weeks`` in two queries (one per kind of indicator).
+
+    The same definitions as :func:`sitrep.metrics.weekly.indicator_values`, bucketed by week, which is
+    what a trend of many weeks needs (one query per week costs ~0.3 s each).
+    """
+    windows = [(str(w), *w.bounds(workspace.timezone)) for w in weeks]
+    start, end = windows[0][1], windows[-1][2]
+
+    def bucket(column: ir.TimestampValue) -> ir.StringValue:
+        return ibis.cases(*(((column >= s) & (column < e), name) for name, s, e in windows), else_=None)
+
+    rows = events.filter(in_window(events, start, end))
+    rows = rows.mutate(bucket=bucket(rows.time_source))
+    counted = rows.group_by("bucket").aggregate(
+        **{i.key: i.distinct(rows).nunique(where=i.where(rows, ctx)) for i in EVENT_INDICATORS}
+    )
+    new = vulnerabilities.first_published(events, start, end)
+    new = new.mutate(bucket=bucket(new["first"]))
+    vulns = new.group_by("bucket").aggregate(
+        new_vulnerabilities=new.vkey.count(), new_high_vulnerabilities=new.high.sum()
+    )
+    found: dict[str, dict] = {name: {key: 0 for key, _, _ in ORDER} for name, _, _ in windows}
+    for table in (counted, vulns):
+        for row in table.to_pyarrow().to_pylist():
+            if row["bucket"] is not None:
+                found[row.pop("bucket")].update({k: int(v or 0) for k, v in row.items()})
+    return found
+
+
+def _hosting_events(current: ir.Table) -> list[str]:
+    rows = current.filter(is_class(current, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
+    ids = rows.select("event_id").distinct().order_by("event_id")
+    return ids.to_pyarrow().column(0).to_pylist()
+
+
+def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
+    """Indicators, breakdowns, the event IDs behind them, and the series for trend and baseline."""
+    events = events_table(workspace)
+    ctx = Context.from_settings(workspace.settings)
+    start, end = week.bounds(workspace.timezone)
+    metrics = compute(workspace, week, events=events)
+    ids = evidence(workspace, week, events=events)
+    ids["malware_hosting"] = _hosting_events(events.filter(in_window(events, start, end)))
+    first = history_start(events, workspace)
+    depth = max(TREND_WEEKS - 1, workspace.settings.rating.baseline_weeks)
+    weeks = [week - i for i in range(depth, 0, -1)] + [week]
+    values = weekly_values(events, ctx, weeks, workspace)
+    series = [{"week": str(w), "in_history": first is not None and w >= first, **values[str(w)]} for w in weeks]
+    families = [f["name"] for f in metrics["breakdowns"]["malware_families"]]
+    return {
+        "metrics": metrics,
+        "evidence": ids,
+        "series": series,
+        "history_start": str(first) if first else None,
+        "public_families": _public_families(events, families, end),
+    }
+
+
+def _major_infrastructure(session: Any, start: datetime, end: datetime) -> list[Incident]:
+    """Major (重大/特别重大) infrastructure incidents reported or resolved in the week, not rejected."""
+    reported = or_(
+        and_(Incident.reported_at >= start, Incident.reported_at < end),
+        and_(Incident.reported_at.is_(None), Incident.created_at >= start, Incident.created_at < end),
+        and_(Incident.resolved_at >= start, Incident.resolved_at < end),
+    )
+    query = select(Incident).where(
+        Incident.category == IncidentCategory.INFRASTRUCTURE.value,
+        Incident.grade.in_(MAJOR_GRADES),
+        Incident.status != Status.REJECTED.value,
+        reported,
+    )
+    return list(session.scalars(query.order_by(Incident.ref)))
+
+
+def incident_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
+    """Section 5 numbers (from :func:`sitrep.incidents.stats.weekly_stats`) and the incidents behind each."""
+    start, end = week.bounds(workspace.timezone)
+    settings = workspace.settings.incidents
+    with session_scope(workspace) as session:
+        stats = weekly_stats(session, week, tz=workspace.timezone, no_response_hours=settings.no_response_hours)
+        handled = handled_incidents(session, start, end)
+        mobile = [i for i in handled if i.category == IncidentCategory.MOBILE_MALWARE.value]
+        behind = {
+            "handled": [i.ref for i in handled],
+            "cross_border": [i.ref for i in handled if i.cross_border],
+            "phishing": [i.ref for i in handled if i.category == IncidentCategory.PHISHING.value],
+            "mobile_malware_urls": [i.ref for i in mobile if any(a.kind == AssetKind.URL.value for a in i.assets)],
+            "mobile_malware_platforms": [
+                i.ref for i in mobile if any(r.partner.type == PartnerType.APP_STORE.value for r in i.requests)
+            ],
+        }
+        by_category = {c.value: [i.ref for i in handled if i.category == c.value] for c in IncidentCategory}
+        by_partner_type = {
+            t: [i.ref for i in handled if any(r.partner.type == t for r in i.requests)]
+            for t in stats["by_partner_type"]
+        }
+        majors = _major_infrastructure(session, start, end)
+        tlp = {i.ref: i.tlp for i in [*handled, *majors]}
+    return {
+        "numbers": {key: stats[key] for key in INCIDENT_NUMBERS},
+        "partner_types": stats["partner_types"],
+        "by_category": stats["by_category"],
+        "by_partner_type": stats["by_partner_type"],
+        "evidence": {**behind, "by_category": by_category, "by_partner_type": by_partner_type},
+        "major_infrastructure": [i.ref for i in majors],
+        "tlp": tlp,
+    }
+
+
+def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> dict[str, Any]:
+    """All facts of ``week``'s issue, rated (the structure :mod:`sitrep.report.publish` freezes)."""
+    events = event_facts(workspace, week)
+    incidents = incident_facts(workspace, week)
+    this = {key: events["metrics"]["indicators"][key]["value"] for key, _, _ in ORDER}
+    history = [w for w in events["series"][:-1] if w["in_history"]]
+    rating = rate(this, history, workspace.settings.rating, major_infrastructure=incidents["major_infrastructure"])
+    return {
+        "schema": SCHEMA,
+        "week": str(week),
+        "start": week.monday.isoformat(),
+        "end": week.sunday.isoformat(),
+        "computed_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        **events,
+        "incidents": incidents,
+        "rating": rating.as_dict(),
+    }
+
+
+def restricted(facts: dict[str, Any], ref: str) -> bool:
+    """Is the incident ``ref`` marked AMBER/RED (or unknown), so that no detail of it may be shown?"""
+    label = facts["incidents"]["tlp"].get(ref)
+    try:
+        return label is None or not TLP.parse(label).public
+    except ValueError:
+        return True

@@ -1,0 +1,69 @@
+"""Renderers: the report model formatted as HTML, PDF, Markdown, JSON and a WeChat article.
+
+:func:`write_edition` writes the chosen formats of one edition into a folder, each file atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from sitrep.report.model import Report
+
+FORMATS = ("html", "pdf", "md", "json", "wechat")
+SUFFIX = {"html": "html", "pdf": "pdf", "md": "md", "json": "json", "wechat": "wechat.html"}
+
+
+def file_name(lang: str, fmt: str) -> str:
+    """``report.zh.html``, ``report.en.wechat.html``…"""
+    return f"report.{lang}.{SUFFIX[fmt]}"
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``path`` whole or not at all (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
+    """Render ``report`` in each of ``formats`` into ``out``; returns the files written."""
+    from sitrep.report.render.html import chart_svgs, render_html
+    from sitrep.report.render.json import render_json
+    from sitrep.report.render.markdown import chart_file, render_markdown
+    from sitrep.report.render.wechat import render_wechat
+
+    written = []
+    svgs = chart_svgs(report) if {"html", "md", "wechat"} & set(formats) else {}
+    for fmt in formats:
+        path = out / file_name(report.lang, fmt)
+        if fmt == "html":
+            atomic_write(path, render_html(report, svgs=svgs))
+        elif fmt == "wechat":
+            atomic_write(path, render_wechat(report, svgs=svgs))
+        elif fmt == "json":
+            atomic_write(path, render_json(report))
+        elif fmt == "md":
+            for key, text in svgs.items():
+                chart = out / chart_file(report, key)
+                atomic_write(chart, text)
+                written.append(chart)
+            atomic_write(path, render_markdown(report))
+        elif fmt == "pdf":
+            from sitrep.report.render.pdf import render_pdf
+
+            atomic_write(path, render_pdf(report))
+        else:
+            raise ValueError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+        written.append(path)
+    return written

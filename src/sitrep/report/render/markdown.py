@@ -1,0 +1,63 @@
+"""The Markdown edition: text, the indicator table, chart images (SVG files beside it) and links.
+
+Markdown passes raw HTML through, so model strings are escaped twice over: HTML-significant characters
+become entities and Markdown punctuation is backslash-escaped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sitrep.report.model import Report
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
+
+
+def escape(text: str) -> str:
+    """Plain text made inert in Markdown (no markup, links, tables or raw HTML)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def chart_file(report: Report, key: str) -> str:
+    """Where the Markdown edition expects a chart: ``charts/<lang>-<key>.svg`` beside it."""
+    return f"charts/{report.lang}-{key}.svg"
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown (CommonMark with GFM tables)."""
+    lines = [f"# {escape(report.title)}", ""]
+    meta = [escape(report.organisation), escape(report.issue), escape(report.labels["tlp"])]
+    if report.published_at:
+        meta.append(f"{escape(report.labels['published'])} {escape(report.published_at)}")
+    else:
+        meta.append(escape(report.labels["draft"]))
+    lines += [" · ".join(meta), ""]
+    for s in report.sections:
+        lines += [f"## {s.number:02d} {escape(s.heading)}", ""]
+        if s.key == "overview":
+            score = "—" if report.score is None else f"{report.score:.2f}"
+            lines += [
+                f"> {escape(report.labels['rating_label'])}：**{escape(report.rating_word)}** "
+                f"（{escape(report.labels['score_label'])} {score}）",
+                "",
+            ]
+        for paragraph in s.paragraphs:
+            lines += [escape(paragraph), ""]
+        if s.table:
+            head = [report.labels[k] for k in ("col_indicator", "col_value", "col_previous", "col_change")]
+            lines.append("| " + " | ".join(escape(h) for h in head) + " |")
+            lines.append("|---|---:|---:|---:|")
+            for row in s.table:
+                label = ("　" if row.sub else "") + row.label
+                cells = (label, row.value_text, row.previous_text, row.change_text)
+                lines.append("| " + " | ".join(escape(c) for c in cells) + " |")
+            lines.append("")
+        for note in s.notes:
+            lines += [f"*{escape(note)}*", ""]
+        for chart in s.charts:
+            lines += [f"![{escape(chart.title)}]({chart_file(report, chart.key)})", ""]
+        for link in s.links:
+            lines += [f"[{escape(link.text)}](<{link.href}>)", ""]
+    lines.append(escape(report.labels["evidence_note"]))
+    return "\n".join(lines) + "\n"

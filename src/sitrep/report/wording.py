@@ -1,0 +1,302 @@
+# ruff: noqa: E501 -- each template stays on one line so it can be compared with the seed verbatim.
+"""Every word of the report, defined once, in Chinese (the real report's wording, DESIGN.md §3) and English.
+
+Templates are ``str.format`` strings; :mod:`sitrep.report.compose` fills them with values already
+formatted by the helpers below (so both editions print the same numbers).  Values are plain text:
+renderers escape them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sitrep.weeks import Week
+
+LANGS = ("zh", "en")
+
+RATING_EN = {"优": "excellent", "良": "good", "中": "fair", "差": "poor", "危": "critical"}
+THREAT_LEVEL_EN = {"高": "high", "中": "medium", "低": "low"}
+ZH_NUMERALS = "零一二三四五六七八九十"
+
+ZH: dict[str, str] = {
+    "title": "网络安全信息与动态周报{year}年第{number}期（{dates}）",
+    "site_title": "网络安全信息与动态周报",
+    "issue": "{year}年第{number}期",
+    "tlp": "TLP:CLEAR 可公开",
+    "published": "发布",
+    "draft": "草稿（未发布）",
+    "generated": "生成时间",
+    "rating_label": "整体评价",
+    "score_label": "评分",
+    "h_overview": "本周网络安全基本态势",
+    "h_malware": "本周网络病毒活动情况",
+    "h_websites": "本周网站安全情况",
+    "h_vulns": "本周重要漏洞情况",
+    "h_incidents": "本周事件处理情况",
+    "h_review": "近期回顾",
+    "rating": "本周，互联网网络安全态势整体评价为{rating}。",
+    "infra_ok": "{constituency}互联网基础设施运行整体平稳，全国范围或省级行政区域内未发生造成重大影响的基础设施运行安全事件。",
+    "infra_major": "本周{constituency}互联网发生造成重大影响的基础设施运行安全事件{n}起。",
+    "threats": "针对政府、企业以及广大互联网用户的主要安全威胁来自于软件高危漏洞、恶意代码传播以及网站攻击。",
+    "basis": "评价依据：{k}项主要指标本周数值与基线（前{w}周中位数）之比的平均值为{score}（{ratios}），对应“{band}”（{range}）。",
+    "basis_none": "评价依据：尚无往周数据作为基线，按常态（评分{score}）评价。",
+    "basis_ratio": "{label}{ratio}",
+    "basis_no_ratio": "{label}无基线",
+    "floor": "本周发生重大基础设施运行安全事件，评价不低于“{floor}”。",
+    "band_range_lower": "评分<{hi}",
+    "band_range": "{lo}≤评分<{hi}",
+    "band_range_upper": "评分≥{lo}",
+    "col_indicator": "指标",
+    "col_value": "本周数量",
+    "col_previous": "上周数量",
+    "col_change": "环比",
+    "up": "上升",
+    "down": "下降",
+    "flat": "持平",
+    "infected": "本周境内感染网络病毒的主机数量约为{n}个。",
+    "families": "其中，感染主机数量较多的恶意程序家族为{items}。",
+    "family_item": "{name}（{n}个）",
+    "family_hidden": "其他未公开家族",
+    "regions": "境内感染网络病毒的主机按地区分布，排名前{k}位的分别是{items}。",
+    "regions_one": "境内感染网络病毒的主机主要分布在{items}。",
+    "hosting_both": "本周，{org}监测发现的放马站点共涉及域名{d}个，涉及IP地址{i}个。在{d}个域名中，有{p}为境外注册，且顶级域为.com的约占{q}；在{i}个IP中，有约{r}位于境外。",
+    "hosting_domains": "本周，{org}监测发现的放马站点共涉及域名{d}个。在{d}个域名中，有{p}为境外注册，且顶级域为.com的约占{q}。",
+    "hosting_ips": "本周，{org}监测发现的放马站点共涉及IP地址{i}个。在{i}个IP中，有约{r}位于境外。",
+    "sites_lead": "本周{org}监测发现{clauses}。",
+    "sites_defaced": "境内被篡改网站数量为{n}个",
+    "sites_backdoored": "境内被植入后门的网站数量为{n}个",
+    "sites_phishing": "针对境内网站的仿冒页面数量为{n}个",
+    "gov_lead": "本周{clauses}。",
+    "gov_defaced": "境内被篡改政府网站（GOV类）数量为{n}个（约占境内{pct}），{change}",
+    "gov_backdoored": "境内被植入后门的政府网站（GOV类）数量为{n}个（约占境内{pct}），{change}",
+    "phishing_hosts": "针对境内网站的仿冒页面涉及域名{d}个，IP地址{i}个，平均每个IP地址承载了约{k}个仿冒页面",
+    "change_up": "较上周环比上升了{x}",
+    "change_down": "较上周环比下降了{x}",
+    "change_flat": "与上周持平",
+    "change_new": "上周为0",
+    "clause_sep": "；",
+    "vulns": "本周，{db}新收录网络安全漏洞{n}个，信息安全漏洞威胁整体评价级别为{level}。",
+    "vuln_severities": "其中{items}。",
+    "sev_high": "高危漏洞{n}个",
+    "sev_medium": "中危漏洞{n}个",
+    "sev_low": "低危漏洞{n}个",
+    "vuln_types": "从漏洞所影响的对象类型来看，排名前{k}位的是：{items}。",
+    "vuln_type_item": "{type}漏洞（{n}个，占{pct}）",
+    "vuln_patched": "本周新收录的漏洞中，已有厂商补丁的漏洞{n}个（占{pct}）。",
+    "inc_handled": "本周，{org}{partners}共处理网络安全事件{n}起{cross}。",
+    "inc_partners": "协调{items}",
+    "inc_cross": "，含跨境网络安全事件{n}起",
+    "inc_phishing": "其中，协调境内外域名注册机构、境外CERT等机构重点处理{n}起仿冒投诉事件。",
+    "inc_mobile": "协调{p}个提供恶意移动应用程序下载服务的平台开展移动互联网恶意代码处理工作，共处理传播移动互联网恶意代码的恶意URL链接{u}个。",
+    "inc_mobile_no_platform": "开展移动互联网恶意代码处理工作，共处理传播移动互联网恶意代码的恶意URL链接{u}个。",
+    "nothing": "本周未监测到相关情况。",
+    "review_none": "暂无往期。",
+    "chart_trend": "主要指标近{n}周走势",
+    "chart_regions": "境内感染网络病毒的主机地区分布",
+    "chart_hosting": "放马站点境内外分布",
+    "chart_phishing": "针对境内网站的仿冒页面承载情况",
+    "chart_severity": "新增漏洞危害级别分布",
+    "chart_types": "新增漏洞影响对象类型分布",
+    "chart_categories": "本周处理事件类别分布",
+    "chart_partners": "本周协调机构类型分布（事件数）",
+    "domestic": "境内",
+    "foreign": "境外",
+    "domains": "域名",
+    "ips": "IP地址",
+    "pages": "仿冒页面",
+    "hosts": "主机数",
+    "count": "数量",
+    "incidents_unit": "事件数",
+    "index": "往期周报",
+    "index_intro": "{org}每周发布的网络安全信息与动态周报。",
+    "other_lang": "English",
+    "feed": "Atom 订阅",
+    "rating_rule": "评价规则",
+    "evidence_note": "各项数字对应的事件与事件单编号见 JSON 版本。",
+}
+
+EN: dict[str, str] = {
+    "title": "Weekly Network Security Report {year} No. {number} ({dates})",
+    "site_title": "Weekly Network Security Report",
+    "issue": "{year} No. {number}",
+    "tlp": "TLP:CLEAR public",
+    "published": "Published",
+    "draft": "Draft (not published)",
+    "generated": "Generated",
+    "rating_label": "Overall rating",
+    "score_label": "Score",
+    "h_overview": "Network security situation this week",
+    "h_malware": "Malware activity",
+    "h_websites": "Website security",
+    "h_vulns": "Important vulnerabilities",
+    "h_incidents": "Incident handling",
+    "h_review": "Recent issues",
+    "rating": "This week, the overall network security situation was rated {rating}.",
+    "infra_ok": "{constituency}'s Internet infrastructure ran smoothly overall; no infrastructure security incident with major impact occurred nationwide or in any provincial-level region.",
+    "infra_major": "This week {n} infrastructure security incident(s) with major impact occurred on {constituency}'s Internet.",
+    "threats": "The main threats to government, businesses and Internet users came from high-risk software vulnerabilities, malware propagation and website attacks.",
+    "basis": "Basis: the mean ratio of {k} key indicators to their baseline (median of the previous {w} weeks) is {score} ({ratios}), which falls in “{band}” ({range}).",
+    "basis_none": "Basis: no earlier weeks to use as a baseline yet, rated as usual (score {score}).",
+    "basis_ratio": "{label} {ratio}",
+    "basis_no_ratio": "{label} no baseline",
+    "floor": "A major infrastructure incident occurred this week, so the rating is at least “{floor}”.",
+    "band_range_lower": "score < {hi}",
+    "band_range": "{lo} ≤ score < {hi}",
+    "band_range_upper": "score ≥ {lo}",
+    "col_indicator": "Indicator",
+    "col_value": "This week",
+    "col_previous": "Last week",
+    "col_change": "Change",
+    "up": "up",
+    "down": "down",
+    "flat": "unchanged",
+    "infected": "This week about {n} malware-infected hosts were found in {constituency}.",
+    "families": "The malware families with the most infected hosts were {items}.",
+    "family_item": "{name} ({n})",
+    "family_hidden": "other undisclosed families",
+    "regions": "By region, the top {k} were {items}.",
+    "regions_one": "By region, the infected hosts were mainly in {items}.",
+    "hosting_both": "This week {org} found malware-hosting sites on {d} domains and {i} IP addresses. Of the {d} domains, {p} were registered abroad and about {q} were under .com; of the {i} IPs, about {r} were located abroad.",
+    "hosting_domains": "This week {org} found malware-hosting sites on {d} domains. Of the {d} domains, {p} were registered abroad and about {q} were under .com.",
+    "hosting_ips": "This week {org} found malware-hosting sites on {i} IP addresses. Of the {i} IPs, about {r} were located abroad.",
+    "sites_lead": "This week {org} found {clauses}.",
+    "sites_defaced": "{n} defaced websites in {constituency}",
+    "sites_backdoored": "{n} backdoored websites in {constituency}",
+    "sites_phishing": "{n} phishing pages targeting websites in {constituency}",
+    "gov_lead": "This week there were {clauses}.",
+    "gov_defaced": "{n} defaced government (GOV) websites (about {pct} of all defaced), {change}",
+    "gov_backdoored": "{n} backdoored government (GOV) websites (about {pct} of all backdoored), {change}",
+    "phishing_hosts": "the phishing pages used {d} domains and {i} IP addresses, about {k} pages per IP address",
+    "change_up": "up {x} on last week",
+    "change_down": "down {x} on last week",
+    "change_flat": "unchanged from last week",
+    "change_new": "none last week",
+    "clause_sep": "; ",
+    "vulns": "This week the {db} recorded {n} new vulnerabilities; the overall vulnerability threat level is {level}.",
+    "vuln_severities": "Of these, {items}.",
+    "sev_high": "{n} high",
+    "sev_medium": "{n} medium",
+    "sev_low": "{n} low severity",
+    "vuln_types": "By affected object, the top {k} were: {items}.",
+    "vuln_type_item": "{type} ({n}, {pct})",
+    "vuln_patched": "Of the new vulnerabilities, {n} ({pct}) have a vendor patch.",
+    "inc_handled": "This week {org}{partners} handled {n} network security incidents{cross}.",
+    "inc_partners": ", coordinating with {items},",
+    "inc_cross": ", {n} of them cross-border",
+    "inc_phishing": "Of these, {n} phishing complaints were handled with domain registrars at home and abroad, foreign CERTs and other organisations.",
+    "inc_mobile": "Working with {p} platforms that served malicious mobile apps, {org} took action against {u} malicious URLs spreading mobile malware.",
+    "inc_mobile_no_platform": "{org} took action against {u} malicious URLs spreading mobile malware.",
+    "nothing": "Nothing to report this week.",
+    "review_none": "No earlier issues.",
+    "chart_trend": "Key indicators, last {n} weeks",
+    "chart_regions": "Infected hosts by region",
+    "chart_hosting": "Malware-hosting sites, domestic and foreign",
+    "chart_phishing": "Phishing pages targeting domestic websites",
+    "chart_severity": "New vulnerabilities by severity",
+    "chart_types": "New vulnerabilities by affected object",
+    "chart_categories": "Incidents handled, by category",
+    "chart_partners": "Partners coordinated with, by type (incidents)",
+    "domestic": "domestic",
+    "foreign": "foreign",
+    "domains": "domains",
+    "ips": "IP addresses",
+    "pages": "pages",
+    "hosts": "hosts",
+    "count": "count",
+    "incidents_unit": "incidents",
+    "index": "Past issues",
+    "index_intro": "The weekly network security report published by {org}.",
+    "other_lang": "中文",
+    "feed": "Atom feed",
+    "rating_rule": "Rating rule",
+    "evidence_note": "The JSON edition lists the events and incidents behind every number.",
+}
+
+# Short indicator names for charts and the rating explanation (the table uses the full labels).
+SHORT = {
+    "zh": {
+        "infected_hosts": "感染主机",
+        "defaced_sites": "被篡改网站",
+        "defaced_gov_sites": "被篡改政府网站",
+        "backdoored_sites": "被植入后门网站",
+        "backdoored_gov_sites": "被植入后门政府网站",
+        "phishing_pages": "仿冒页面",
+        "new_vulnerabilities": "新增漏洞",
+        "new_high_vulnerabilities": "高危漏洞",
+    },
+    "en": {
+        "infected_hosts": "infected hosts",
+        "defaced_sites": "defaced sites",
+        "defaced_gov_sites": "defaced GOV sites",
+        "backdoored_sites": "backdoored sites",
+        "backdoored_gov_sites": "backdoored GOV sites",
+        "phishing_pages": "phishing pages",
+        "new_vulnerabilities": "new vulnerabilities",
+        "new_high_vulnerabilities": "high-severity vulnerabilities",
+    },
+}
+
+SEVERITY_LABELS = {"zh": ("高危", "中危", "低危"), "en": ("high", "medium", "low")}
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The template ``key`` of ``lang`` filled with ``values``."""
+    return (ZH if lang == "zh" else EN)[key].format(**values)
+
+
+def count(n: int, lang: str) -> str:
+    """A count as printed: ``57.8万`` from 10,000 up in Chinese; ``578,123`` in English."""
+    if lang == "zh":
+        return f"{n / 10000:.1f}万" if n >= 10000 else str(n)
+    return f"{n:,}"
+
+
+def pct(value: float | None) -> str:
+    """A percentage to one decimal (``—`` when undefined)."""
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def ordinal_count(k: int, lang: str) -> str:
+    """``三`` for 3 in Chinese (前三位), the digit in English."""
+    if lang == "zh" and 0 <= k <= 10:
+        return ZH_NUMERALS[k]
+    return str(k)
+
+
+def join(items: list[str], lang: str, *, last: str | None = None) -> str:
+    """``A、B和C`` (or with ``以及``) in Chinese; ``A, B and C`` in English."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if lang == "zh":
+        return "、".join(items[:-1]) + (last or "和") + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def rating_word(label: str, lang: str) -> str:
+    """优/良/中/差/危, or its English word."""
+    return label if lang == "zh" else RATING_EN[label]
+
+
+def _zh_date(day: date, with_year: bool) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if with_year else f"{day.month}月{day.day}日"
+
+
+def _en_date(day: date, with_year: bool) -> str:
+    return f"{day.day} {_MONTHS_EN[day.month - 1]}" + (f" {day.year}" if with_year else "")
+
+
+def dates(week: Week, lang: str) -> str:
+    """``12月23日-12月29日``; both dates carry their year when the week crosses a year boundary."""
+    crosses = week.monday.year != week.sunday.year
+    if lang == "zh":
+        return f"{_zh_date(week.monday, crosses)}-{_zh_date(week.sunday, crosses)}"
+    return f"{_en_date(week.monday, crosses)} – {_en_date(week.sunday, True)}"
+
+
+def title(week: Week, lang: str) -> str:
+    """The issue's full title, e.g. ``网络安全信息与动态周报2025年第1期（2024年12月30日-2025年1月5日）``."""
+    return text(lang, "title", year=week.year, number=week.number, dates=dates(week, lang))

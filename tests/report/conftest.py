@@ -1,0 +1,24 @@
+"""Fixtures of the report tests: the shared workspace of :mod:`.data` and its facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sitrep.config import Workspace
+
+from .data import WEEK, build_workspace
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The shared, read-only workspace (tests that change data build their own)."""
+    return build_workspace(tmp_path_factory.mktemp("report") / "ws")
+
+
+@pytest.fixture(scope="session")
+def facts(built: Workspace) -> dict[str, Any]:
+    from sitrep.report.facts import gather
+
+    return gather(built, WEEK)

@@ -1,0 +1,126 @@
+"""The rating rule of DESIGN.md §6: bands, baseline, explanation, configuration, infrastructure floor."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitrep.config import ConfigError, Rating, parse_settings
+from sitrep.report.compose import compose
+from sitrep.report.facts import gather
+from sitrep.report.rating import rate
+
+from .data import WEEK, build_workspace
+
+KEYS = ("infected_hosts", "defaced_sites", "backdoored_sites", "phishing_pages", "new_high_vulnerabilities")
+
+
+def _history(*weeks: dict[str, int]) -> list[dict]:
+    return [{"week": f"2024-W{40 + i}", **values} for i, values in enumerate(weeks)]
+
+
+def _all(n: int) -> dict[str, int]:
+    return dict.fromkeys(KEYS, n)
+
+
+@pytest.mark.parametrize(
+    ("this", "label"), [(7, "优"), (8, "良"), (10, "良"), (11, "中"), (13, "中"), (14, "差"), (19, "差"), (20, "危")]
+)
+def test_default_bands(this, label):
+    result = rate(_all(this), _history(_all(10), _all(10)), Rating())
+    assert result.label == label
+    assert result.score == pytest.approx(this / 10)
+
+
+def test_baseline_is_the_median_of_the_last_weeks_and_every_ratio_is_explained():
+    history = _history(_all(100), _all(2), _all(4), _all(6))
+    config = Rating(baseline_weeks=3)
+    result = rate({**_all(4), "phishing_pages": 8}, history, config)
+    # The oldest week (100) is beyond the 3 baseline weeks: the median of 2, 4, 6 is 4.
+    ratios = {r.key: r for r in result.ratios}
+    assert ratios["infected_hosts"].baseline == 4.0 and ratios["infected_hosts"].ratio == 1.0
+    assert ratios["phishing_pages"].ratio == 2.0
+    assert ratios["infected_hosts"].baseline_weeks == ["2024-W41", "2024-W42", "2024-W43"]
+    assert result.score == pytest.approx((1 + 1 + 1 + 2 + 1) / 5)
+    assert result.label == "中"
+
+
+def test_short_history_uses_what_exists_and_no_history_is_neutral():
+    one = rate(_all(5), _history(_all(5)), Rating())
+    assert one.label == "良" and one.ratios[0].baseline_weeks == ["2024-W40"]
+    none = rate(_all(5), [], Rating())
+    assert none.score is None and none.label == "良"
+    assert all(r.ratio is None for r in none.ratios)
+
+
+def test_a_rise_from_a_zero_baseline_is_shown_but_not_averaged():
+    result = rate({**_all(10), "defaced_sites": 3}, _history({**_all(10), "defaced_sites": 0}), Rating())
+    ratios = {r.key: r.ratio for r in result.ratios}
+    assert ratios["defaced_sites"] is None
+    assert result.score == 1.0
+
+
+def test_a_major_infrastructure_incident_makes_the_rating_at_least_fair():
+    good = rate(_all(5), _history(_all(10)), Rating(), major_infrastructure=["INF-1"])
+    assert good.band_label == "优" and good.label == "中" and good.floor_applied
+    bad = rate(_all(30), _history(_all(10)), Rating(), major_infrastructure=["INF-1"])
+    assert bad.label == "危" and not bad.floor_applied
+
+
+def test_rating_is_configurable_and_validated(tmp_path):
+    settings = parse_settings(
+        {
+            "rating": {
+                "indicators": ["infected_hosts"],
+                "baseline_weeks": 4,
+                "bands": [{"below": 0.5, "label": "优"}, {"below": 3.0, "label": "中"}],
+                "otherwise": "危",
+            }
+        },
+        tmp_path / "sitrep.toml",
+    )
+    result = rate({**_all(20)}, _history(_all(10)), settings.rating)
+    assert [r.key for r in result.ratios] == ["infected_hosts"]
+    assert result.label == "中"
+    with pytest.raises(ConfigError, match=r"rating\.indicators"):
+        parse_settings({"rating": {"indicators": ["nope"]}}, tmp_path / "sitrep.toml")
+    with pytest.raises(ConfigError, match="increasing"):
+        parse_settings(
+            {"rating": {"bands": [{"below": 2, "label": "优"}, {"below": 1, "label": "良"}]}}, tmp_path / "sitrep.toml"
+        )
+
+
+def test_explanation_is_in_the_report_and_its_json(facts, built):
+    report = compose(facts, built.settings, "zh", previous=[])
+    notes = report.section("overview").notes
+    assert notes == [
+        "评价依据：5项主要指标本周数值与基线（前8周中位数）之比的平均值为1.00（感染主机1.00，被篡改网站1.00，"
+        "被植入后门网站1.00，仿冒页面1.00，高危漏洞1.00），对应“良”（0.8≤评分<1.1）。"
+    ]
+    rating = report.data["rating"]
+    assert rating["label"] == "良" and rating["score"] == 1.0
+    assert {r["key"]: r["baseline"] for r in rating["ratios"]}["infected_hosts"] == 12.0
+    assert rating["rule"]["bands"][0] == {"below": 0.8, "label": "优"}
+
+
+def test_major_infrastructure_incident_changes_the_sentence_and_floors_the_rating(tmp_path):
+    ws = build_workspace(tmp_path / "ws")
+    from sitrep.incidents.db import session_scope
+    from sitrep.incidents.importer import import_incidents
+
+    path = tmp_path / "infra.csv"
+    path.write_text(
+        "ref,title,category,reported_at,status,grade\n"
+        "INF-1,骨干网中断,infrastructure,2025-01-02T08:00:00,triaged,重大\n"
+        "INF-2,小故障,infrastructure,2025-01-02T08:00:00,triaged,一般\n",
+        encoding="utf-8",
+    )
+    with session_scope(ws) as session:
+        assert not import_incidents(session, path, workspace=ws, actor="t").rejects
+    facts = gather(ws, WEEK)
+    assert facts["incidents"]["major_infrastructure"] == ["INF-1"]
+    report = compose(facts, ws.settings, "zh", previous=[])
+    text = report.section("overview").paragraphs[0]
+    assert text.startswith("本周，互联网网络安全态势整体评价为中。")
+    assert "本周我国互联网发生造成重大影响的基础设施运行安全事件1起。" in text
+    assert "未发生造成重大影响" not in text
+    assert "评价不低于“中”" in report.section("overview").notes[-1]
