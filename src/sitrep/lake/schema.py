@@ -66,7 +66,7 @@ MAPPED: tuple[Column, ...] = (
         "source_geolocation_cc",
         pa.string(),
         "VARCHAR",
-        "ISO country code from the feed (enrichment fills it when the feed has none).",
+        "ISO country code as the feed gave it (the resolved country is ``country``).",
         "source.geolocation.cc",
     ),
     Column(

@@ -1,8 +1,8 @@
 """New vulnerabilities: distinct vulnerabilities first published in the week.
 
 A CNVD record and the CVE it names are one vulnerability (key: the CVE when there is one, else the CNVD
-id).  High severity: CNVD 高 or a CVSS base score of 7.0 or more.  The severity, affected-object type
-and patch status of a vulnerability combine all its records (CNVD's own grading first).
+id).  High severity: any of its records is CNVD 高 or has a CVSS base score of 7.0 or more (medium
+likewise); patched when any record says so; the affected-object type is taken from one of its records.
 """
 
 from __future__ import annotations
