@@ -224,6 +224,68 @@ class IncidentRules(_Section):
     propose: list[ProposeRule] = Field(default_factory=_default_propose_rules)
 
 
+RATINGS = ("优", "良", "中", "差", "危")
+RATING_INDICATORS = (
+    "infected_hosts",
+    "defaced_sites",
+    "backdoored_sites",
+    "phishing_pages",
+    "new_high_vulnerabilities",
+)
+
+
+class RatingBand(_Section):
+    """Scores below ``below`` get ``label`` (the last band of the list catches the rest)."""
+
+    below: Annotated[float, Field(gt=0)]
+    label: Literal["优", "良", "中", "差", "危"]
+
+
+class Rating(_Section):
+    """The week's overall rating (DESIGN.md §6): mean of this week / baseline over the indicators."""
+
+    indicators: list[str] = Field(default_factory=lambda: list(RATING_INDICATORS))
+    baseline_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    bands: list[RatingBand] = Field(
+        default_factory=lambda: [
+            RatingBand(below=0.8, label="优"),
+            RatingBand(below=1.1, label="良"),
+            RatingBand(below=1.4, label="中"),
+            RatingBand(below=2.0, label="差"),
+        ]
+    )
+    otherwise: Literal["优", "良", "中", "差", "危"] = "危"
+    # A major (重大/特别重大) infrastructure incident in the week lifts a better rating to this one.
+    major_infrastructure_floor: Literal["优", "良", "中", "差", "危"] = "中"
+
+    @field_validator("indicators")
+    @classmethod
+    def _known_indicators(cls, values: list[str]) -> list[str]:
+        from sitrep.metrics.indicators import ORDER  # metrics imports this module
+
+        known = [key for key, _, _ in ORDER]
+        unknown = [v for v in values if v not in known]
+        if unknown or not values:
+            raise ValueError(f"rating indicators must be among {', '.join(known)} (got {values!r})")
+        return values
+
+    @field_validator("bands")
+    @classmethod
+    def _increasing(cls, bands: list[RatingBand]) -> list[RatingBand]:
+        limits = [b.below for b in bands]
+        if limits != sorted(limits) or len(set(limits)) != len(limits):
+            raise ValueError("bands must be listed with strictly increasing 'below' limits")
+        return bands
+
+
+class Report(_Section):
+    """Publishing: where the archive site lives (absolute links in the Atom feed) and its title."""
+
+    base_url: str = ""
+    site_title: str = "网络安全信息与动态周报"
+    site_title_en: str = "Weekly Network Security Report"
+
+
 class Settings(_Section):
     """The whole ``sitrep.toml``.  Sections other issues add (``rating``, ``smtp``…) live beside these."""
 
@@ -235,6 +297,8 @@ class Settings(_Section):
     ingest: Ingest = Field(default_factory=Ingest)
     smtp: Smtp = Field(default_factory=Smtp)
     incidents: IncidentRules = Field(default_factory=IncidentRules)
+    rating: Rating = Field(default_factory=Rating)
+    report: Report = Field(default_factory=Report)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,9 @@ def _root(
 
 
 def _register() -> None:
-    from sitrep.cli import ingest, workspace
+    from sitrep.cli import demo, incidents, ingest, metrics, partners, report, workspace
 
-    for module in (workspace, ingest):
+    for module in (workspace, ingest, metrics, incidents, partners, report, demo):
         module.register(app)
 
 

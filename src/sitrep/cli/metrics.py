@@ -53,14 +53,18 @@ def metrics(
     if as_json:
         print_json(data)
         return
+    print_metrics(data)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def print_metrics(data: dict) -> None:
+    """The human-readable form of a week's metrics (as ``sitrep metrics`` prints it)."""
     out.print(f"[bold]{data['week']}[/]  {data['start']} – {data['end']}  ({data['timezone']})")
     table = Table(show_edge=False)
-    for name, justify in (
-        ("indicator", "left"),
-        ("this week", "right"),
-        ("last week", "right"),
-        ("change", "right"),
-    ):
+    for name, justify in (("indicator", "left"), ("this week", "right"), ("last week", "right"), ("change", "right")):
         table.add_column(name, justify=justify)
     for values in data["indicators"].values():
         table.add_row(
@@ -72,24 +76,17 @@ def metrics(
     out.print(table)
     b = data["breakdowns"]
     if b["malware_families"]:
-        out.print(
-            "Top malware families: "
-            + ", ".join(f"{f['name']} ({f['hosts']:,})" for f in b["malware_families"])
-        )
+        out.print("Top malware families: " + ", ".join(f"{f['name']} ({f['hosts']:,})" for f in b["malware_families"]))
     if b["regions"]:
-        out.print(
-            "Top regions: " + ", ".join(f"{region_name(r['code'])} ({r['hosts']:,})" for r in b["regions"])
-        )
+        out.print("Top regions: " + ", ".join(f"{region_name(r['code'])} ({r['hosts']:,})" for r in b["regions"]))
     mh = b["malware_hosting"]
     out.print(
-        f"Malware hosting: {mh['domains']:,} domains ({mh['foreign_domain_pct']}% foreign, "
-        f"{mh['com_domain_pct']}% .com), {mh['ips']:,} IPs ({mh['foreign_ip_pct']}% foreign)"
+        f"Malware hosting: {mh['domains']:,} domains ({_pct(mh['foreign_domain_pct'])} foreign, "
+        f"{_pct(mh['com_domain_pct'])} .com), {mh['ips']:,} IPs ({_pct(mh['foreign_ip_pct'])} foreign)"
     )
     ph = b["phishing"]
-    out.print(
-        f"Phishing: {ph['pages']:,} pages on {ph['domains']:,} domains and {ph['ips']:,} IPs "
-        f"({ph['pages_per_ip']} per IP)"
-    )
+    per_ip = "—" if ph["pages_per_ip"] is None else f"{ph['pages_per_ip']}"
+    out.print(f"Phishing: {ph['pages']:,} pages on {ph['domains']:,} domains and {ph['ips']:,} IPs ({per_ip} per IP)")
     v = b["vulnerabilities"]
     out.print(
         f"Vulnerabilities: {v['total']:,} new — 高 {v['high']:,}, 中 {v['medium']:,}, 低 {v['low']:,}; "

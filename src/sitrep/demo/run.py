@@ -9,17 +9,22 @@ from typing import Any
 
 from sitrep.config import Workspace, init_workspace
 from sitrep.demo.feeds import volumes, write_week
+from sitrep.demo.incidents import generate_incidents
 from sitrep.lake.ingest import IngestResult, ingest_paths
+from sitrep.report.publish import publish_and_render_demo
 from sitrep.weeks import Week
 
 
 @dataclass
 class DemoResult:
+    """What the demo made: the workspace, its weeks, the feed files and what ingesting them gave."""
+
     workspace: Workspace
     weeks: list[Week]
     files: list[Path]
     ingested: list[IngestResult]
-    extras: dict[str, Any] = field(default_factory=dict)
+    report: Path
+    incidents: dict[str, Any] = field(default_factory=dict)
 
 
 def run_demo(
@@ -33,7 +38,8 @@ def run_demo(
     on_result: Callable[[IngestResult], None] | None = None,
 ) -> DemoResult:
     """Create a workspace in ``directory``, write ``weeks`` weeks of feed files ending with ``end``
-    (default: the last complete week) and ingest them; then add the incidents of those weeks."""
+    (default: the last complete week) and ingest them; add the incidents of those weeks; publish the
+    weeks and render the latest report."""
     step = on_step or (lambda _message: None)
     workspace = init_workspace(directory)
     end = end or Week.last_complete(workspace.timezone)
@@ -45,4 +51,8 @@ def run_demo(
         files += write_week(workspace.root / "feeds" / str(week), week, per_week[week], seed)
     step(f"ingesting {len(files)} files")
     ingested = ingest_paths(workspace, files, on_result=on_result)
-    return DemoResult(workspace, chosen, files, ingested)
+    step("creating partners and incidents")
+    incidents = generate_incidents(workspace, chosen, seed)
+    step("publishing the weeks and rendering the latest report")
+    report = publish_and_render_demo(workspace, chosen)
+    return DemoResult(workspace, chosen, files, ingested, report, incidents)

@@ -1,0 +1,191 @@
+"""The workspace and ``sitrep.toml``: defaults, init, validation errors that name the key, home resolution."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from sitrep.config import (
+    CONFIG_NAME,
+    HOME_ENV,
+    ConfigError,
+    Settings,
+    Workspace,
+    default_config_text,
+    init_workspace,
+    load_workspace,
+    resolve_home,
+)
+
+
+def _write(root: Path, text: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / CONFIG_NAME
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error(root: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_workspace(root)
+    return str(info.value)
+
+
+def test_defaults_match_the_documented_values() -> None:
+    s = Settings()
+    assert s.organisation.name == "CNCERT"
+    assert s.organisation.name_en == "CNCERT/CC"
+    assert s.organisation.constituency == "我国"
+    assert s.organisation.country == "CN"
+    assert s.organisation.timezone == "Asia/Shanghai"
+    assert s.enrichment.country_tlds == ["cn", "中国"]
+    assert s.enrichment.gov_suffixes == ["gov.cn"]
+    assert s.enrichment.constituency_networks == []
+    assert "icbc.com.cn" in s.enrichment.protected_sites
+    assert "支付宝" in s.enrichment.protected_brands
+    assert s.storage.lake == "lake"
+    assert s.storage.database_url == "sqlite:///sitrep.db"
+    assert s.storage.reports == "reports"
+    assert s.ingest.memory_limit == "1GB"
+    assert s.ingest.threads == 2
+
+
+def test_domain_lists_are_normalised() -> None:
+    s = Settings.model_validate(
+        {"enrichment": {"gov_suffixes": [" .GOV.CN. ", ""], "country_tlds": ["CN"], "protected_sites": ["JD.com"]}}
+    )
+    assert s.enrichment.gov_suffixes == ["gov.cn"]
+    assert s.enrichment.country_tlds == ["cn"]
+    assert s.enrichment.protected_sites == ["jd.com"]
+
+
+def test_init_creates_folders_and_a_valid_config(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "new" / "ws")
+    assert ws.root == (tmp_path / "new" / "ws").resolve()
+    assert ws.config_path.is_file()
+    assert ws.lake_dir.is_dir() and ws.lake_dir == ws.root / "lake"
+    assert ws.reports_dir.is_dir() and ws.reports_dir == ws.root / "reports"
+    assert (ws.root / "sitrep.db").is_file()
+    assert not list(ws.root.glob("*.tmp"))
+    text = ws.config_path.read_text(encoding="utf-8")
+    assert "docs/configuration.md" in text
+    # The file round-trips: parsing it gives back exactly the defaults.
+    assert Settings.model_validate(tomllib.loads(text)) == Settings()
+    assert tomllib.loads(default_config_text()) == Settings().model_dump(mode="json")
+
+
+def test_init_keeps_an_existing_config_unless_forced(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    _write(ws.root, '[organisation]\nname = "MYCERT"\n')
+    assert init_workspace(ws.root).settings.organisation.name == "MYCERT"
+    assert init_workspace(ws.root, overwrite=True).settings.organisation.name == "CNCERT"
+
+
+def test_fixture_workspace_loads(workspace: Workspace) -> None:
+    again = load_workspace(workspace.root)
+    assert again.root == workspace.root
+    assert again.settings == workspace.settings
+
+
+def test_missing_workspace(tmp_path: Path) -> None:
+    message = _error(tmp_path / "nowhere")
+    assert "no workspace at" in message
+    assert "sitrep init" in message
+    assert HOME_ENV in message
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[organisation\nname = 1\n")
+    message = _error(tmp_path)
+    assert str(path) in message
+    assert "not valid TOML" in message
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    _write(tmp_path, '[ingest]\nmemory = "2GB"\n')
+    message = _error(tmp_path)
+    assert "ingest.memory: unknown key" in message
+
+
+def test_bad_time_zone_is_named(tmp_path: Path) -> None:
+    _write(tmp_path, '[organisation]\ntimezone = "Asia/Beijing"\n')
+    message = _error(tmp_path)
+    assert "organisation.timezone" in message
+    assert "unknown time zone 'Asia/Beijing'" in message
+
+
+@pytest.mark.parametrize("country", ["cn", "CHN", "C1", ""])
+def test_bad_country_is_named(tmp_path: Path, country: str) -> None:
+    _write(tmp_path, f'[organisation]\ncountry = "{country}"\n')
+    assert "organisation.country" in _error(tmp_path)
+
+
+def test_bad_cidr_is_named(tmp_path: Path) -> None:
+    _write(tmp_path, '[enrichment]\nconstituency_networks = ["10.0.0.0/8", "10.0.0.0/33"]\n')
+    message = _error(tmp_path)
+    assert "enrichment.constituency_networks" in message
+    assert "'10.0.0.0/33' is not an IP network in CIDR form" in message
+
+
+def test_good_networks_and_types_are_accepted(tmp_path: Path) -> None:
+    _write(tmp_path, '[enrichment]\nconstituency_networks = ["192.0.2.0/24", "2001:db8::/32"]\n[ingest]\nthreads = 8\n')
+    ws = load_workspace(tmp_path)
+    assert ws.settings.enrichment.constituency_networks == ["192.0.2.0/24", "2001:db8::/32"]
+    assert ws.settings.ingest.threads == 8
+
+
+@pytest.mark.parametrize("threads", [0, 257])
+def test_threads_out_of_range(tmp_path: Path, threads: int) -> None:
+    _write(tmp_path, f"[ingest]\nthreads = {threads}\n")
+    assert "ingest.threads" in _error(tmp_path)
+
+
+def test_every_error_is_listed(tmp_path: Path) -> None:
+    _write(tmp_path, '[organisation]\ncountry = "x"\ntimezone = "Nowhere/City"\n[storage]\nlakes = "x"\n')
+    message = _error(tmp_path)
+    for key in ("organisation.country", "organisation.timezone", "storage.lakes"):
+        assert key in message
+
+
+def test_home_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_home = tmp_path / "from-env"
+    explicit = tmp_path / "explicit"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    assert resolve_home() == tmp_path.resolve()
+    monkeypatch.setenv(HOME_ENV, str(env_home))
+    assert resolve_home() == env_home.resolve()
+    assert resolve_home(explicit) == explicit.resolve()  # --home wins over SITREP_HOME
+    monkeypatch.setenv(HOME_ENV, "~/somewhere")
+    assert resolve_home() == (Path.home() / "somewhere").resolve()
+
+
+def test_load_uses_sitrep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(HOME_ENV, str(ws.root))
+    assert load_workspace().root == ws.root
+
+
+def test_relative_paths_are_inside_the_workspace(tmp_path: Path) -> None:
+    _write(tmp_path, '[storage]\nlake = "data/events"\nreports = "out"\n')
+    ws = load_workspace(tmp_path)
+    assert ws.lake_dir == tmp_path.resolve() / "data" / "events"
+    assert ws.reports_dir == tmp_path.resolve() / "out"
+    assert ws.database_url == f"sqlite:///{tmp_path.resolve()}/sitrep.db"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:////var/lib/sitrep/db.sqlite", "sqlite:///:memory:", "postgresql+psycopg://u@db:5432/sitrep"],
+)
+def test_absolute_and_other_database_urls_are_kept(tmp_path: Path, url: str) -> None:
+    _write(tmp_path, f'[storage]\ndatabase_url = "{url}"\n')
+    assert load_workspace(tmp_path).database_url == url
+
+
+def test_timezone_property(tmp_path: Path) -> None:
+    _write(tmp_path, '[organisation]\ntimezone = "Europe/Berlin"\n')
+    assert str(load_workspace(tmp_path).timezone) == "Europe/Berlin"
