@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import duckdb
 
 HERE = Path(__file__).resolve().parent
 SITREP = [sys.executable, "-m", "sitrep"]
@@ -44,28 +45,37 @@ REGIONS = ["GUANGDONG", "JIANGSU", "ZHEJIANG", "SHANDONG", "HENAN", "BEIJING", "
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
-    """Write a realistic sinkhole report: mostly Chinese IPv4 space, ~2% repeated rows."""
-    rng = random.Random(seed)
-    prefixes = [(rng.randrange(1, 224), rng.randrange(256)) for _ in range(4000)]
-    with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
-        out.write(HEADER)
-        previous = ""
-        for i in range(rows):
-            if previous and rng.random() < 0.02:
-                out.write(previous)
-                continue
-            a, b = prefixes[rng.randrange(len(prefixes))]
-            ip = f"{a}.{b}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-            family = FAMILIES[rng.randrange(len(FAMILIES))]
-            second = i % 86400
-            line = (
-                f'"2025-01-0{1 + i % 7} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}","tcp",'
-                f'"{ip}",{rng.randrange(1024, 65535)},{rng.choice((4134, 4837, 9808, 4538, 37963))},"CN",'
-                f'"{REGIONS[rng.randrange(len(REGIONS))]}",,,,,,,,"198.51.100.{rng.randrange(1, 255)}",80,,"US",,,,'
-                f',,"CNCERT","{family}","{family}",,"http",,\n'
-            )
-            out.write(line)
-            previous = line
+    """Write a realistic sinkhole report with DuckDB: IPs from ~4,000 /16 prefixes, ten families,
+    a week of timestamps, and about 2% of rows repeating an earlier row (duplicates to remove)."""
+    families = ", ".join(f"'{f}'" for f in FAMILIES)
+    regions = ", ".join(f"'{r}'" for r in REGIONS)
+    columns = [c.strip('"') for c in HEADER.strip().split(",")]
+    values = {
+        "timestamp": "strftime(TIMESTAMP '2025-01-01' + to_seconds(i % 604800), '%Y-%m-%d %H:%M:%S')",
+        "protocol": "'tcp'",
+        "src_ip": "concat_ws('.', 1 + h1 % 223, (h1 >> 8) % 256, (h1 >> 16) % 256, 1 + (h1 >> 24) % 254)",
+        "src_port": "1024 + (h1 >> 32) % 64000",
+        "src_asn": "[4134, 4837, 9808, 4538, 37963][CAST(1 + (h1 >> 40) % 5 AS BIGINT)]",
+        "src_geo": "'CN'",
+        "src_region": f"[{regions}][CAST(1 + (h1 >> 44) % {len(REGIONS)} AS BIGINT)]",
+        "dst_ip": "'198.51.100.' || (1 + (h1 >> 48) % 254)",
+        "dst_port": "80",
+        "dst_geo": "'US'",
+        "public_source": "'CNCERT'",
+        "infection": f"[{families}][CAST(1 + (h1 >> 52) % {len(FAMILIES)} AS BIGINT)]",
+        "family": f"[{families}][CAST(1 + (h1 >> 52) % {len(FAMILIES)} AS BIGINT)]",
+        "application": "'http'",
+    }
+    select = ", ".join(f"{values.get(c, 'NULL')} AS \"{c}\"" for c in columns)
+    # Every 50th row repeats row i - 1 (same hash, same time): a duplicate the ingest must drop.
+    source = (
+        f"SELECT i, hash(i + {seed}) AS h1 FROM "
+        f"(SELECT CASE WHEN n % 50 = 49 THEN n - 1 ELSE n END AS i FROM range({rows}) t(n))"
+    )
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT {select} FROM ({source})) TO '{path}' (HEADER, QUOTE '\"', FORCE_QUOTE *)"
+    )
 
 
 def run(label: str, command: list[str], rows: int) -> dict[str, float]:

@@ -8,10 +8,6 @@ from typing import Annotated
 import typer
 
 from sitrep.cli.common import console, fail, out
-from sitrep.cli.metrics import print_metrics
-from sitrep.demo.run import run_demo
-from sitrep.lake.ingest import IngestResult
-from sitrep.metrics.weekly import compute
 from sitrep.weeks import Week
 
 
@@ -26,6 +22,11 @@ def demo(
 ) -> None:
     """Create a demo workspace: feed files in the real formats for several weeks, ingested through the
     normal path, partners and incidents, published weekly reports; then show the latest week."""
+    from sitrep.cli.metrics import print_metrics
+    from sitrep.demo.run import run_demo
+    from sitrep.lake.ingest import IngestResult
+    from sitrep.metrics.weekly import compute
+
     try:
         last = Week.parse(end) if end else None
     except ValueError as exc:

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from sitrep.cli.common import fail, out, print_json, workspace
 from sitrep.enrich.regions import name as region_name
-from sitrep.metrics.weekly import compute
 from sitrep.weeks import Week
 
 
@@ -47,6 +46,8 @@ def metrics(
 
     Weeks are ISO weeks, Monday 00:00 to Sunday 24:00 in the workspace time zone.
     """
+    from sitrep.metrics.weekly import compute
+
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
     data = compute(ws, chosen, top=top)

@@ -9,8 +9,6 @@ import typer
 
 from sitrep.cli.common import fail, out, print_json, workspace
 from sitrep.cli.metrics import parse_week
-from sitrep.report.publish import publish as publish_week
-from sitrep.report.publish import render_week
 from sitrep.report.render import FORMATS
 from sitrep.report.wording import LANGS
 
@@ -47,6 +45,8 @@ def report(
     ] = None,
 ) -> None:
     """Write the weekly report: the published numbers if the week is published, else computed now."""
+    from sitrep.report.publish import render_week  # loads Ibis, matplotlib and WeasyPrint: only when drawing
+
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
     for path in render_week(ws, chosen, langs=_langs(lang), formats=_formats(fmt), out=output):
@@ -63,6 +63,8 @@ def publish(
     """Freeze a week's issue: its numbers and the IDs behind them are stored in the workspace."""
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
+    from sitrep.report.publish import publish as publish_week
+
     result = publish_week(ws, chosen, refresh=refresh)
     if as_json:
         print_json(

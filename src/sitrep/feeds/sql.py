@@ -120,8 +120,9 @@ def number(expr: str) -> str:
 
 
 def asn(expr: str) -> str:
-    """An AS number; accepts ``AS4134`` and ``4134``."""
-    return f"try_cast(regexp_replace({text(expr)}, '^(?i:AS)', '') AS BIGINT)"
+    """An AS number; accepts ``AS4134`` and ``4134`` (the regex runs only for the prefixed form)."""
+    value = text(expr)
+    return f"coalesce(try_cast({value} AS BIGINT), try_cast(regexp_replace({value}, '^(?i:AS)', '') AS BIGINT))"
 
 
 def country(expr: str) -> str:

@@ -12,10 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,8 +55,11 @@ def engine_for(workspace: Workspace) -> Engine:
     return make_engine(workspace.database_url)
 
 
-def alembic_config(connection: Any | None = None) -> Config:
+def alembic_config(connection: Any | None = None) -> Any:
     """An Alembic configuration pointing at the packaged migrations, optionally bound to a connection."""
+    # Alembic is imported only when migrating: it costs every command a quarter of a second otherwise.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -70,6 +69,10 @@ def alembic_config(connection: Any | None = None) -> Config:
 
 def upgrade_engine(engine: Engine) -> None:
     """Migrate the database behind ``engine`` to the newest schema (a no-op when already there)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.begin() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:

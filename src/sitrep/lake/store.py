@@ -16,10 +16,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +62,13 @@ class Lake:
         for folder in (self.events_dir, self.rejects_dir, self.ingests_dir, self.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
-    def event_files(self) -> list[Path]:
-        return sorted(self.events_dir.glob("*.parquet")) if self.events_dir.is_dir() else []
+    def event_files(self, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
+        """The committed events files; with ``start``/``end``, only those that may hold events in
+        ``[start, end)``, judged by the time span in their names (see :func:`events_file_name`)."""
+        files = sorted(self.events_dir.glob("*.parquet")) if self.events_dir.is_dir() else []
+        if start is None and end is None:
+            return files
+        return [p for p in files if _overlaps(p.name, start, end)]
 
     def reject_files(self) -> list[Path]:
         return sorted(self.rejects_dir.glob("*.parquet")) if self.rejects_dir.is_dir() else []
@@ -88,6 +95,25 @@ class Lake:
         return sorted(runs, key=lambda r: r.get("started", ""))
 
 
+_SPAN = re.compile(r"__(\d{14})__(\d{14})\.parquet$")
+_STAMP = "%Y%m%d%H%M%S"
+
+
+def events_file_name(ingest_id: str, first: datetime, last: datetime) -> str:
+    """``<ingest_id>__<first>__<last>.parquet``: the span of ``time_source`` (UTC, to the second) in the
+    name lets a query of one week open only the files that can hold it, without reading any footer."""
+    return f"{ingest_id}__{first.astimezone(UTC):{_STAMP}}__{last.astimezone(UTC):{_STAMP}}.parquet"
+
+
+def _overlaps(name: str, start: datetime | None, end: datetime | None) -> bool:
+    match = _SPAN.search(name)
+    if not match:
+        return True  # a file without a span in its name is always read
+    first = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+    last = datetime.strptime(match.group(2), _STAMP).replace(tzinfo=UTC) + timedelta(seconds=1)
+    return (end is None or first < end) and (start is None or last > start)
+
+
 def commit(tmp: Path, final: Path) -> None:
     """Move a finished work file into the lake in one atomic step (same file system)."""
     with open(tmp, "rb") as handle:
@@ -106,6 +132,7 @@ def connect(workspace: Workspace, *, temp_dir: Path | None = None) -> duckdb.Duc
     con = duckdb.connect(":memory:")
     settings = workspace.settings.ingest
     con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = {lit(settings.memory_limit)}")
     con.execute(f"SET threads = {int(settings.threads)}")
@@ -121,7 +148,8 @@ def events_source(lake: Lake, files: list[Path] | None = None) -> str:
         columns = ", ".join(f"CAST(NULL AS {c.sql}) AS {c.name}" for c in COLUMNS)
         return f"(SELECT {columns} WHERE false)"
     listed = ", ".join(lit(str(p)) for p in chosen)
-    return f"read_parquet([{listed}], union_by_name = true)"
+    # Every events file is written with the lake schema (schema.COLUMNS), so no per-file schema merge.
+    return f"read_parquet([{listed}])"
 
 
 def rejects_source(lake: Lake) -> str:

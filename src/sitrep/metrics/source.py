@@ -20,13 +20,20 @@ def duckdb_backend(workspace: Workspace) -> ibis.BaseBackend:
     return backend
 
 
-def events_table(workspace: Workspace, backend: ibis.BaseBackend | None = None) -> ir.Table:
-    """Every event in the lake (an empty table of the schema when the lake is empty)."""
+def events_table(
+    workspace: Workspace,
+    backend: ibis.BaseBackend | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> ir.Table:
+    """The lake's events (an empty table of the schema when there are none).  With ``start``/``end``
+    only the files that can hold events of ``[start, end)`` are read: callers still filter rows."""
     backend = backend or duckdb_backend(workspace)
-    files = [str(p) for p in Lake.of(workspace).event_files()]
+    files = [str(p) for p in Lake.of(workspace).event_files(start, end)]
     if not files:
         return ibis.memtable(ARROW_SCHEMA.empty_table())
-    return backend.read_parquet(files, union_by_name=True)
+    return backend.read_parquet(files)
 
 
 def in_window(t: ir.Table, start: datetime, end: datetime) -> ir.BooleanValue:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 from sqlalchemy import and_, or_, select
 
@@ -21,10 +20,9 @@ from sitrep.incidents.db import session_scope
 from sitrep.incidents.models import Incident
 from sitrep.incidents.stats import handled_incidents, weekly_stats
 from sitrep.incidents.vocabulary import AssetKind, Grade, Status
-from sitrep.metrics import vulnerabilities
-from sitrep.metrics.indicators import EVENT_INDICATORS, ORDER, Context, is_class
+from sitrep.metrics.indicators import ORDER, Context, is_class
 from sitrep.metrics.source import events_table, in_window
-from sitrep.metrics.weekly import compute, evidence
+from sitrep.metrics.weekly import compute, evidence, values_by_week
 from sitrep.report.rating import rate
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory, PartnerType
 from sitrep.weeks import Week
@@ -65,36 +63,6 @@ def _public_families(events: ir.Table, names: list[str], end: datetime) -> list[
     return sorted(found)
 
 
-def weekly_values(events: ir.Table, ctx: Context, weeks: list[Week], workspace: Workspace) -> dict[str, dict]:
-    """The eight indicator values of each of ``weeks`` in two queries (one per kind of indicator).
-
-    The same definitions as :func:`sitrep.metrics.weekly.indicator_values`, bucketed by week, which is
-    what a trend of many weeks needs (one query per week costs ~0.3 s each).
-    """
-    windows = [(str(w), *w.bounds(workspace.timezone)) for w in weeks]
-    start, end = windows[0][1], windows[-1][2]
-
-    def bucket(column: ir.TimestampValue) -> ir.StringValue:
-        return ibis.cases(*(((column >= s) & (column < e), name) for name, s, e in windows), else_=None)
-
-    rows = events.filter(in_window(events, start, end))
-    rows = rows.mutate(bucket=bucket(rows.time_source))
-    counted = rows.group_by("bucket").aggregate(
-        **{i.key: i.distinct(rows).nunique(where=i.where(rows, ctx)) for i in EVENT_INDICATORS}
-    )
-    new = vulnerabilities.first_published(events, start, end)
-    new = new.mutate(bucket=bucket(new["first"]))
-    vulns = new.group_by("bucket").aggregate(
-        new_vulnerabilities=new.vkey.count(), new_high_vulnerabilities=new.high.sum()
-    )
-    found: dict[str, dict] = {name: {key: 0 for key, _, _ in ORDER} for name, _, _ in windows}
-    for table in (counted, vulns):
-        for row in table.to_pyarrow().to_pylist():
-            if row["bucket"] is not None:
-                found[row.pop("bucket")].update({k: int(v or 0) for k, v in row.items()})
-    return found
-
-
 def _hosting_events(current: ir.Table) -> list[str]:
     rows = current.filter(is_class(current, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
     ids = rows.select("event_id").distinct().order_by("event_id")
@@ -112,7 +80,7 @@ def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
     first = history_start(events, workspace)
     depth = max(TREND_WEEKS - 1, workspace.settings.rating.baseline_weeks)
     weeks = [week - i for i in range(depth, 0, -1)] + [week]
-    values = weekly_values(events, ctx, weeks, workspace)
+    values = values_by_week(events, ctx, weeks, workspace.timezone)
     series = [{"week": str(w), "in_history": first is not None and w >= first, **values[str(w)]} for w in weeks]
     families = [f["name"] for f in metrics["breakdowns"]["malware_families"]]
     return {
