@@ -22,7 +22,9 @@ import pyarrow.parquet as pq
 
 from sitrep.enrich import geo
 from sitrep.enrich.regions import BY_CODE
+from sitrep.feeds.shadowserver_compromised_website import COLUMNS as COMPROMISED_COLUMNS
 from sitrep.feeds.shadowserver_event4_sinkhole import COLUMNS as SINKHOLE_COLUMNS
+from sitrep.feeds.shadowserver_url_reports import PHISH_COLUMNS
 from sitrep.weeks import Week
 
 FAMILIES = (
@@ -290,32 +292,6 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
     return _csv(rows, SINKHOLE_COLUMNS)
 
 
-COMPROMISED_COLUMNS = (
-    "timestamp",
-    "ip",
-    "port",
-    "hostname",
-    "tag",
-    "application",
-    "asn",
-    "geo",
-    "region",
-    "city",
-    "url",
-    "http_host",
-    "category",
-    "system",
-    "detected_since",
-    "server",
-    "redirect_target",
-    "naics",
-    "sic",
-    "sector",
-    "cc_url",
-    "family",
-)
-
-
 def _compromised(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) -> str:
     rows = []
     for kind, count, gov_share in (
@@ -343,22 +319,6 @@ def _compromised(rng: random.Random, week: Week, volume: Volume, addresses: _Add
                 )
     rows.sort(key=lambda r: r["timestamp"])
     return _csv(rows, COMPROMISED_COLUMNS)
-
-
-PHISH_COLUMNS = (
-    "timestamp",
-    "url",
-    "host",
-    "ip",
-    "asn",
-    "geo",
-    "region",
-    "city",
-    "naics",
-    "sector",
-    "source",
-    "tag",
-)
 
 
 def _phishing(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) -> str:

@@ -45,6 +45,12 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader) -> RawF
     rejects are known only afterwards: call :func:`line_expression` after the scan.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTS} (line BIGINT, reason VARCHAR, raw VARCHAR)")
+    # The session's previous file may have left ``__raw`` as a view (CSV) or a table (the others).
+    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        # fetchall, not fetchone: DuckDB refuses register() while a result is not read to the end.
+        [(found,)] = con.execute(f"SELECT count(*) FROM {catalog} WHERE {kind.lower()}_name = ?", [RAW]).fetchall()
+        if found:
+            con.execute(f"DROP {kind} {RAW}")
     match reader:
         case Csv():
             return _load_csv(con, path, reader)
