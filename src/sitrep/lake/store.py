@@ -2,7 +2,8 @@
 
 Layout inside the workspace's lake folder::
 
-    events/<ingest_id>.parquet    accepted, deduplicated, enriched events of one ingested file
+    events/<ingest_id>__<first>__<last>.parquet
+                                  accepted, deduplicated, enriched events of one ingested file
     rejects/<ingest_id>.parquet   rejected rows of that file, with line and reason
     ingests/<ingest_id>.json      the run's summary (file, format, read/accepted/duplicates/rejected)
     .tmp/                         work files; anything here is unfinished and removed on the next run
