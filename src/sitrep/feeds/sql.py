@@ -163,4 +163,8 @@ def extra(*names: str, reader_json: bool = False) -> str:
         f"CASE WHEN {value} IS NOT NULL THEN {lit(json.dumps(name) + ':')} || CAST(to_json({value}) AS VARCHAR) END"
         for name, value in zip(names, values, strict=True)
     ]
-    return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"
+    # Most rows of high-volume feeds have none of these fields: test that first, build only if needed.
+    return (
+        f"CASE WHEN coalesce({', '.join(values)}) IS NOT NULL "
+        f"THEN '{{' || concat_ws(',', {', '.join(members)}) || '}}' END"
+    )
