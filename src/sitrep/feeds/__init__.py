@@ -51,4 +51,5 @@ def detect(sample: Sample) -> Feed:
                 return feed
         except (ValueError, IndexError, UnicodeError):
             continue
-    raise UnknownFormat(f"{sample.name}: format not recognised; name it with --format (see 'sitrep formats')")
+    # The caller names the file: the message says only what is wrong with it.
+    raise UnknownFormat("format not recognised; name it with --format (see 'sitrep formats')")
