@@ -44,22 +44,11 @@ VULNERABLE_SERVICE = EventClass(
     "vulnerable", "vulnerable-system", "vulnerable-service", "存在漏洞的系统", "vulnerable system"
 )
 
-EVENT_CLASSES = (
-    INFECTED_SYSTEM,
-    MALWARE_DISTRIBUTION,
-    DEFACEMENT,
-    BACKDOOR,
-    PHISHING,
-    VULNERABILITY,
-    VULNERABLE_SERVICE,
-)
-
 # Identifiers that mark a compromised site as backdoored (webshell) rather than otherwise compromised.
 BACKDOOR_IDENTIFIERS = ("backdoor", "webshell")
 
 # Vulnerability severity as the report prints it; CVSS base scores map onto it.
 SEVERITIES = ("高", "中", "低")
-SEVERITY_EN = {"高": "high", "中": "medium", "低": "low"}
 HIGH_CVSS = 7.0
 MEDIUM_CVSS = 4.0
 
@@ -98,9 +87,6 @@ class TLP(StrEnum):
         """May details of data with this label appear in a public (TLP:CLEAR) report?"""
         return self in (TLP.CLEAR, TLP.GREEN)
 
-
-# TLP labels whose details never appear in a public report (DESIGN.md §9).
-RESTRICTED_TLP = tuple(t.value for t in TLP if not t.public)
 
 
 class IncidentCategory(StrEnum):

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from sitrep.config import Workspace
 from sitrep.enrich import geo, regions, sites
-from sitrep.feeds import all_feeds, detect
+from sitrep.feeds import detect
 from sitrep.feeds.base import Feed, Sample
 from sitrep.feeds.sql import FILE_TIME, col, ip, lit
 from sitrep.lake import readers
@@ -532,12 +532,3 @@ def _domestic_sql(country_expr: str, country: str, networks: list[tuple[int, int
     tests = [f"coalesce({country_expr} = {lit(country)}, false)"]
     tests += [f"coalesce(e.__ip_int BETWEEN {lo} AND {hi}, false)" for lo, hi in networks]
     return " OR ".join(tests)
-
-
-def known_formats() -> list[dict[str, str]]:
-    """Name, provider and summary of every feed format (``sitrep formats``)."""
-    return [{"name": f.name, "provider": f.provider, "summary": f.summary} for f in all_feeds()]
-
-
-def column_types() -> dict[str, str]:
-    return dict(SQL_TYPES)

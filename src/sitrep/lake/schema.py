@@ -153,7 +153,6 @@ DERIVED: tuple[Column, ...] = (
 
 COLUMNS: tuple[Column, ...] = DERIVED[:3] + MAPPED + DERIVED[3:]
 MAPPED_NAMES = tuple(c.name for c in MAPPED)
-COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 ARROW_SCHEMA = pa.schema([pa.field(c.name, c.arrow) for c in COLUMNS])
 SQL_TYPES = {c.name: c.sql for c in COLUMNS}
 INTELMQ_NAMES = {c.name: c.intelmq for c in COLUMNS if c.intelmq}

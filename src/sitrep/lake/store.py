@@ -88,12 +88,6 @@ class Lake:
                 shutil.rmtree(self.tmp_dir, ignore_errors=True)
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def ingests(self) -> list[dict[str, Any]]:
-        """Summaries of past ingest runs, oldest first."""
-        if not self.ingests_dir.is_dir():
-            return []
-        runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.ingests_dir.glob("*.json"))]
-        return sorted(runs, key=lambda r: r.get("started", ""))
 
 
 _SPAN = re.compile(r"__(\d{14})__(\d{14})\.parquet$")

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from sitrep.config import Settings
-from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, HIGH_CVSS, INFECTED_SYSTEM, PHISHING
+from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, INFECTED_SYSTEM, PHISHING
 
 
 @dataclass(frozen=True)
@@ -149,5 +149,3 @@ ORDER: tuple[tuple[str, str, str], ...] = (
     NEW_VULNERABILITIES,
     NEW_HIGH_VULNERABILITIES,
 )
-
-HIGH_SCORE = HIGH_CVSS
