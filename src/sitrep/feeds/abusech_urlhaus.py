@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from sitrep.feeds.base import Csv, Feed, Sample
-from sitrep.feeds.sql import bad_time, col, extra, lit, missing, text, ts
+from sitrep.feeds.sql import bad_time, classified, col, extra, lit, missing, text, ts
 from sitrep.taxonomy import MALWARE_DISTRIBUTION
 
 COLUMNS = (
@@ -60,9 +60,7 @@ FEED = Feed(
     required=("dateadded", "url"),
     fields={
         "time_source": ts(col("dateadded")),
-        "classification_taxonomy": lit(MALWARE_DISTRIBUTION.taxonomy),
-        "classification_type": lit(MALWARE_DISTRIBUTION.type),
-        "classification_identifier": lit(MALWARE_DISTRIBUTION.identifier),
+        **classified(MALWARE_DISTRIBUTION),
         "source_url": text(col("url")),
         "malware_name": _family(col("tags")),
         "extra": extra("id", "url_status", "last_online", "threat", "tags", "urlhaus_link", "reporter"),

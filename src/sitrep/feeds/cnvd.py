@@ -14,7 +14,7 @@ import re
 
 from sitrep.feeds import _vuln
 from sitrep.feeds.base import Feed, Sample, Xml
-from sitrep.feeds.sql import bad_time, coalesce, col, extra, lit, text, ts
+from sitrep.feeds.sql import bad_time, classified, coalesce, col, extra, lit, text, ts
 from sitrep.taxonomy import VULNERABILITY
 
 PATHS = (
@@ -63,9 +63,7 @@ FEED = Feed(
     columns=PATHS,
     fields={
         "time_source": ts(col("openTime"), ZONE),
-        "classification_taxonomy": lit(VULNERABILITY.taxonomy),
-        "classification_type": lit(VULNERABILITY.type),
-        "classification_identifier": lit(VULNERABILITY.identifier),
+        **classified(VULNERABILITY),
         "vulnerability_id": f"upper({_NUMBER})",
         # The XML reader joins repeated values with ';': the first is the CVE the record names.
         "vulnerability_cve": f"upper(nullif(trim(split_part({col('cves/cve/cveNumber')}, ';', 1)), ''))",

@@ -16,7 +16,7 @@ import re
 
 from sitrep.feeds import _vuln
 from sitrep.feeds.base import Feed, JsonRecords, Sample
-from sitrep.feeds.sql import bad_time, coalesce, field, lit, path, severity_from_cvss, ts
+from sitrep.feeds.sql import bad_time, classified, coalesce, field, lit, path, severity_from_cvss, ts
 from sitrep.taxonomy import VULNERABILITY
 
 PROVIDER = "NVD"
@@ -45,9 +45,7 @@ _EXTRA = (
 
 FIELDS = {
     "time_source": ts(field("published")),
-    "classification_taxonomy": lit(VULNERABILITY.taxonomy),
-    "classification_type": lit(VULNERABILITY.type),
-    "classification_identifier": lit(VULNERABILITY.identifier),
+    **classified(VULNERABILITY),
     "vulnerability_id": f"upper({_ID})",
     "vulnerability_cve": f"upper({_ID})",
     "vulnerability_score": f"try_cast({_SCORE} AS DOUBLE)",

@@ -18,6 +18,7 @@ from sitrep.feeds.sql import (
     asn,
     bad_ip,
     bad_time,
+    classified,
     coalesce,
     col,
     country,
@@ -38,9 +39,7 @@ _URL_SQL = "'^(?i)https?://[^/\\s]+'"
 # Premium-feed brands that say the target is unknown: no target rather than a fake brand.
 _NO_BRAND = ("generic/spear phishing", "unknown", "generic")
 _CLASS = {
-    "classification_taxonomy": lit(PHISHING.taxonomy),
-    "classification_type": lit(PHISHING.type),
-    "classification_identifier": lit(PHISHING.identifier),
+    **classified(PHISHING),
 }
 
 

@@ -10,6 +10,7 @@ from sitrep.feeds.sql import (
     asn,
     bad_ip,
     bad_time,
+    classified,
     coalesce,
     col,
     country,
@@ -21,6 +22,7 @@ from sitrep.feeds.sql import (
     text,
     ts,
 )
+from sitrep.taxonomy import INFECTED_SYSTEM
 
 COLUMNS = (
     "timestamp",
@@ -78,9 +80,7 @@ FEED = Feed(
     required=("timestamp", "src_ip"),
     fields={
         "time_source": ts(col("timestamp")),
-        "classification_taxonomy": lit("malicious-code"),
-        "classification_type": lit("infected-system"),
-        "classification_identifier": coalesce(lower(col("infection")), lit("infected-system")),
+        **classified(INFECTED_SYSTEM, coalesce(lower(col("infection")), lit(INFECTED_SYSTEM.identifier))),
         "source_ip": ip(col("src_ip")),
         "source_port": port(col("src_port")),
         "source_asn": asn(col("src_asn")),

@@ -11,7 +11,7 @@ when given, must be valid.
 
 from sitrep.feeds import _shadowserver as ss
 from sitrep.feeds.base import Csv, Feed
-from sitrep.feeds.sql import col, extra, ip, lit, lower, missing, text, ts
+from sitrep.feeds.sql import classified, col, extra, ip, lower, missing, text, ts
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, PHISHING, EventClass
 
 _COMMON = ("timestamp", "url", "host", "ip", "asn", "geo", "region", "city", "naics", "sector", "source")
@@ -37,9 +37,7 @@ def _feed(report: str, label: str, cls: EventClass, columns: tuple[str, ...], **
         required=("timestamp", "url"),
         fields={
             "time_source": ts(col("timestamp")),
-            "classification_taxonomy": lit(cls.taxonomy),
-            "classification_type": lit(cls.type),
-            "classification_identifier": lit(cls.identifier),
+            **classified(cls),
             "source_ip": host["source_ip"],
             "source_asn": host["source_asn"],
             "source_geolocation_cc": host["source_geolocation_cc"],

@@ -11,6 +11,7 @@ from sitrep.feeds.base import Csv, Feed, Sample
 from sitrep.feeds.sql import (
     asn,
     bad_ip,
+    classified,
     coalesce,
     col,
     country,
@@ -52,9 +53,7 @@ FEED = Feed(
     required=("ip", "lastseen"),
     fields={
         "time_source": epoch(col("lastseen")),
-        "classification_taxonomy": lit(INFECTED_SYSTEM.taxonomy),
-        "classification_type": lit(INFECTED_SYSTEM.type),
-        "classification_identifier": coalesce(lower(col("botname")), lit(INFECTED_SYSTEM.identifier)),
+        **classified(INFECTED_SYSTEM, coalesce(lower(col("botname")), lit(INFECTED_SYSTEM.identifier))),
         "source_ip": ip(col("ip")),
         "source_port": port(col("local_port")),
         "source_asn": asn(col("asn")),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from sitrep.taxonomy import EventClass
+
 _OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4_BODY = _OCTET + r"(\." + _OCTET + "){3}"
 _IPV4 = f"^{_IPV4_BODY}$"
@@ -34,6 +36,16 @@ _IPV6 = (
 # The time the file was written (its modification time, or a zip member's date) as a TIMESTAMPTZ
 # column every file has: for feeds whose rows carry no time of their own (a plain list of URLs).
 FILE_TIME = "__file_time"
+
+
+def classified(event_class: EventClass, identifier: str | None = None) -> dict[str, str]:
+    """The three classification columns of an RSIT class, for a feed's ``fields``; ``identifier`` is
+    an SQL expression overriding the class's own identifier."""
+    return {
+        "classification_taxonomy": lit(event_class.taxonomy),
+        "classification_type": lit(event_class.type),
+        "classification_identifier": identifier or lit(event_class.identifier),
+    }
 
 
 def col(name: str) -> str:

@@ -17,7 +17,7 @@ given, must be valid.
 
 from sitrep.enrich.sites import host_sql, url_sql
 from sitrep.feeds.base import Csv, Feed
-from sitrep.feeds.sql import bad_ip, bad_time, col, country, extra, ip, lit, missing, text, ts
+from sitrep.feeds.sql import bad_ip, bad_time, classified, col, country, extra, ip, missing, text, ts
 from sitrep.taxonomy import DEFACEMENT
 
 COLUMNS = (
@@ -45,9 +45,7 @@ FEED = Feed(
     required=("time", "domain"),
     fields={
         "time_source": ts(col("time")),
-        "classification_taxonomy": lit(DEFACEMENT.taxonomy),
-        "classification_type": lit(DEFACEMENT.type),
-        "classification_identifier": lit(DEFACEMENT.identifier),
+        **classified(DEFACEMENT),
         "source_ip": ip(col("ip")),
         "source_url": url_sql(text(col("domain"))),
         "source_fqdn": host_sql(text(col("domain"))),
