@@ -12,6 +12,7 @@ All row work happens inside DuckDB in three passes over a file:
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import shutil
 import time
 import uuid
@@ -328,11 +329,12 @@ class _Run:
             GROUP BY event_id HAVING count(*) > 1
             """
         )
-        span = self.con.execute(
-            f"SELECT min(time_source), max(time_source) FROM {mapped} WHERE __reason IS NULL"
-        ).fetchone()
+        read, mapped_rejects, first, last = self.con.execute(
+            f"SELECT count(*), count(__reason), min(time_source) FILTER (WHERE __reason IS NULL), "
+            f"max(time_source) FILTER (WHERE __reason IS NULL) FROM {mapped}"
+        ).fetchone()  # type: ignore[misc]
         self.con.execute("CREATE OR REPLACE TEMP TABLE __existing (event_id VARCHAR)")
-        nearby = self.lake.event_files(span[0], span[1] + timedelta(seconds=1)) if span and span[0] else []
+        nearby = self.lake.event_files(first, last + timedelta(seconds=1)) if first else []
         if nearby:
             self.con.execute(
                 f"""
@@ -341,11 +343,8 @@ class _Run:
                 SEMI JOIN {mapped} m ON l.event_id = m.event_id
                 WHERE l.time_source BETWEEN ? AND ?
                 """,
-                [span[0], span[1]],
+                [first, last],
             )
-        read, mapped_rejects = self.con.execute(
-            f"SELECT count(*), count(__reason) FROM {mapped}"
-        ).fetchone()  # type: ignore[misc]
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
         if rejected:
@@ -372,12 +371,8 @@ class _Run:
         """``__bad``: the rejected rows with their raw fields as JSON.  The raw fields are read again
         only here, for the rejected rows: carrying every raw column through pass 1 for the few rows that
         need them would cost every file a sixth of its mapping time."""
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT __ordinal, __reason FROM {self.mapped} "
-            "WHERE __reason IS NOT NULL"
-        )
         if not count:
-            self.con.execute("ALTER TABLE __bad ADD COLUMN raw VARCHAR")
+            self.con.execute("CREATE OR REPLACE TEMP TABLE __bad (__ordinal BIGINT, __reason VARCHAR, raw VARCHAR)")
             return
         # CSV rows have no ordinal of their own: their position in the file is (see readers._load_csv).
         self.con.execute(
@@ -386,7 +381,8 @@ class _Run:
             SELECT b.__ordinal, b.__reason, {_raw_text(self._raw_columns)} AS raw
             FROM (SELECT coalesce(__ordinal, row_number() OVER ()) AS __position, * EXCLUDE (__ordinal)
                   FROM __src) AS r
-            JOIN __bad b ON r.__position = b.__ordinal
+            JOIN (SELECT __ordinal, __reason FROM {self.mapped} WHERE __reason IS NOT NULL) AS b
+                ON r.__position = b.__ordinal
             """
         )
 
@@ -411,7 +407,7 @@ class _Run:
         )
         ew = settings.enrichment
         country = settings.organisation.country
-        networks = _networks_sql(ew.constituency_networks)
+        networks = _network_ranges(ew.constituency_networks)
         derived = {
             "feed_provider": lit(self.feed.provider),
             "site_domain": "d.domain",
@@ -517,9 +513,8 @@ def _case(checks: Iterable[tuple[str, str]], *, literal: bool = True) -> str:
     return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
 
 
-def _networks_sql(networks: list[str]) -> list[tuple[int, int]]:
-    import ipaddress
-
+def _network_ranges(networks: list[str]) -> list[tuple[int, int]]:
+    """Configured constituency networks as integer ranges (IPv4 only: the lake keys IPs as IPv4 ints)."""
     ranges = []
     for text in networks:
         net = ipaddress.ip_network(text, strict=False)

@@ -17,7 +17,7 @@ import pyarrow as pa
 from defusedxml import ElementTree
 
 from sitrep.feeds.base import Csv, JsonLines, JsonRecords, Lines, Reader, Xml
-from sitrep.feeds.sql import col, lit
+from sitrep.feeds.sql import lit
 
 RAW = "__raw"
 REJECTS = "__reader_rejects"
@@ -46,10 +46,8 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader) -> RawF
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTS} (line BIGINT, reason VARCHAR, raw VARCHAR)")
     # The session's previous file may have left ``__raw`` as a view (CSV) or a table (the others).
-    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
-        # fetchall, not fetchone: DuckDB refuses register() while a result is not read to the end.
-        [(found,)] = con.execute(f"SELECT count(*) FROM {catalog} WHERE {kind.lower()}_name = ?", [RAW]).fetchall()
-        if found:
+    for kind in ("VIEW", "TABLE"):
+        if _exists(con, RAW, kind):
             con.execute(f"DROP {kind} {RAW}")
     match reader:
         case Csv():
@@ -266,9 +264,12 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in con.execute(f"SELECT name FROM pragma_table_info({lit(table)})").fetchall()]
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()
-    return bool(found and found[0])
+def _exists(con: duckdb.DuckDBPyConnection, name: str, kind: str = "TABLE") -> bool:
+    """Whether a table (or view) of that name exists.  fetchall, not fetchone: DuckDB refuses
+    register() while an earlier result has not been read to the end."""
+    catalog = "duckdb_views()" if kind == "VIEW" else "duckdb_tables()"
+    [(found,)] = con.execute(f"SELECT count(*) FROM {catalog} WHERE {kind.lower()}_name = ?", [name]).fetchall()
+    return bool(found)
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -278,7 +279,3 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
-
-def quoted(columns: list[str]) -> list[str]:
-    """Raw column names as SQL identifiers."""
-    return [col(c) for c in columns]
