@@ -85,7 +85,10 @@ def test_html_is_self_contained(rendered):
     external = re.findall(r"""(?:src|href)\s*=\s*["']?(https?:|//)""", html)
     assert external == []
     assert not re.search(r"<(?:link|img|script|iframe)\b", html)
-    assert "url(" not in html.split("</style>")[0].split("<style>")[1]
+    style = html.split("</style>")[0].split("<style>")[1]
+    # The only url() is the embedded font, as a data URI.
+    assert re.findall(r"url\((?!data:font/woff2;base64,)", style) == []
+    assert "@font-face" in style
     assert 'href="../2024-W52/report.zh.html"' in html
     assert '<meta name="viewport"' in html and "@media print" in html
 

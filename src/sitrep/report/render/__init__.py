@@ -30,6 +30,10 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600 files; a report is for reading: give it the usual mode under the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -38,7 +42,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
     """Render ``report`` in each of ``formats`` into ``out``; returns the files written."""
-    from sitrep.report.render.html import chart_svgs, render_html
+    from sitrep.report.render.html import chart_svgs, embedded_font_css, render_html
     from sitrep.report.render.json import render_json
     from sitrep.report.render.markdown import chart_file, render_markdown
     from sitrep.report.render.wechat import render_wechat
@@ -48,7 +52,8 @@ def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
     for fmt in formats:
         path = out / file_name(report.lang, fmt)
         if fmt == "html":
-            atomic_write(path, render_html(report, svgs=svgs))
+            document = render_html(report, svgs=svgs)
+            atomic_write(path, render_html(report, svgs=svgs, font_css=embedded_font_css(document)))
         elif fmt == "wechat":
             atomic_write(path, render_wechat(report, svgs=svgs))
         elif fmt == "json":
