@@ -1,5 +1,6 @@
 """Property: no feed file, however mangled, crashes an ingest, and every row read is accounted for."""
 
+import os
 import random
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from helpers import SAMPLES, lake_rows
 from sitrep.feeds import UnknownFormat, detect
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
+
+# A few per sample in every test run; SITREP_MANGLE_EXAMPLES=500 for a long hunt.
+EXAMPLES = int(os.environ.get("SITREP_MANGLE_EXAMPLES", "4"))
 
 
 def _samples() -> list[tuple[Path, str]]:
@@ -50,7 +54,7 @@ def mangle(data: bytes, seed: int, edits: int) -> bytes:
 
 
 @pytest.mark.parametrize(("sample", "feed"), _samples(), ids=lambda v: v.name if isinstance(v, Path) else v)
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32), edits=st.integers(1, 12))
 def test_mangled_file_never_crashes_and_accounts_for_rows(workspace, tmp_path, sample, feed, seed, edits):
     target = tmp_path / f"{seed}-{sample.name}"

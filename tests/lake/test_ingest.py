@@ -12,6 +12,7 @@ import pytest
 
 from helpers import SAMPLES, lake_rows
 from sitrep.lake.ingest import ingest_paths
+from sitrep.lake.rejects import list_rejects
 from sitrep.lake.store import Lake
 
 SINKHOLE = SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv"
@@ -69,6 +70,24 @@ def test_read_equals_accepted_duplicates_rejected(workspace, tmp_path):
         out.write('"garbage","tcp"\n')
     [r] = ingest_paths(workspace, [big])
     assert (r.read, r.accepted, r.duplicates, r.rejected) == (502, 500, 1, 1)
+
+
+def test_reject_keeps_its_own_line_and_raw_after_bad_utf8_in_an_unread_column(workspace, tmp_path):
+    # Pass 1 does not read src_naics, so DuckDB does not check its UTF-8 and keeps line 2; the scan that
+    # fetches a rejected row's raw fields reads every column and rejects line 2, which shifts its rows.
+    path = sinkhole_file(tmp_path / "x-event4_sinkhole-y.csv", 4)
+    lines = path.read_bytes().split(b"\n")
+    fields = lines[1].split(b",")
+    fields[9] = b'"\xff\xfe"'
+    lines[1] = b",".join(fields)
+    lines[3] = lines[3].replace(b'"2025-01-01 00:00:02"', b'"yesterday"')
+    path.write_bytes(b"\n".join(lines))
+    [r] = ingest_paths(workspace, [path])
+    assert (r.read, r.accepted, r.duplicates, r.rejected) == (4, 3, 0, 1)
+    [reject] = list_rejects(workspace)
+    assert reject["line"] == 4
+    assert reject["reason"] == "timestamp is missing or not a date-time"
+    assert '"timestamp":"yesterday"' in reject["raw"] and "114.0.0.2" in reject["raw"]
 
 
 def test_missing_required_column_rejects_the_file(workspace, tmp_path):

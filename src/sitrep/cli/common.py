@@ -12,7 +12,8 @@ from rich.console import Console
 
 from sitrep.config import ConfigError, Workspace, load_workspace
 
-console = Console(stderr=True, highlight=False)
+# soft_wrap: long lines (file paths, reasons) stay whole so output can be grepped and piped
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 

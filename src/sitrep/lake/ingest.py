@@ -226,7 +226,7 @@ class _Run:
             self._source_view(raw.columns)
             self._map(raw)
             self._stage("deduplicating")
-            counts = self._dedup()
+            counts = self._dedup(raw)
             self._stage("enriching")
             accepted = self._enrich_and_commit()
         except readers.FileRejected as exc:
@@ -317,7 +317,7 @@ class _Run:
             f"FROM read_parquet({path}, file_row_number = true))"
         )
 
-    def _dedup(self) -> tuple[int, int]:
+    def _dedup(self, raw: readers.RawFile) -> tuple[int, int]:
         """Pass 2: find what not to keep — later copies of an event_id in the file, and events the lake
         already holds — then write the rejects.  Only the (few) duplicates are tabled, so pass 3 filters
         with a small hash table instead of joining every row against every kept row."""
@@ -348,7 +348,7 @@ class _Run:
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
         if rejected:
-            self._bad_rows(mapped_rejects)
+            self._bad_rows(raw, mapped_rejects)
             rejects_file = self.work / "rejects.parquet"
             self.con.execute(
                 f"""
@@ -356,7 +356,7 @@ class _Run:
                     SELECT {lit(self.ingest_id)} AS ingest_id, {lit(self.name)} AS file,
                            {lit(self.feed.name)} AS format, CAST(line AS BIGINT) AS line, reason, raw
                     FROM (
-                        SELECT {self.line} AS line, __reason AS reason, raw FROM __bad
+                        SELECT line, __reason AS reason, raw FROM __bad
                         UNION ALL
                         SELECT line, reason, raw FROM {readers.REJECTS}
                     )
@@ -367,22 +367,31 @@ class _Run:
             commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
         return read + reader_rejects, rejected
 
-    def _bad_rows(self, count: int) -> None:
-        """``__bad``: the rejected rows with their raw fields as JSON.  The raw fields are read again
-        only here, for the rejected rows: carrying every raw column through pass 1 for the few rows that
-        need them would cost every file a sixth of its mapping time."""
+    def _bad_rows(self, raw: readers.RawFile, count: int) -> None:
+        """``__bad``: the rejected rows with their line and raw fields as JSON.  The raw fields are read
+        again only here, for the rejected rows: carrying every raw column through pass 1 for the few rows
+        that need them would cost every file a sixth of its mapping time."""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT {self.line} AS line, __reason, CAST(NULL AS VARCHAR) AS raw "
+            f"FROM {self.mapped} WHERE __reason IS NOT NULL"
+        )
         if not count:
-            self.con.execute("CREATE OR REPLACE TEMP TABLE __bad (__ordinal BIGINT, __reason VARCHAR, raw VARCHAR)")
             return
-        # CSV rows have no ordinal of their own: their position in the file is (see readers._load_csv).
+        line = "__ordinal"
+        if raw.csv:
+            # CSV rows have no ordinal of their own: their position in a scan is (see readers._load_csv).
+            # A first scan of every raw column learns which lines that scan rejects.
+            self.con.execute(f"SELECT sum(length({_raw_text(self._raw_columns)})) FROM __src AS r").fetchall()
+            line = readers.rescan_line_expression(self.con, raw, "__position")
         self.con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE __bad AS
-            SELECT b.__ordinal, b.__reason, {_raw_text(self._raw_columns)} AS raw
-            FROM (SELECT coalesce(__ordinal, row_number() OVER ()) AS __position, * EXCLUDE (__ordinal)
-                  FROM __src) AS r
-            JOIN (SELECT __ordinal, __reason FROM {self.mapped} WHERE __reason IS NOT NULL) AS b
-                ON r.__position = b.__ordinal
+            UPDATE __bad SET raw = found.raw
+            FROM (
+                SELECT {line} AS line, {_raw_text(self._raw_columns)} AS raw
+                FROM (SELECT coalesce(__ordinal, row_number() OVER ()) AS __position, * FROM __src) AS r
+                WHERE {line} IN (SELECT line FROM __bad)
+            ) AS found
+            WHERE __bad.line = found.line
             """
         )
 

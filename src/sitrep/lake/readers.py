@@ -67,26 +67,40 @@ def line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile) -> str:
     """SQL giving a row's line from its ``__ordinal``; collects CSV parse rejects first."""
     if not raw.csv:
         return "__ordinal"
-    first = raw.first_data_line
+    if _exists(con, "__csv_rejects"):
+        con.execute(
+            # DuckDB reports a short row once per missing column: keep one reject per line.
+            f"INSERT INTO {REJECTS} SELECT line, arg_min(error_type || ': ' || error_message, column_idx), "
+            "arg_min(csv_line, column_idx) FROM __csv_rejects WHERE line IS NOT NULL GROUP BY line"
+        )
+    return _shifted_line(con, raw.first_data_line, "__ordinal", "__skipped")
+
+
+def rescan_line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile, position: str) -> str:
+    """After another scan of a CSV ``__raw``: SQL giving a row's line from its ``position`` in that scan.
+
+    DuckDB checks UTF-8 only in the columns a scan reads, so a scan of every column can reject lines
+    that pass 1 kept: the rows of this scan are numbered by this scan's own rejects.
+    """
+    return _shifted_line(con, raw.first_data_line, position, "__rescan_skipped")
+
+
+def _shifted_line(con: duckdb.DuckDBPyConnection, first: int, position: str, table: str) -> str:
+    """SQL for the line of the row at ``position`` of the last CSV scan, given the lines it rejected."""
     if not _exists(con, "__csv_rejects"):
-        return f"(__ordinal + {first - 1})"
-    con.execute(
-        # DuckDB reports a short row once per missing column: keep one reject per line.
-        f"INSERT INTO {REJECTS} SELECT line, arg_min(error_type || ': ' || error_message, column_idx), "
-        "arg_min(csv_line, column_idx) FROM __csv_rejects WHERE line IS NOT NULL GROUP BY line"
-    )
-    con.execute("DROP TABLE __csv_rejects")
-    if not _count(con, REJECTS):
-        return f"(__ordinal + {first - 1})"
-    # Rows DuckDB rejected have no ordinal: shift each later row past the rejected lines before it.
+        return f"({position} + {first - 1})"
+    # Rows DuckDB rejected have no position: shift each later row past the rejected lines before it.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE __skipped AS
+        CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT line - {first} - (row_number() OVER (ORDER BY line) - 1) AS before
-        FROM (SELECT DISTINCT line FROM {REJECTS})
+        FROM (SELECT DISTINCT line FROM __csv_rejects WHERE line IS NOT NULL)
         """
     )
-    return f"(__ordinal + {first - 1} + (SELECT count(*) FROM __skipped WHERE before < __ordinal))"
+    con.execute("DROP TABLE __csv_rejects")
+    if not _count(con, table):
+        return f"({position} + {first - 1})"
+    return f"({position} + {first - 1} + (SELECT count(*) FROM {table} WHERE before < {position}))"
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, reader: Csv) -> RawFile:
