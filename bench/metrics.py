@@ -26,7 +26,7 @@ import duckdb
 
 from sitrep.config import init_workspace
 from sitrep.lake.schema import COLUMNS
-from sitrep.lake.store import Lake, events_file_name
+from sitrep.lake.store import EVENTS_PARQUET, Lake, events_file_name
 
 DAYS = 70
 FIRST_DAY = "2024-11-04"  # Monday of 2024-W45; 2025-W01 is the 9th of the 10 weeks
@@ -88,8 +88,7 @@ def build_lake(root: Path, events: int) -> Path:
             first = FIRST + timedelta(days=day)
             target = lake.events_dir / events_file_name(f"bench-{day:03d}-{feed}", first, first + DAY_END)
             con.execute(
-                f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)"
+                f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' ({EVENTS_PARQUET})"
             )
     return root
 

@@ -34,7 +34,15 @@ from sitrep.feeds.base import Feed, Sample
 from sitrep.feeds.sql import FILE_TIME, col, ip, lit
 from sitrep.lake import readers
 from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
-from sitrep.lake.store import Lake, commit, connect, events_file_name, events_source, write_json
+from sitrep.lake.store import (
+    EVENTS_PARQUET,
+    Lake,
+    commit,
+    connect,
+    events_file_name,
+    events_source,
+    write_json,
+)
 
 SAMPLE_BYTES = 64 * 1024
 
@@ -461,7 +469,7 @@ class _Run:
                 ) AS e
                 LEFT JOIN __domains d ON d.host = e.site
                 LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
-            ) TO {lit(str(events_tmp))} ({_EVENTS_PARQUET})
+            ) TO {lit(str(events_tmp))} ({EVENTS_PARQUET})
             """
         ).fetchone()
         kept = int(written[0]) if written else 0
@@ -473,10 +481,8 @@ class _Run:
         return kept
 
 
-# Parquet format 2 pages encode faster than format 1 (a tenth off a 10M-row ingest) and every reader
-# of the lake (DuckDB, PyArrow, Spark 3.3+) reads them.  The work file of pass 1 lives for one run, so
-# compressing it would cost more CPU than reading the larger file back.
-_EVENTS_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARQUET_VERSION V2"
+# The work file of pass 1 lives for one run: compressing it would cost more CPU than reading the larger
+# file back.
 _WORK_PARQUET = "FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V2"
 
 _STANDARD_CHECKS = (

