@@ -288,6 +288,12 @@ class _Run:
             for c in MAPPED
             if c.name not in fields or _LITERAL.fullmatch(fields[c.name])
         }
+        # A feed without URLs or host names (sinkhole reports) has no site, nor an IP taken from one.
+        null = "CAST(NULL AS VARCHAR)"
+        if self._constants.get("source_url") == null and self._constants.get("source_fqdn") == null:
+            self._constants |= {"site": null, "__host_ip": null}
+        if self._constants.get("event_description_target") == null:
+            self._constants["__target_host"] = null
         reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
         identity = _identity_sql(self.feed)
         self.con.execute(
