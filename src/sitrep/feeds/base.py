@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,17 @@ class Sample:
                 continue
             return stripped
         return ""
+
+    def first_json_object(self) -> dict[str, Any] | None:
+        """The first line parsed as a JSON object (JSON lines files), or None."""
+        first = self.first_line()
+        if not first.startswith("{"):
+            return None
+        try:
+            record = json.loads(first)
+        except ValueError:
+            return None
+        return record if isinstance(record, dict) else None
 
     def csv_header(self, delimiter: str = ",") -> list[str]:
         """Column names of the first non-empty line, lower-cased and stripped."""

@@ -14,8 +14,6 @@ public by default.
 
 from __future__ import annotations
 
-import json
-
 from sitrep.feeds.base import Feed, JsonLines, Sample
 from sitrep.feeds.sql import (
     asn,
@@ -88,16 +86,8 @@ def _extra() -> str:
 
 
 def _recognise(sample: Sample) -> bool:
-    first = sample.first_line()
-    if not first.startswith("{"):
-        return False
-    try:
-        record = json.loads(first)
-    except ValueError:
-        return False
-    return isinstance(record, dict) and any(
-        k in record for k in ("classification.taxonomy", "time.observation")
-    )
+    record = sample.first_json_object()
+    return record is not None and any(k in record for k in ("classification.taxonomy", "time.observation"))
 
 
 FEED = Feed(

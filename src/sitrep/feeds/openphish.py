@@ -9,7 +9,6 @@ keep the file's time (``curl -R``, ``wget`` do).  The premium feed names the imi
 
 from __future__ import annotations
 
-import json
 import re
 
 from sitrep.feeds.base import Feed, JsonLines, Lines, Sample
@@ -53,15 +52,9 @@ def _recognise_plain(sample: Sample) -> bool:
 
 
 def _recognise_json(sample: Sample) -> bool:
-    first = sample.first_line()
-    if not first.startswith("{"):
-        return False
-    try:
-        record = json.loads(first)
-    except ValueError:
-        return False
+    record = sample.first_json_object()
     return (
-        isinstance(record, dict)
+        record is not None
         and {"url", "brand"} <= record.keys()
         and ("isotime" in record or "discover_time" in record)
     )
