@@ -133,14 +133,13 @@ def port(expr: str) -> str:
     return f"CASE WHEN {value} BETWEEN 0 AND 65535 THEN {value} END"
 
 
-# Numeric casts skip surrounding spaces and give NULL for an empty text themselves: no trim needed.
-
-
 def integer(expr: str) -> str:
+    """An integer or NULL (numeric casts skip surrounding spaces themselves: no trim needed)."""
     return f"try_cast({expr} AS BIGINT)"
 
 
 def number(expr: str) -> str:
+    """A number or NULL (numeric casts skip surrounding spaces themselves: no trim needed)."""
     return f"try_cast({expr} AS DOUBLE)"
 
 

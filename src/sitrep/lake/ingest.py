@@ -288,12 +288,6 @@ class _Run:
             for c in MAPPED
             if c.name not in fields or _LITERAL.fullmatch(fields[c.name])
         }
-        # A feed without URLs or host names (sinkhole reports) has no site, nor an IP taken from one.
-        null = "CAST(NULL AS VARCHAR)"
-        if self._constants.get("source_url") == null and self._constants.get("source_fqdn") == null:
-            self._constants |= {"site": null, "__host_ip": null}
-        if self._constants.get("event_description_target") == null:
-            self._constants["__target_host"] = null
         reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
         identity = _identity_sql(self.feed)
         self.con.execute(
@@ -323,8 +317,8 @@ class _Run:
     def mapped(self) -> str:
         """The mapped rows of pass 1, with each row's ordinal (CSV rows: its position in the file).
 
-        Pass 1 writes them to a work Parquet file (see ``_WORK_PARQUET``).  A DuckDB temporary table is faster for small
-        files but slower once it spills past the memory limit (10M rows: 52 s against 45 s), and the
+        Pass 1 writes them to a work Parquet file (see ``_WORK_PARQUET``).  A DuckDB temporary table is
+        faster for small files but slower once it spills past the memory limit (10M rows: 52 s against 45 s), and the
         Parquet file keeps memory flat however large the input.
         """
         path = lit(str(self.work / "mapped.parquet"))
@@ -498,8 +492,6 @@ _STANDARD_CHECKS = (
         "'nothing observed: no IP, URL, host name or vulnerability id'",
     ),
 )
-
-
 
 
 def _identity_sql(feed: Feed) -> str:
