@@ -25,7 +25,7 @@ from sitrep.feeds.sql import (
     ip,
     lit,
     lower,
-    missing,
+    missing_ip,
     port,
     text,
     ts,
@@ -80,7 +80,7 @@ def row_checks(ip_column: str = "ip", *, ip_required: bool = True) -> tuple[tupl
         (bad_ip(col(ip_column)), f"{ip_column} is not an IP address"),
     ]
     if ip_required:
-        checks.append((missing(col(ip_column)), f"{ip_column} is empty"))
+        checks.append((missing_ip(col(ip_column)), f"{ip_column} is empty"))
     return tuple(checks)
 
 

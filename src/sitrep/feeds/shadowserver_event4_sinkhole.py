@@ -8,8 +8,6 @@ from sitrep.feeds import _shadowserver as ss
 from sitrep.feeds.base import Csv, Feed
 from sitrep.feeds.sql import (
     asn,
-    bad_ip,
-    bad_time,
     classified,
     coalesce,
     col,
@@ -91,11 +89,7 @@ FEED = Feed(
         "malware_name": coalesce(lower(col("family")), lower(col("infection"))),
         "extra": extra(*EXTRA),
     },
-    checks=(
-        (bad_time(col("timestamp")), "timestamp is missing or not a date-time"),
-        (bad_ip(col("src_ip")), "src_ip is not an IP address"),
-        (f"{text(col('src_ip'))} IS NULL", "src_ip is empty"),
-    ),
+    checks=ss.row_checks("src_ip"),
     tlp="AMBER",
     priority=50,
 )

@@ -20,7 +20,7 @@ from sitrep.feeds.sql import (
     ip,
     lit,
     lower,
-    missing,
+    missing_ip,
     port,
 )
 from sitrep.taxonomy import INFECTED_SYSTEM
@@ -66,7 +66,7 @@ FEED = Feed(
     checks=(
         (f"({epoch(col('lastseen'))}) IS NULL", "lastseen is missing or not a Unix timestamp"),
         (bad_ip(col("ip")), "ip is not an IP address"),
-        (missing(col("ip")), "ip is empty"),
+        (missing_ip(col("ip")), "ip is empty"),
     ),
     priority=50,
 )

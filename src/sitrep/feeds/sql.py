@@ -123,8 +123,18 @@ def ip(expr: str) -> str:
 
 
 def bad_ip(expr: str) -> str:
-    """True when the column holds something that is not an IP address (a reject condition)."""
-    return f"({text(expr)} IS NOT NULL AND ({ip(expr)}) IS NULL)"
+    """True when the column holds something that is not an IP address (a reject condition).
+
+    The address test comes first: in a feed's checks it reads the mapped field (see
+    ``ingest._reusing_values``) and settles most rows without trimming the text again.
+    """
+    return f"(({ip(expr)}) IS NULL AND {text(expr)} IS NOT NULL)"
+
+
+def missing_ip(expr: str) -> str:
+    """True when an IP column is empty (a reject condition): :func:`missing`, with the address test
+    first for the same reason as in :func:`bad_ip`."""
+    return f"(({ip(expr)}) IS NULL AND {text(expr)} IS NULL)"
 
 
 def port(expr: str) -> str:
@@ -150,7 +160,11 @@ def asn(expr: str) -> str:
 
 def country(expr: str) -> str:
     """A two-letter country code, upper case, else NULL."""
-    return f"CASE WHEN regexp_matches(upper({text(expr)}), '^[A-Z]{{2}}$') THEN upper({text(expr)}) END"
+    # Most values are clean upper-case codes: test that first, and trim or upper-case only the rest.
+    return (
+        f"CASE WHEN regexp_matches({expr}, '^[A-Z]{{2}}$') THEN {expr} "
+        f"WHEN regexp_matches(upper({text(expr)}), '^[A-Z]{{2}}$') THEN upper({text(expr)}) END"
+    )
 
 
 def coalesce(*exprs: str) -> str:
