@@ -34,11 +34,26 @@ def test_range_table_columns(ranges: duckdb.DuckDBPyConnection) -> None:
     columns = [r[0] for r in ranges.execute("DESCRIBE g").fetchall()]
     assert {"start_int", "end_int", "cc", "region"} <= set(columns)
     assert ranges.execute("SELECT count(*) FROM g").fetchone()[0] > 100_000
-    if "block" in columns:  # ranges split at /16 boundaries for an equi-join on the block
-        bad = ranges.execute(
-            "SELECT count(*) FROM g WHERE start_int >> 16 <> block OR end_int >> 16 <> block"
-        ).fetchone()[0]
-        assert bad == 0
+    assert "block" in columns
+    # ranges are split at block boundaries, for an equi-join on the block (geo.join_sql)
+    bad = ranges.execute(
+        f"SELECT count(*) FROM g WHERE start_int >> {geo.BLOCK_BITS} <> block OR end_int >> {geo.BLOCK_BITS} <> block"
+    ).fetchone()[0]
+    assert bad == 0
+
+
+def test_neighbouring_ranges_with_one_place_are_merged(ranges: duckdb.DuckDBPyConnection) -> None:
+    unmerged = ranges.execute(
+        """
+        SELECT count(*) FROM (
+            SELECT block, start_int, cc, region, lag(end_int) OVER w AS prev_end, lag(cc) OVER w AS prev_cc,
+                   lag(region) OVER w AS prev_region
+            FROM g WINDOW w AS (PARTITION BY block ORDER BY start_int)
+        )
+        WHERE prev_end = start_int - 1 AND prev_cc IS NOT DISTINCT FROM cc AND prev_region IS NOT DISTINCT FROM region
+        """
+    ).fetchone()[0]
+    assert unmerged == 0
 
 
 def test_ranges_cover_ipv4_contiguously(ranges: duckdb.DuckDBPyConnection) -> None:
@@ -80,8 +95,15 @@ def test_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert geo.cache_dir() == tmp_path / "xdg" / "sitrep"
 
 
-def test_ipv4_to_int_sql() -> None:
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('1.2.3.4'), ('255.255.255.255'), ('x'), ('::1')) v(ip)")
-    got = dict(con.execute(f"SELECT ip, {geo.ipv4_to_int_sql('ip')} FROM t").fetchall())
-    assert got == {"1.2.3.4": 16909060, "255.255.255.255": 2**32 - 1, "x": None, "::1": None}
+def test_ipv4_int_and_join_sql(ranges: duckdb.DuckDBPyConnection) -> None:
+    ips = ["1.2.3.4", "255.255.255.255", "114.114.114.114", "::1"]
+    ranges.execute("CREATE OR REPLACE TABLE t AS SELECT unnest(?) AS ip", [ips])
+    ip_int = geo.ipv4_int_sql(geo.ipv4_octets_sql("ip"))
+    got = dict(ranges.execute(f"SELECT ip, {ip_int} FROM t").fetchall())
+    assert got == {"1.2.3.4": 16909060, "255.255.255.255": 2**32 - 1, "114.114.114.114": 1920103026, "::1": None}
+    found = ranges.execute(
+        f"SELECT t.ip, g.cc, g.region FROM (SELECT ip, {ip_int} AS n FROM t) t "
+        f"LEFT JOIN g ON {geo.join_sql('t.n', 'g')} ORDER BY t.ip"
+    ).fetchall()
+    assert len(found) == 4  # one range per address, none for IPv6
+    assert ("114.114.114.114", "CN", "JS") in found and ("::1", None, None) in found

@@ -90,6 +90,11 @@ def _province_codes() -> dict[str, str]:
     return {alias: code for alias, code in alias_rows()}
 
 
+# Ranges are keyed by /18 block (the address shifted right by 14 bits).  A block holds 1.7 ranges on
+# average for both uniform and Chinese addresses (4 with /16 blocks, 11 without merging).
+BLOCK_BITS = 14
+
+
 def export_ranges(xdb: Path, target: Path) -> IpDatabase:
     """Export an ip2region 2.0 ``.xdb`` file to a Parquet range table at ``target`` (atomically)."""
     buf = xdb.read_bytes()
@@ -112,24 +117,29 @@ def export_ranges(xdb: Path, target: Path) -> IpDatabase:
             cc, region = SEPARATE_COUNTRIES[region], None
         cc_values.append(cc)
         region_values.append(region)
-    cc_array = pa.array(cc_values, pa.string()).take(pa.array(inverse.ravel()))
-    region_array = pa.array(region_values, pa.string()).take(pa.array(inverse.ravel()))
-    # Split ranges at /16 boundaries so a lookup is an equi-join on the /16 block (a cheap hash
-    # join) plus a range check, instead of an ASOF join that sorts all ranges for every file.
+    # Neighbouring ranges that differ only in city or ISP are one range here: 720k ranges become 225k.
+    pair_ids: dict[tuple[str | None, str | None], int] = {}
+    pair_of_key = np.array([pair_ids.setdefault(p, len(pair_ids)) for p in zip(cc_values, region_values, strict=True)])
+    pair = pair_of_key[inverse.ravel()]
     starts = rows["start"].astype(np.int64)
     ends = rows["end"].astype(np.int64)
-    first, last = starts >> 16, ends >> 16
+    opens = np.flatnonzero(np.r_[True, (starts[1:] != ends[:-1] + 1) | (pair[1:] != pair[:-1])])
+    starts, ends, pair = starts[opens], ends[np.r_[opens[1:] - 1, len(rows) - 1]], pair[opens]
+    # Split ranges at block boundaries so a lookup is an equi-join on the block (a cheap hash join) plus a
+    # range check, instead of an ASOF join that sorts all ranges for every file (see join_sql).
+    first, last = starts >> BLOCK_BITS, ends >> BLOCK_BITS
     counts = last - first + 1
-    which = np.repeat(np.arange(len(rows)), counts)
+    which = np.repeat(np.arange(len(starts)), counts)
     offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     block = first[which] + offset
+    pairs = list(pair_ids)
     table = pa.table(
         {
             "block": pa.array(block),
-            "start_int": pa.array(np.maximum(starts[which], block << 16)),
-            "end_int": pa.array(np.minimum(ends[which], (block << 16) | 0xFFFF)),
-            "cc": cc_array.take(pa.array(which)),
-            "region": region_array.take(pa.array(which)),
+            "start_int": pa.array(np.maximum(starts[which], block << BLOCK_BITS)),
+            "end_int": pa.array(np.minimum(ends[which], ((block + 1) << BLOCK_BITS) - 1)),
+            "cc": pa.array([c for c, _ in pairs], pa.string()).take(pa.array(pair[which])),
+            "region": pa.array([r for _, r in pairs], pa.string()).take(pa.array(pair[which])),
         }
     )
     version = f"ip2region-{created_at}"
@@ -142,7 +152,7 @@ def export_ranges(xdb: Path, target: Path) -> IpDatabase:
 
 
 # Bumped when the exported table's layout changes, so an old cache is not reused.
-LAYOUT = "blocks16"
+LAYOUT = "merged-blocks18"
 
 
 def cache_dir() -> Path:
@@ -164,11 +174,19 @@ def ip_database() -> IpDatabase:
     return export_ranges(xdb, target)
 
 
-def ipv4_to_int_sql(expr: str) -> str:
-    """SQL turning dotted-quad text into its integer value (NULL for anything else)."""
-    parts = f"string_split({expr}, '.')"
+def ipv4_octets_sql(ip: str) -> str:
+    """SQL for the four octets of a valid IP address text when it is IPv4, else NULL (callers validate the
+    address first, as the feeds' ``ip()`` does).  Splitting costs less than a regex with four captures."""
+    return f"CASE WHEN NOT contains({ip}, ':') THEN TRY_CAST(string_split({ip}, '.') AS BIGINT[]) END"
+
+
+def ipv4_int_sql(octets: str) -> str:
+    """SQL for the integer value of an IPv4 address from its octets (:func:`ipv4_octets_sql`)."""
+    return f"(({octets}[1] << 24) + ({octets}[2] << 16) + ({octets}[3] << 8) + {octets}[4])"
+
+
+def join_sql(ip_int: str, ranges: str) -> str:
+    """The join condition that finds the range of an IPv4 integer in the range table aliased ``ranges``."""
     return (
-        f"CASE WHEN regexp_matches({expr}, '^\\d{{1,3}}(\\.\\d{{1,3}}){{3}}$') THEN "
-        f"(try_cast({parts}[1] AS BIGINT) << 24) + (try_cast({parts}[2] AS BIGINT) << 16) "
-        f"+ (try_cast({parts}[3] AS BIGINT) << 8) + try_cast({parts}[4] AS BIGINT) END"
+        f"{ranges}.block = {ip_int} >> {BLOCK_BITS} AND {ip_int} BETWEEN {ranges}.start_int AND {ranges}.end_int"
     )
