@@ -137,3 +137,25 @@ def test_killed_ingest_leaves_lake_before_or_after(workspace, tmp_path):
     tmp = Lake.of(workspace).tmp_dir
     assert not tmp.exists() or not any(tmp.iterdir())
     assert 0 in outcomes  # at least one kill landed mid-ingest
+
+
+def test_columns_with_one_value_per_file_read_back_as_plain_text(workspace):
+    import pyarrow.parquet as pq
+
+    from sitrep.lake.schema import ARROW_SCHEMA
+
+    phish = SAMPLES / "2025-01-06-phish_url-cncert-cn.csv"
+    results = ingest_paths(workspace, [SINKHOLE, phish])
+    for path in Lake.of(workspace).event_files():
+        schema = pq.read_schema(path)
+        assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in ARROW_SCHEMA]
+    rows = lake_rows(workspace)
+    sinkhole = [r for r in rows if r["feed_name"] == "shadowserver-event4-sinkhole"]
+    assert len(sinkhole) == 3
+    for row in sinkhole:
+        fixed = (row["feed_provider"], row["tlp"], row["classification_type"])
+        assert fixed == ("Shadowserver", "AMBER", "infected-system")
+        assert (row["ingest_id"], row["source_file"]) == (results[0].ingest_id, str(SINKHOLE))
+        assert row["site"] is None and row["site_domain"] is None and row["is_gov"] is False
+    phishing = [r for r in rows if r["feed_name"] != "shadowserver-event4-sinkhole"]
+    assert phishing and all(r["site"] and r["ingest_id"] == results[1].ingest_id for r in phishing)

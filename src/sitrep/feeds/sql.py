@@ -91,12 +91,11 @@ def ts(expr: str, zone: str = "UTC") -> str:
     if zone == "UTC":
         # The lake's connections run in UTC, so a naive text is read as UTC and an offset is honoured.
         # The cast itself skips surrounding spaces and gives NULL for an empty text: no trim needed.
-        # ``YYYY-MM-DD HH:MM:SS`` (Shadowserver's form: nineteen characters, the last colon at 17)
-        # cannot carry an offset, and parsing it as a naive time costs a third of the zone-aware cast.
+        # Shadowserver's ``YYYY-MM-DD HH:MM:SS`` is parsed first, by a format that admits no offset:
+        # that costs half of the zone-aware cast, which reads every other form.
         return (
-            f"CASE WHEN length({expr}) = 19 AND substr({expr}, 17, 1) = ':' "
-            f"THEN make_timestamptz(epoch_us(try_cast({expr} AS TIMESTAMP))) "
-            f"ELSE try_cast({expr} AS TIMESTAMPTZ) END"
+            f"coalesce(make_timestamptz(epoch_us(try_strptime({expr}, '%Y-%m-%d %H:%M:%S'))), "
+            f"try_cast({expr} AS TIMESTAMPTZ))"
         )
     value = text(expr)
     return (

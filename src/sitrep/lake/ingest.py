@@ -288,6 +288,12 @@ class _Run:
             for c in MAPPED
             if c.name not in fields or _LITERAL.fullmatch(fields[c.name])
         }
+        inputs = _enrichment_inputs()
+        self._fixed |= self._fold(inputs)
+        inputs_sql = ", ".join(
+            f"{_typed(self._fixed[name], name) if name in self._fixed else expr} AS {name}"
+            for name, expr in inputs.items()
+        )
         # CSV rows have no ordinal column (see readers._load_csv): their position in the file is theirs.
         self._positional = raw.csv
         excluded = [*self._fixed, *(["__ordinal"] if raw.csv else [])]
@@ -300,11 +306,7 @@ class _Run:
                        hash(event_id) AS __key
                 FROM (
                     SELECT * EXCLUDE (__feed_reason), {reason} AS __reason,
-                           substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id,
-                           {sites.host_sql("coalesce(source_url, source_fqdn)")} AS site,
-                           {sites.host_sql("event_description_target")} AS __target_host,
-                           -- a URL whose host is an IP address tells the IP of the event
-                           CASE WHEN source_ip IS NULL THEN {ip("site")} END AS __host_ip,
+                           substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, {inputs_sql},
                            {geo.ipv4_octets_sql("coalesce(source_ip, __host_ip)")} AS __octets
                     FROM (
                         SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
@@ -317,6 +319,21 @@ class _Run:
         )
         self.line = readers.line_expression(self.con, raw)
 
+    def _fold(self, exprs: dict[str, str], joins: str = "") -> dict[str, str | None]:
+        """The expressions whose inputs all have one value for the whole file (``_fixed``), evaluated
+        once, as text.  The others name a column that varies by row, which does not bind here."""
+        folded: dict[str, str | None] = {}
+        for name, expr in exprs.items():
+            known = self._fixed | folded
+            relation = ", ".join(f"{_typed(v, n)} AS {n}" for n, v in known.items())
+            query = f"SELECT CAST({expr} AS VARCHAR) FROM (SELECT {relation}) AS e {joins}"
+            try:
+                row = self.con.execute(query).fetchone()
+            except duckdb.BinderException:
+                continue
+            folded[name] = row[0] if row else None
+        return folded
+
     @property
     def mapped(self) -> str:
         """The mapped rows of pass 1, with each row's ordinal (CSV rows: its position in the file).
@@ -326,9 +343,7 @@ class _Run:
         Parquet file keeps memory flat however large the input.
         """
         path = lit(str(self.work / "mapped.parquet"))
-        constants = "".join(
-            f", CAST({lit(value)} AS {SQL_TYPES[name]}) AS {name}" for name, value in self._fixed.items()
-        )
+        constants = "".join(f", {_typed(value, name)} AS {name}" for name, value in self._fixed.items())
         if self._positional:
             scan = f"read_parquet({path}, file_row_number = true)"
             return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __ordinal{constants} FROM {scan})"
@@ -455,17 +470,16 @@ class _Run:
             "source_url": sites.url_sql("e.source_url"),
             "source_ip": "coalesce(e.source_ip, e.__host_ip)",
         }
-        # Text columns with one value for the whole file (see _fixed_text).
-        fixed = {name: value for name, value in self._fixed.items() if name not in derived} | {
-            "feed_provider": self.feed.provider,
-            "ingest_id": self.ingest_id,
-            "source_file": self.name,
-        }
-        if "tlp" in self._fixed:
-            fixed["tlp"] = self._fixed["tlp"] or self.feed.tlp
+        # Columns with one value for the whole file: written as constants (see _fixed_text).
+        site_join = "LEFT JOIN __domains d ON d.host = e.site" if "site" in self._fixed else ""
+        fixed = (
+            {name: value for name, value in self._fixed.items() if name not in derived}
+            | {"feed_provider": self.feed.provider, "ingest_id": self.ingest_id, "source_file": self.name}
+            | self._fold(derived, site_join)
+        )
         columns = [
-            f"{_fixed_text(fixed[c.name])} AS {c.name}"
-            if c.name in fixed and c.sql == "VARCHAR"
+            f"{_fixed_sql(fixed[c.name], c.sql)} AS {c.name}"
+            if c.name in fixed
             else f"CAST({derived[c.name]} AS {c.sql}) AS {c.name}"
             if c.name in derived
             else f"e.{c.name}"
@@ -549,11 +563,28 @@ def _literal_value(sql: str) -> str | None:
     return None if sql == "NULL" else sql[1:-1].replace("''", "'")
 
 
-def _fixed_text(value: str | None) -> str:
-    """A text column with one value for the whole file, typed as a one-value ENUM: Parquet stores it as
+def _typed(value: str | None, column: str) -> str:
+    """A value given as text, cast to its column's type (pass 1's own columns are text)."""
+    return f"CAST({lit(value)} AS {SQL_TYPES.get(column, 'VARCHAR')})"
+
+
+def _fixed_sql(value: str | None, sql_type: str) -> str:
+    """A column with one value for the whole file.  Text is typed as a one-value ENUM: Parquet stores it as
     plain strings, but DuckDB writes it without hashing each row into a dictionary (a 10M-row sinkhole
     report's seven such columns: 3.9 s as VARCHAR, 0.7 s as ENUM)."""
-    return f"CAST({lit(value)} AS ENUM({lit(value or '')}))"
+    if sql_type == "VARCHAR":
+        return f"CAST({lit(value)} AS ENUM({lit(value or '')}))"
+    return f"CAST({lit(value)} AS {sql_type})"
+
+
+def _enrichment_inputs() -> dict[str, str]:
+    """What pass 1 derives from the mapped columns for enrichment, in order (a later one may read an
+    earlier one): the site of a URL or host name, the host of a phishing target, the IP of a URL's host."""
+    return {
+        "site": sites.host_sql("coalesce(source_url, source_fqdn)"),
+        "__target_host": sites.host_sql("event_description_target"),
+        "__host_ip": ip("site"),
+    }
 
 
 def _value(field: str) -> str:
