@@ -470,7 +470,7 @@ class _Run:
             "source_url": sites.url_sql("e.source_url"),
             "source_ip": "coalesce(e.source_ip, e.__host_ip)",
         }
-        # Columns with one value for the whole file: written as constants (see _fixed_text).
+        # Columns with one value for the whole file: written as constants (see _fixed_sql).
         site_join = "LEFT JOIN __domains d ON d.host = e.site" if "site" in self._fixed else ""
         fixed = (
             {name: value for name, value in self._fixed.items() if name not in derived}
@@ -478,7 +478,7 @@ class _Run:
             | self._fold(derived, site_join)
         )
         columns = [
-            f"{_fixed_sql(fixed[c.name], c.sql)} AS {c.name}"
+            f"{_fixed_sql(fixed[c.name], c.name)} AS {c.name}"
             if c.name in fixed
             else f"CAST({derived[c.name]} AS {c.sql}) AS {c.name}"
             if c.name in derived
@@ -568,13 +568,13 @@ def _typed(value: str | None, column: str) -> str:
     return f"CAST({lit(value)} AS {SQL_TYPES.get(column, 'VARCHAR')})"
 
 
-def _fixed_sql(value: str | None, sql_type: str) -> str:
-    """A column with one value for the whole file.  Text is typed as a one-value ENUM: Parquet stores it as
-    plain strings, but DuckDB writes it without hashing each row into a dictionary (a 10M-row sinkhole
-    report's seven such columns: 3.9 s as VARCHAR, 0.7 s as ENUM)."""
-    if sql_type == "VARCHAR":
+def _fixed_sql(value: str | None, column: str) -> str:
+    """A lake column with one value for the whole file.  Text is typed as a one-value ENUM: Parquet stores
+    it as plain strings, but DuckDB writes it without hashing each row into a dictionary (a 10M-row
+    sinkhole report's seven such columns: 3.9 s as VARCHAR, 0.7 s as ENUM)."""
+    if SQL_TYPES[column] == "VARCHAR":
         return f"CAST({lit(value)} AS ENUM({lit(value or '')}))"
-    return f"CAST({lit(value)} AS {sql_type})"
+    return _typed(value, column)
 
 
 def _enrichment_inputs() -> dict[str, str]:
