@@ -12,9 +12,7 @@ from sitrep.lake.store import Lake, events_source
 SAMPLES = Path(__file__).parent / "feeds" / "samples"
 
 
-def lake_rows(
-    workspace: Workspace, where: str = "true", order: str = "source_file, source_line"
-) -> list[dict]:
+def lake_rows(workspace: Workspace, where: str = "true", order: str = "source_file, source_line") -> list[dict]:
     """Events in the workspace's lake as dicts (for assertions)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

@@ -51,9 +51,7 @@ class Organisation(_Section):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')"
-            ) from exc
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')") from exc
         return value
 
 
@@ -135,10 +133,17 @@ class Storage(_Section):
 
 
 class Ingest(_Section):
-    """Resource limits for ingestion (DuckDB spills to disk beyond ``memory_limit``)."""
+    """Resource limits for ingestion (DuckDB spills to disk beyond ``memory_limit``) and the limits that
+    keep a hostile file from exhausting them."""
 
     memory_limit: str = "1GB"
     threads: Annotated[int, Field(ge=1, le=256)] = 2
+    # A longer line (CSV record, JSON line, list entry) is rejected on its own.
+    max_line_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    # A JSON or XML document is read whole: a larger one (after decompression) is refused.
+    max_document_bytes: Annotated[int, Field(ge=1024)] = 256 * 1024 * 1024
+    # A JSON record (line) with more keys is rejected.
+    max_json_keys: Annotated[int, Field(ge=1)] = 1000
 
 
 class Smtp(_Section):

@@ -37,9 +37,7 @@ DEFACEMENT = EventClass(
 )
 BACKDOOR = EventClass("intrusions", "system-compromise", "backdoor", "被植入后门网站", "backdoored website")
 PHISHING = EventClass("fraud", "phishing", "phishing", "仿冒页面", "phishing page")
-VULNERABILITY = EventClass(
-    "vulnerable", "vulnerable-system", "vulnerability", "信息安全漏洞", "vulnerability"
-)
+VULNERABILITY = EventClass("vulnerable", "vulnerable-system", "vulnerability", "信息安全漏洞", "vulnerability")
 VULNERABLE_SERVICE = EventClass(
     "vulnerable", "vulnerable-system", "vulnerable-service", "存在漏洞的系统", "vulnerable system"
 )
@@ -86,7 +84,6 @@ class TLP(StrEnum):
     def public(self) -> bool:
         """May details of data with this label appear in a public (TLP:CLEAR) report?"""
         return self in (TLP.CLEAR, TLP.GREEN)
-
 
 
 class IncidentCategory(StrEnum):

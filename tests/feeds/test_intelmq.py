@@ -57,8 +57,7 @@ def test_old_intelmq_classification_is_translated(workspace):
     ingest_paths(workspace, [SAMPLE])
     rows = lake_rows(workspace)
     classes = [
-        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"])
-        for r in rows[2:]
+        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows[2:]
     ]
     assert classes == [
         ("information-content-security", "unauthorised-information-modification", "defacement"),

@@ -45,9 +45,7 @@ def mangle(data: bytes, seed: int, edits: int) -> bytes:
         elif choice == 3 and lines and lines[i]:
             lines[i] = lines[i][: rng.randrange(len(lines[i]))]
         elif choice == 4:
-            lines.insert(
-                i, rng.choice([b"<script>alert(1)</script>", b'",,,"', b"\xff\xfe\x00", b"{", b"#", b""])
-            )
+            lines.insert(i, rng.choice([b"<script>alert(1)</script>", b'",,,"', b"\xff\xfe\x00", b"{", b"#", b""]))
         else:
             lines.insert(i, b",".join([b'"' + b"x" * rng.randrange(5) + b'"'] * rng.randrange(1, 40)))
     return b"\n".join(lines)

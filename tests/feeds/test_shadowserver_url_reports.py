@@ -11,9 +11,7 @@ PHISH = SAMPLES / "2025-01-06-phish_url-cncert-cn.csv"
 MALWARE = SAMPLES / "2025-01-06-malware_url-cncert-cn.csv"
 
 
-@pytest.mark.parametrize(
-    ("sample", "name"), [(PHISH, "shadowserver-phish-url"), (MALWARE, "shadowserver-malware-url")]
-)
+@pytest.mark.parametrize(("sample", "name"), [(PHISH, "shadowserver-phish-url"), (MALWARE, "shadowserver-malware-url")])
 def test_recognised_from_content_even_when_renamed(tmp_path, sample, name):
     renamed = tmp_path / "urls.csv"
     renamed.write_bytes(sample.read_bytes())

@@ -19,9 +19,9 @@ def test_maps_defaced_sites(workspace):
     [result] = ingest_paths(workspace, [SAMPLE])
     assert (result.read, result.accepted, result.duplicates, result.rejected) == (9, 4, 1, 4)
     rows = lake_rows(workspace)
-    assert {
-        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows
-    } == {("information-content-security", "unauthorised-information-modification", "defacement")}
+    assert {(r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows} == {
+        ("information-content-security", "unauthorised-information-modification", "defacement")
+    }
     gov, shop, foreign, no_ip = rows
     assert gov["source_url"] == "http://www.jyj.example.gov.cn/hacked.html"
     assert (gov["site"], gov["is_gov"], gov["domestic"]) == ("www.jyj.example.gov.cn", True, True)

@@ -27,8 +27,7 @@ def test_acceptance_import_then_stats_json(ws):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [
-        data[k]
-        for k in ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms")
+        data[k] for k in ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms")
     ] == [67, 28, 38, 14, 12]
 
 
@@ -89,12 +88,7 @@ def test_add_update_resolve_show_with_audit(ws):
     )
     result = _run(ws, "incidents", "update", "C-1", "--cross-border", "yes")
     assert result.exit_code == 2 and "needs a reason" in result.output
-    assert (
-        _run(
-            ws, "incidents", "update", "C-1", "--cross-border", "yes", "--reason", "reporter abroad"
-        ).exit_code
-        == 0
-    )
+    assert _run(ws, "incidents", "update", "C-1", "--cross-border", "yes", "--reason", "reporter abroad").exit_code == 0
     assert _run(ws, "incidents", "resolve", "C-1", "--outcome", "taken-down").exit_code == 0
     shown = json.loads(_run(ws, "incidents", "show", "C-1", "--json").stdout)
     assert shown["status"] == "resolved" and shown["cross_border"] is True
@@ -115,9 +109,7 @@ def test_partners_import_and_list(ws):
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["created"] == 6 and [r["line"] for r in report["rejects"]] == [7, 8]
-    names = [
-        p["name"] for p in json.loads(_run(ws, "partners", "list", "--type", "app-store", "--json").stdout)
-    ]
+    names = [p["name"] for p in json.loads(_run(ws, "partners", "list", "--type", "app-store", "--json").stdout)]
     assert names == ["华为应用市场"]
 
 

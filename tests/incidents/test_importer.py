@@ -94,8 +94,7 @@ def test_json_import_with_lists_nulls_and_bad_records(ws):
     assert [(r.line, r.reason) for r in report.rejects] == [
         (
             3,
-            "unknown status 'finished'; use one of new, triaged, coordinating, resolved, rejected, "
-            "unresolved",
+            "unknown status 'finished'; use one of new, triaged, coordinating, resolved, rejected, unresolved",
         ),
         (4, "record is a list, not an object"),
     ]

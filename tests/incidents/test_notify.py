@@ -120,9 +120,7 @@ def _seed(ws):
     with session_scope(ws) as session:
         cloud, _ = upsert_partner(
             session,
-            PartnerSpec.build(
-                name="阿里云", type=PartnerType.CLOUD, country="CN", email="abuse@aliyun.example.cn"
-            ),
+            PartnerSpec.build(name="阿里云", type=PartnerType.CLOUD, country="CN", email="abuse@aliyun.example.cn"),
             actor="t",
         )
         jp, _ = upsert_partner(
@@ -132,9 +130,7 @@ def _seed(ws):
             ),
             actor="t",
         )
-        nomail, _ = upsert_partner(
-            session, PartnerSpec.build(name="无邮箱机构", type=PartnerType.OTHER), actor="t"
-        )
+        nomail, _ = upsert_partner(session, PartnerSpec.build(name="无邮箱机构", type=PartnerType.OTHER), actor="t")
         for ref, partner, assets in (
             ("N-1", cloud, ["http://icbc-login.example.cn/a", "203.0.113.5"]),
             ("N-2", cloud, ["http://taobao-gift.example.cn/"]),
@@ -148,15 +144,11 @@ def _seed(ws):
                 add_asset(session, incident, asset, actor="t", home=home)
             add_request(session, incident, partner, actor="t")
             transition(session, incident, Status.TRIAGED, actor="t")
-        fresh = create_incident(
-            session, ref="N-5", title="untriaged", category=IncidentCategory.PHISHING, actor="t"
-        )
+        fresh = create_incident(session, ref="N-5", title="untriaged", category=IncidentCategory.PHISHING, actor="t")
         add_request(session, fresh, cloud, actor="t")
 
 
-def test_notifications_arrive_over_starttls_in_each_language(
-    tmp_path, backend, smtp_server, certificate, monkeypatch
-):
+def test_notifications_arrive_over_starttls_in_each_language(tmp_path, backend, smtp_server, certificate, monkeypatch):
     controller, inbox = smtp_server
     ws = _workspace(tmp_path, backend, controller.port, certificate[0])
     monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
@@ -165,9 +157,7 @@ def test_notifications_arrive_over_starttls_in_each_language(
     assert [s["partner"] for s in report.sent] == ["阿里云", "JPCERT/CC"]
     assert report.skipped == [{"partner": "无邮箱机构", "reason": "no e-mail address"}]
     assert len(inbox.messages) == 2
-    by_rcpt = {
-        rcpts[0]: email.message_from_bytes(raw, policy=policy.default) for _, rcpts, raw in inbox.messages
-    }
+    by_rcpt = {rcpts[0]: email.message_from_bytes(raw, policy=policy.default) for _, rcpts, raw in inbox.messages}
     zh = by_rcpt["abuse@aliyun.example.cn"]
     assert zh["Subject"] == "[TLP:AMBER] CNCERT 网络安全事件协调处置请求（2起）"
     body = zh.get_body(("plain",)).get_content()

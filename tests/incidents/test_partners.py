@@ -52,8 +52,6 @@ def test_routing_prefers_the_type_order_then_the_most_specific_rule(ws):
         assert hit.partner.name == "广东分中心" and hit.rule == "branch by region GD"
         hit = route(partners, [PartnerType.APP_STORE], host="a.dbankcdn.com")
         assert hit.partner.name == "华为应用市场"
-        hit = route(
-            partners, [PartnerType.REGISTRAR, PartnerType.FOREIGN_CERT], host="x.example.jp", country="JP"
-        )
+        hit = route(partners, [PartnerType.REGISTRAR, PartnerType.FOREIGN_CERT], host="x.example.jp", country="JP")
         assert hit.partner.name == "JPCERT/CC" and hit.rule == "foreign-cert by country JP"
         assert route(partners, [PartnerType.BRANCH], host="x.example.com", region="ZJ") is None

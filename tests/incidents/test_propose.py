@@ -63,13 +63,9 @@ EVENTS = [
         tlp="RED",
     ),
     # Foreign-hosted page imitating Alipay: no registrar/hosting/cloud matches, JPCERT/CC by country.
-    _phish(
-        "e3", "http://alipay.example.jp/", "alipay.example.jp", "alipay.com", domestic=False, country="JP"
-    ),
+    _phish("e3", "http://alipay.example.jp/", "alipay.example.jp", "alipay.com", domestic=False, country="JP"),
     # Phishing a foreign brand: not ours, no proposal.
-    _phish(
-        "e4", "http://paypal.example.com/", "paypal.example.com", "paypal.com", domestic=False, country="US"
-    ),
+    _phish("e4", "http://paypal.example.com/", "paypal.example.com", "paypal.com", domestic=False, country="US"),
     # Domestic defacement and webshell: the branch of the region.
     _event(
         "e5",

@@ -85,9 +85,7 @@ def test_scorecard_counts_answers_takedown_time_and_silent_partners(ws):
     with session_scope(ws) as session:
 
         def requests_of(name):
-            return session.scalars(
-                select(CoordinationRequest).join(Partner).where(Partner.name == name)
-            ).all()
+            return session.scalars(select(CoordinationRequest).join(Partner).where(Partner.name == name)).all()
 
         for i, request in enumerate(requests_of("腾讯云")):
             sent = start + timedelta(hours=10 + i)

@@ -65,9 +65,7 @@ def test_timestamps_round_trip_as_aware_utc(ws):
 
 def test_status_machine_refuses_illegal_transitions_with_the_allowed_ones(ws):
     with session_scope(ws) as session:
-        incident = create_incident(
-            session, ref="T-2", title="t", category=IncidentCategory.MALWARE, actor="alice"
-        )
+        incident = create_incident(session, ref="T-2", title="t", category=IncidentCategory.MALWARE, actor="alice")
         with pytest.raises(WorkflowError, match=r"cannot go from new to resolved.*triaged, rejected"):
             transition(session, incident, Status.RESOLVED, actor="alice")
         transition(session, incident, Status.TRIAGED, actor="alice")
@@ -157,9 +155,7 @@ def test_cross_border_override_needs_a_reason_and_is_audited(ws):
         assert incident.cross_border is True
         with pytest.raises(WorkflowError, match="reason"):
             override_cross_border(session, incident, False, reason=" ", actor="t", home=home)
-        override_cross_border(
-            session, incident, False, reason="US-CERT only informed", actor="dave", home=home
-        )
+        override_cross_border(session, incident, False, reason="US-CERT only informed", actor="dave", home=home)
         assert incident.cross_border is False
         override_cross_border(session, incident, None, reason=None, actor="dave", home=home)
         assert incident.cross_border is True
@@ -175,9 +171,7 @@ def test_cross_border_override_needs_a_reason_and_is_audited(ws):
 def test_request_progress_is_recorded_once(ws):
     with session_scope(ws) as session:
         partner = _partner(session, "腾讯云", PartnerType.CLOUD, "CN")
-        incident = create_incident(
-            session, ref="R-1", title="t", category=IncidentCategory.MALWARE, actor="t"
-        )
+        incident = create_incident(session, ref="R-1", title="t", category=IncidentCategory.MALWARE, actor="t")
         request, created = add_request(session, incident, partner, actor="t")
         again, created_again = add_request(session, incident, partner, actor="t")
         assert created and not created_again and again is request

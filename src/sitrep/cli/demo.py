@@ -41,10 +41,18 @@ def demo(
             console.print(f"[red]error:[/] {result.file}: {result.error}")
 
     with console.status("building the demo…") as status:
-        result = run_demo(directory, weeks=weeks, end=last, seed=seed, scale=scale,
-                          on_step=lambda message: status.update(message), on_result=on_result)
-    console.print(f"Ingested {totals['files']} files: {totals['read']:,} rows read, "
-                  f"{totals['accepted']:,} events accepted.")
+        result = run_demo(
+            directory,
+            weeks=weeks,
+            end=last,
+            seed=seed,
+            scale=scale,
+            on_step=lambda message: status.update(message),
+            on_result=on_result,
+        )
+    console.print(
+        f"Ingested {totals['files']} files: {totals['read']:,} rows read, {totals['accepted']:,} events accepted."
+    )
     print_metrics(compute(result.workspace, result.weeks[-1]))
     out.print(f"\nWorkspace: {result.workspace.root}")
     out.print(f"Report:    {result.report}")

@@ -51,7 +51,7 @@ from sitrep.weeks import Week
 app = typer.Typer(
     name="incidents",
     help="Incident handling: cases, coordination with partners, import, proposals from events, "
-         "partner notifications and the weekly handling numbers.",
+    "partner notifications and the weekly handling numbers.",
     no_args_is_help=True,
 )
 
@@ -62,8 +62,11 @@ OUTCOMES = ", ".join(o.value for o in Outcome)
 
 ActorOption = Annotated[
     str | None,
-    typer.Option("--actor", envvar="SITREP_USER", help="Who makes the change, for the audit trail "
-                 "(default: $SITREP_USER, else the login name)."),
+    typer.Option(
+        "--actor",
+        envvar="SITREP_USER",
+        help="Who makes the change, for the audit trail (default: $SITREP_USER, else the login name).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 
@@ -81,10 +84,15 @@ def _when(text: str | None, tz: ZoneInfo) -> datetime | None:
 
 def _load(session: Session, ref: str) -> Incident:
     incident = session.scalars(
-        select(Incident).where(Incident.ref == ref)
-        .options(selectinload(Incident.assets), selectinload(Incident.events),
-                 selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
-                 selectinload(Incident.audit))).first()
+        select(Incident)
+        .where(Incident.ref == ref)
+        .options(
+            selectinload(Incident.assets),
+            selectinload(Incident.events),
+            selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
+            selectinload(Incident.audit),
+        )
+    ).first()
     if incident is None:
         raise ValueError(f"no incident with ref {ref!r} (see 'sitrep incidents list')")
     return incident
@@ -104,8 +112,10 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
     if as_json:
         print_json(report.as_dict())
     else:
-        console.print(f"{report.file}: read {report.read} = created {report.created} + updated "
-                      f"{report.updated} + unchanged {report.unchanged} + rejected {report.rejected}")
+        console.print(
+            f"{report.file}: read {report.read} = created {report.created} + updated "
+            f"{report.updated} + unchanged {report.unchanged} + rejected {report.rejected}"
+        )
         for reject in report.rejects:
             console.print(f"  line {reject.line}: {reject.reason}", markup=False)
 
@@ -114,27 +124,31 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
 def add(
     title: Annotated[str, typer.Option("--title", help="Short description of the case.")],
     category: Annotated[str, typer.Option("--category", "-c", help=f"One of: {CATEGORIES}.")],
-    asset: Annotated[list[str] | None, typer.Option(
-        "--asset", "-a", help="Affected URL, domain or IP (repeat for several).")] = None,
-    partner: Annotated[list[str] | None, typer.Option(
-        "--partner", "-p", help="Partner (see 'sitrep partners list') to coordinate with; repeatable.")]
-    = None,
-    ref: Annotated[str | None, typer.Option(
-        "--ref", help="Your reference (unique); default INC-<date>-<n>.")] = None,
+    asset: Annotated[
+        list[str] | None, typer.Option("--asset", "-a", help="Affected URL, domain or IP (repeat for several).")
+    ] = None,
+    partner: Annotated[
+        list[str] | None,
+        typer.Option("--partner", "-p", help="Partner (see 'sitrep partners list') to coordinate with; repeatable."),
+    ] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Your reference (unique); default INC-<date>-<n>.")] = None,
     reporter: Annotated[str | None, typer.Option("--reporter", help="Who reported it.")] = None,
-    reporter_country: Annotated[str | None, typer.Option(
-        "--reporter-country", help="ISO country of the reporter (foreign makes it cross-border).")]
-    = None,
-    reported_via: Annotated[str, typer.Option(
-        "--reported-via", help="complaint, partner, monitoring or foreign-cert.")] = "monitoring",
-    reported_at: Annotated[str | None, typer.Option(
-        "--reported-at", help="ISO 8601 time it was reported (default now; local without offset).")]
-    = None,
-    grade: Annotated[str, typer.Option("--grade", help="一般, 较大, 重大 or 特别重大 (GB/T 20986).")] \
-        = "一般",
+    reporter_country: Annotated[
+        str | None,
+        typer.Option("--reporter-country", help="ISO country of the reporter (foreign makes it cross-border)."),
+    ] = None,
+    reported_via: Annotated[
+        str, typer.Option("--reported-via", help="complaint, partner, monitoring or foreign-cert.")
+    ] = "monitoring",
+    reported_at: Annotated[
+        str | None,
+        typer.Option("--reported-at", help="ISO 8601 time it was reported (default now; local without offset)."),
+    ] = None,
+    grade: Annotated[str, typer.Option("--grade", help="一般, 较大, 重大 or 特别重大 (GB/T 20986).")] = "一般",
     tlp: Annotated[str, typer.Option("--tlp", help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")] = "AMBER",
-    event: Annotated[list[str] | None, typer.Option(
-        "--event", help="event_id of a lake event to link; repeatable.")] = None,
+    event: Annotated[
+        list[str] | None, typer.Option("--event", help="event_id of a lake event to link; repeatable.")
+    ] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -152,11 +166,18 @@ def add(
         if session.scalar(select(func.count()).where(Incident.ref == chosen_ref)):
             raise ValueError(f"an incident with ref {chosen_ref!r} exists already")
         incident = create_incident(
-            session, ref=chosen_ref, title=title,
-            category=parse_enum(IncidentCategory, category, "category"), actor=who,
-            reported_via=parse_enum(ReportedVia, reported_via, "reported_via"), reporter=reporter,
-            reporter_country=(reporter_country or "").upper() or None, grade=Grade.parse(grade),
-            tlp=TLP.parse(tlp), reported_at=_when(reported_at, ws.timezone) or utcnow())
+            session,
+            ref=chosen_ref,
+            title=title,
+            category=parse_enum(IncidentCategory, category, "category"),
+            actor=who,
+            reported_via=parse_enum(ReportedVia, reported_via, "reported_via"),
+            reporter=reporter,
+            reporter_country=(reporter_country or "").upper() or None,
+            grade=Grade.parse(grade),
+            tlp=TLP.parse(tlp),
+            reported_at=_when(reported_at, ws.timezone) or utcnow(),
+        )
         for value in asset or []:
             add_asset(session, incident, value, actor=who, home=home)
         for name in partner or []:
@@ -171,23 +192,25 @@ def add(
     if as_json:
         print_json(data)
     else:
-        console.print(f"Added incident {data['ref']} ({data['category']}, cross-border: "
-                      f"{'yes' if data['cross_border'] else 'no'})", markup=False)
+        console.print(
+            f"Added incident {data['ref']} ({data['category']}, cross-border: "
+            f"{'yes' if data['cross_border'] else 'no'})",
+            markup=False,
+        )
 
 
 @app.command("list")
 def list_incidents(
-    status: Annotated[list[str] | None, typer.Option(
-        "--status", "-s", help=f"Only these statuses: {STATUSES}.")]
-    = None,
-    category: Annotated[str | None, typer.Option(
-        "--category", "-c", help=f"Only this category: {CATEGORIES}.")]
-    = None,
-    open_only: Annotated[bool, typer.Option(
-        "--open", help="Only open incidents (new, triaged, coordinating).")]
-    = False,
-    week: Annotated[str | None, typer.Option("--week", "-w", help="Only incidents resolved in this ISO week "
-                                             "(e.g. 2025-W01).")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses: {STATUSES}.")
+    ] = None,
+    category: Annotated[str | None, typer.Option("--category", "-c", help=f"Only this category: {CATEGORIES}.")] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only open incidents (new, triaged, coordinating).")
+    ] = False,
+    week: Annotated[
+        str | None, typer.Option("--week", "-w", help="Only incidents resolved in this ISO week (e.g. 2025-W01).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 200,
     as_json: JsonOption = False,
 ) -> None:
@@ -204,16 +227,24 @@ def list_incidents(
             query = query.where(Incident.category == parse_enum(IncidentCategory, category, "category").value)
         if week:
             start, end = Week.parse(week).bounds(ws.timezone)
-            query = query.where(Incident.status == Status.RESOLVED.value, Incident.resolved_at >= start,
-                                Incident.resolved_at < end)
+            query = query.where(
+                Incident.status == Status.RESOLVED.value, Incident.resolved_at >= start, Incident.resolved_at < end
+            )
         rows = [incident_summary(i, ws.timezone) for i in session.scalars(query)]
     if as_json:
         print_json(rows)
         return
     table = Table("ref", "status", "category", "grade", "tlp", "cross-border", "title")
     for row in rows:
-        table.add_row(row["ref"], row["status"], row["category"], row["grade"], row["tlp"],
-                      "yes" if row["cross_border"] else "", row["title"])
+        table.add_row(
+            row["ref"],
+            row["status"],
+            row["category"],
+            row["grade"],
+            row["tlp"],
+            "yes" if row["cross_border"] else "",
+            row["title"],
+        )
     out.print(table)
     console.print(f"{len(rows)} incident(s)")
 
@@ -231,10 +262,12 @@ def show(
         print_json(data)
         return
     out.print(f"{data['ref']}  {data['title']}", markup=False)
-    out.print(f"  category {data['category']}  status {data['status']}  grade {data['grade']}  "
-              f"TLP:{data['tlp']}  cross-border {'yes' if data['cross_border'] else 'no'}"
-              + (f" (override: {data['cross_border_reason']})" if data["cross_border_override"] is not None
-                 else ""), markup=False)
+    out.print(
+        f"  category {data['category']}  status {data['status']}  grade {data['grade']}  "
+        f"TLP:{data['tlp']}  cross-border {'yes' if data['cross_border'] else 'no'}"
+        + (f" (override: {data['cross_border_reason']})" if data["cross_border_override"] is not None else ""),
+        markup=False,
+    )
     out.print(f"  reported via {data['reported_via']} by {data['reporter'] or '-'}", markup=False)
     for name, value in data["timestamps"].items():
         if value:
@@ -244,46 +277,61 @@ def show(
     if data["events"]:
         out.print(f"  events {len(data['events'])} linked")
     for req in data["requests"]:
-        stages = ", ".join(f"{k.removesuffix('_at')} {req[k]}" for k in (
-            "sent_at", "acknowledged_at", "actioned_at", "verified_at") if req[k]) or "not sent"
-        out.print(f"  request {req['partner']} ({req['partner_type']}): {stages}"
-                  + (f"; outcome {req['outcome']}" if req["outcome"] else ""), markup=False)
+        stages = (
+            ", ".join(
+                f"{k.removesuffix('_at')} {req[k]}"
+                for k in ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
+                if req[k]
+            )
+            or "not sent"
+        )
+        out.print(
+            f"  request {req['partner']} ({req['partner_type']}): {stages}"
+            + (f"; outcome {req['outcome']}" if req["outcome"] else ""),
+            markup=False,
+        )
     out.print("  audit:")
     for entry in data["audit"]:
-        out.print(f"    {entry['at']}  {entry['actor']}  {entry['field']}: {entry['old'] or ''} → "
-                  f"{entry['new'] or ''}", markup=False)
+        out.print(
+            f"    {entry['at']}  {entry['actor']}  {entry['field']}: {entry['old'] or ''} → {entry['new'] or ''}",
+            markup=False,
+        )
 
 
 @app.command("update")
 def update(
     ref: Annotated[str, typer.Argument(help="The incident's ref.")],
-    status: Annotated[str | None, typer.Option(
-        "--status", "-s", help="Move to this status (new → triaged → coordinating → resolved | rejected | "
-        "unresolved; new/triaged may also be rejected).")] = None,
-    at: Annotated[str | None, typer.Option("--at", help="When the status change happened (default now).")]
-    = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help="Move to this status (new → triaged → coordinating → resolved | rejected | "
+            "unresolved; new/triaged may also be rejected).",
+        ),
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When the status change happened (default now).")] = None,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    category: Annotated[str | None, typer.Option("--category", "-c", help=f"New category: {CATEGORIES}.")]
-    = None,
-    grade: Annotated[str | None, typer.Option(
-        "--grade", help="New grade: 一般, 较大, 重大, 特别重大.")] = None,
+    category: Annotated[str | None, typer.Option("--category", "-c", help=f"New category: {CATEGORIES}.")] = None,
+    grade: Annotated[str | None, typer.Option("--grade", help="New grade: 一般, 较大, 重大, 特别重大.")] = None,
     tlp: Annotated[str | None, typer.Option("--tlp", help="New TLP label.")] = None,
-    add_assets: Annotated[list[str] | None, typer.Option(
-        "--add-asset", help="Add an affected asset.")] = None,
+    add_assets: Annotated[list[str] | None, typer.Option("--add-asset", help="Add an affected asset.")] = None,
     event: Annotated[list[str] | None, typer.Option("--event", help="Link a lake event_id.")] = None,
-    cross_border: Annotated[str | None, typer.Option(
-        "--cross-border", help="yes or no to override (needs --reason), 'derive' to go back to deriving it.")]
-    = None,
+    cross_border: Annotated[
+        str | None,
+        typer.Option(
+            "--cross-border", help="yes or no to override (needs --reason), 'derive' to go back to deriving it."
+        ),
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why cross-border is overridden.")] = None,
-    partner: Annotated[str | None, typer.Option(
-        "--partner", "-p", help="Partner whose request to add or update (added when new).")] = None,
-    sent: Annotated[str | None, typer.Option(
-        "--sent", help="Request sent at TIME or 'now' (with --partner).")]
-    = None,
-    acknowledged: Annotated[str | None, typer.Option(
-        "--acknowledged", help="Partner acknowledged at TIME or 'now'.")] = None,
-    actioned: Annotated[str | None, typer.Option(
-        "--actioned", help="Partner acted at TIME or 'now'.")] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", "-p", help="Partner whose request to add or update (added when new).")
+    ] = None,
+    sent: Annotated[str | None, typer.Option("--sent", help="Request sent at TIME or 'now' (with --partner).")] = None,
+    acknowledged: Annotated[
+        str | None, typer.Option("--acknowledged", help="Partner acknowledged at TIME or 'now'.")
+    ] = None,
+    actioned: Annotated[str | None, typer.Option("--actioned", help="Partner acted at TIME or 'now'.")] = None,
     verified: Annotated[str | None, typer.Option("--verified", help="We verified at TIME or 'now'.")] = None,
     outcome: Annotated[str | None, typer.Option("--outcome", help=f"Request outcome: {OUTCOMES}.")] = None,
     actor: ActorOption = None,
@@ -300,18 +348,25 @@ def update(
     with user_errors(*ERRORS), session_scope(ws) as session:
         incident = _load(session, ref)
         home = Home.of(ws)
-        fields = {"title": title, "grade": Grade.parse(grade) if grade else None,
-                  "tlp": TLP.parse(tlp) if tlp else None,
-                  "category": parse_enum(IncidentCategory, category, "category") if category else None}
+        fields = {
+            "title": title,
+            "grade": Grade.parse(grade) if grade else None,
+            "tlp": TLP.parse(tlp) if tlp else None,
+            "category": parse_enum(IncidentCategory, category, "category") if category else None,
+        }
         for name, value in fields.items():
             if value is not None:
                 set_field(session, incident, name, value, who)
         for value in add_assets or []:
             add_asset(session, incident, value, actor=who, home=home)
         link_events(session, incident, event or [], actor=who)
-        stages = {"sent_at": _when(sent, tz), "acknowledged_at": _when(acknowledged, tz),
-                  "actioned_at": _when(actioned, tz), "verified_at": _when(verified, tz),
-                  "outcome": parse_enum(Outcome, outcome, "outcome") if outcome else None}
+        stages = {
+            "sent_at": _when(sent, tz),
+            "acknowledged_at": _when(acknowledged, tz),
+            "actioned_at": _when(actioned, tz),
+            "verified_at": _when(verified, tz),
+            "outcome": parse_enum(Outcome, outcome, "outcome") if outcome else None,
+        }
         if partner:
             found = find_partner(session, partner)
             if found is None:
@@ -335,10 +390,12 @@ def update(
 @app.command("resolve")
 def resolve(
     ref: Annotated[str, typer.Argument(help="The incident's ref (must be coordinating).")],
-    as_status: Annotated[str, typer.Option(
-        "--as", help="Closing status: resolved, rejected or unresolved.")] = "resolved",
-    outcome: Annotated[str | None, typer.Option(
-        "--outcome", help=f"Outcome to record on requests that have none: {OUTCOMES}.")] = None,
+    as_status: Annotated[
+        str, typer.Option("--as", help="Closing status: resolved, rejected or unresolved.")
+    ] = "resolved",
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help=f"Outcome to record on requests that have none: {OUTCOMES}.")
+    ] = None,
     at: Annotated[str | None, typer.Option("--at", help="When it was closed (default now).")] = None,
     actor: ActorOption = None,
 ) -> None:
@@ -356,17 +413,23 @@ def resolve(
             result = parse_enum(Outcome, outcome, "outcome")
             for request in incident.requests:
                 if request.outcome is None:
-                    update_request(session, request, actor=who, outcome=result,
-                                   actioned_at=when if result.effective and not request.actioned_at else None)
+                    update_request(
+                        session,
+                        request,
+                        actor=who,
+                        outcome=result,
+                        actioned_at=when if result.effective and not request.actioned_at else None,
+                    )
     console.print(f"{ref} is {goal.value}", markup=False)
 
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="CSV (header row) or JSON (array of objects, or JSON lines).",
-                                         exists=True, dir_okay=False)],
-    format: Annotated[str | None, typer.Option("--format", "-f", help="csv or json (default: from suffix).")]
-    = None,
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV (header row) or JSON (array of objects, or JSON lines).", exists=True, dir_okay=False),
+    ],
+    format: Annotated[str | None, typer.Option("--format", "-f", help="csv or json (default: from suffix).")] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -387,8 +450,7 @@ def import_file(
 
 @app.command("propose")
 def propose(
-    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO week (default: last complete week).")]
-    = None,
+    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO week (default: last complete week).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the proposals, write nothing.")] = False,
     actor: ActorOption = None,
     as_json: JsonOption = False,
@@ -410,20 +472,29 @@ def propose(
         return
     table = Table("action", "incident", "category", "asset", "events", "partner", "routing")
     for row in rows:
-        table.add_row(row["action"], row["incident"], row["category"], row["asset"], str(row["events"]),
-                      row["partner"] or "-", row["routing"] or "no partner matched")
+        table.add_row(
+            row["action"],
+            row["incident"],
+            row["category"],
+            row["asset"],
+            str(row["events"]),
+            row["partner"] or "-",
+            row["routing"] or "no partner matched",
+        )
     out.print(table)
     created = sum(1 for r in rows if r["action"] == "create")
-    console.print(f"{chosen}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
-                  f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones")
+    console.print(
+        f"{chosen}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
+        f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones"
+    )
 
 
 @app.command("notify")
 def notify(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write .eml files instead of sending.")] = False,
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for --dry-run (default <workspace>/outbox).")]
-    = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for --dry-run (default <workspace>/outbox).")
+    ] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -441,8 +512,10 @@ def notify(
     else:
         for item in report.sent:
             where = item.get("file") or item["email"]
-            console.print(f"{'wrote' if dry_run else 'sent'} {item['partner']}: {len(item['incidents'])} "
-                          f"incident(s) → {where}", markup=False)
+            console.print(
+                f"{'wrote' if dry_run else 'sent'} {item['partner']}: {len(item['incidents'])} incident(s) → {where}",
+                markup=False,
+            )
         for item in report.skipped + report.failed:
             console.print(f"not sent to {item['partner']}: {item['reason']}", markup=False)
         if not report.sent:
@@ -453,29 +526,43 @@ def notify(
 
 @app.command("stats")
 def stats(
-    week: Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2025-W01 (default: last "
-                                             "complete week).")] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2025-W01 (default: last complete week).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The week's handling numbers: incidents resolved in the week, cross-border, phishing, mobile-malware
     URLs and app stores, partner types, breakdowns, median time to resolve and a partner scorecard."""
     ws = workspace()
     with user_errors(*ERRORS), session_scope(ws) as session:
-        data = weekly_stats(session, _week(week, ws.timezone), tz=ws.timezone,
-                            no_response_hours=ws.settings.incidents.no_response_hours)
+        data = weekly_stats(
+            session, _week(week, ws.timezone), tz=ws.timezone, no_response_hours=ws.settings.incidents.no_response_hours
+        )
     if as_json:
         print_json(data)
         return
     out.print(f"{data['week']} ({data['start'][:10]} – {data['end'][:10]})")
-    for key in ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms",
-                "median_hours_to_resolve"):
+    for key in (
+        "handled",
+        "cross_border",
+        "phishing",
+        "mobile_malware_urls",
+        "mobile_malware_platforms",
+        "median_hours_to_resolve",
+    ):
         out.print(f"  {key:<26}{data[key] if data[key] is not None else '-'}")
     out.print(f"  {'partner_types':<26}{', '.join(data['partner_types']) or '-'}")
     table = Table("partner", "type", "requests", "acknowledged", "taken down", "no response", "median h")
     for row in data["scorecard"]["partners"]:
-        table.add_row(row["partner"], row["type"], str(row["requests"]), str(row["acknowledged"]),
-                      str(row["taken_down"]), str(row["no_response"]),
-                      str(row["median_hours_to_takedown"] or "-"))
+        table.add_row(
+            row["partner"],
+            row["type"],
+            str(row["requests"]),
+            str(row["acknowledged"]),
+            str(row["taken_down"]),
+            str(row["no_response"]),
+            str(row["median_hours_to_takedown"] or "-"),
+        )
     out.print(table)
     if data["scorecard"]["no_response"]:
         out.print("  did not answer: " + ", ".join(data["scorecard"]["no_response"]), markup=False)

@@ -63,13 +63,9 @@ def ingest(
     ],
     format: Annotated[
         str | None,
-        typer.Option(
-            "--format", "-f", help="Format name (see 'sitrep formats'); detected from content if omitted."
-        ),
+        typer.Option("--format", "-f", help="Format name (see 'sitrep formats'); detected from content if omitted."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the per-file summary as JSON on stdout.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the per-file summary as JSON on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     mapping: Annotated[
         Path | None,
@@ -108,10 +104,7 @@ def ingest(
     if as_json:
         print_json(
             [
-                {
-                    k: r.as_dict()[k]
-                    for k in ("file", "format", "read", "accepted", "duplicates", "rejected", "error")
-                }
+                {k: r.as_dict()[k] for k in ("file", "format", "read", "accepted", "duplicates", "rejected", "error")}
                 for r in results
             ]
         )
@@ -177,9 +170,7 @@ def formats(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.
 
 
 def rejects(
-    file: Annotated[
-        str | None, typer.Option("--file", help="Only rows rejected from this file (substring).")
-    ] = None,
+    file: Annotated[str | None, typer.Option("--file", help="Only rows rejected from this file (substring).")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many rows (0: all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:

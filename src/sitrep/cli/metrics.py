@@ -37,9 +37,7 @@ def metrics(
         str | None,
         typer.Option("--week", "-w", help="ISO week, e.g. 2025-W01 (default: the last complete week)."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the documented JSON (docs/indicators.md).")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the documented JSON (docs/indicators.md).")] = False,
     top: Annotated[int, typer.Option("--top", help="Rows in the top-N breakdowns.")] = 10,
 ) -> None:
     """Compute a week's 8 key indicators, last week's values and the change, and the breakdowns.

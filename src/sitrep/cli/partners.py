@@ -22,8 +22,8 @@ TYPES = ", ".join(t.value for t in PartnerType)
 app = typer.Typer(
     name="partners",
     help="The partner directory: cloud providers, registrars, app stores, branches, international "
-         "organisations, foreign CERTs… with the domain suffixes, AS numbers and regions each answers for "
-         "(used to route incidents).",
+    "organisations, foreign CERTs… with the domain suffixes, AS numbers and regions each answers for "
+    "(used to route incidents).",
     no_args_is_help=True,
 )
 
@@ -32,17 +32,22 @@ app = typer.Typer(
 def add(
     name: Annotated[str, typer.Argument(help="The partner's name (unique), e.g. 阿里云 or JPCERT/CC.")],
     type: Annotated[str, typer.Option("--type", "-t", help=f"Partner type: {TYPES}.")],
-    country: Annotated[str | None, typer.Option(
-        "--country", help="ISO country code; a foreign one makes its incidents cross-border.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO country code; a foreign one makes its incidents cross-border.")
+    ] = None,
     email: Annotated[str | None, typer.Option("--email", help="Where notifications go.")] = None,
-    language: Annotated[str | None, typer.Option(
-        "--language", help="zh or en for notifications (default zh for CN or no country, else en).")] = None,
-    suffix: Annotated[list[str] | None, typer.Option(
-        "--suffix", help="Domain suffix it answers for (e.g. aliyuncs.com); repeatable.")] = None,
-    asn: Annotated[list[str] | None, typer.Option("--asn", help="AS number it answers for; repeatable.")]
-    = None,
-    region: Annotated[list[str] | None, typer.Option(
-        "--region", help="Province code it answers for (e.g. GD), for branches; repeatable.")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="zh or en for notifications (default zh for CN or no country, else en)."),
+    ] = None,
+    suffix: Annotated[
+        list[str] | None, typer.Option("--suffix", help="Domain suffix it answers for (e.g. aliyuncs.com); repeatable.")
+    ] = None,
+    asn: Annotated[list[str] | None, typer.Option("--asn", help="AS number it answers for; repeatable.")] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Province code it answers for (e.g. GD), for branches; repeatable."),
+    ] = None,
     actor: ActorOption = None,
 ) -> None:
     """Add a partner, or replace the details of the partner with that name.
@@ -52,8 +57,16 @@ def add(
     ws = workspace()
     with user_errors(ValueError), session_scope(ws) as session:
         kind = parse_enum(PartnerType, type, "partner type")
-        spec = PartnerSpec.build(name=name, type=kind, country=country, email=email, language=language,
-                                 suffixes=suffix or [], asns=asn or [], regions=region or [])
+        spec = PartnerSpec.build(
+            name=name,
+            type=kind,
+            country=country,
+            email=email,
+            language=language,
+            suffixes=suffix or [],
+            asns=asn or [],
+            regions=region or [],
+        )
         _, outcome = upsert_partner(session, spec, actor=_actor(actor))
     console.print(f"Partner {spec.name}: {outcome}", markup=False)
 
@@ -74,8 +87,9 @@ def list_command(
     table = Table("name", "type", "country", "language", "email", "answers for")
     for row in rows:
         scope = [*row["suffixes"], *(f"AS{a}" for a in row["asns"]), *row["regions"]]
-        table.add_row(row["name"], row["type"], row["country"] or "", row["language"], row["email"] or "",
-                      ", ".join(scope))
+        table.add_row(
+            row["name"], row["type"], row["country"] or "", row["language"], row["email"] or "", ", ".join(scope)
+        )
     out.print(table)
     console.print(f"{len(rows)} partner(s)")
 
@@ -83,8 +97,7 @@ def list_command(
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="CSV or JSON partner list.", exists=True, dir_okay=False)],
-    format: Annotated[str | None, typer.Option("--format", "-f", help="csv or json (default: from suffix).")]
-    = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="csv or json (default: from suffix).")] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:

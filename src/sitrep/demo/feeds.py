@@ -407,9 +407,7 @@ def _vulnerabilities(rng: random.Random, week: Week, volume: Volume) -> list[dic
         product, object_type, kind = rng.choice(VULN_PRODUCTS)
         version = f"{rng.randint(1, 12)}.{rng.randint(0, 9)}"
         severity = rng.choices(("高", "中", "低"), (38, 52, 10))[0]
-        score = {"高": rng.uniform(7.0, 9.8), "中": rng.uniform(4.0, 6.9), "低": rng.uniform(1.0, 3.9)}[
-            severity
-        ]
+        score = {"高": rng.uniform(7.0, 9.8), "中": rng.uniform(4.0, 6.9), "低": rng.uniform(1.0, 3.9)}[severity]
         number = f"CNVD-{week.year}-{week.number * 1000 + n:05d}"
         cve = f"CVE-{week.year}-{week.number * 1000 + n + 20000}" if rng.random() < 0.6 else None
         found.append(
@@ -432,9 +430,7 @@ def _cnvd(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses)
     for v in _vulnerabilities(_vulnerability_rng(week, volume), week, volume):
         cves = f"<cves><cve><cveNumber>{v['cve']}</cveNumber></cve></cves>" if v["cve"] else "<cves/>"
         formal = (
-            "厂商已发布了漏洞修复程序，请及时关注更新。"
-            if v["patched"]
-            else "目前厂商暂未发布修复措施解决此安全问题。"
+            "厂商已发布了漏洞修复程序，请及时关注更新。" if v["patched"] else "目前厂商暂未发布修复措施解决此安全问题。"
         )
         parts.append(
             f"<vulnerability><number>{v['number']}</number>{cves}<title>{escape(v['title'])}</title>"
@@ -471,19 +467,9 @@ def _nvd(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) 
                         ]
                     },
                     "configurations": [
-                        {
-                            "nodes": [
-                                {
-                                    "cpeMatch": [
-                                        {"vulnerable": True, "criteria": f"cpe:2.3:{part}:demo:product:*"}
-                                    ]
-                                }
-                            ]
-                        }
+                        {"nodes": [{"cpeMatch": [{"vulnerable": True, "criteria": f"cpe:2.3:{part}:demo:product:*"}]}]}
                     ],
-                    "references": [
-                        {"url": "https://example.org/advisory", "tags": ["Patch"] if v["patched"] else []}
-                    ],
+                    "references": [{"url": "https://example.org/advisory", "tags": ["Patch"] if v["patched"] else []}],
                 }
             }
         )

@@ -71,18 +71,35 @@ def _local(week: Week, rnd: random.Random, tz: Any) -> datetime:
     return datetime(day.year, day.month, day.day, rnd.choice(range(8, 22)), rnd.randrange(60), tzinfo=tz)
 
 
-def _row(ref: str, title: str, category: str, reported: datetime, resolved: datetime | None,
-         partners: list[str], assets: list[str], rnd: random.Random, **extra: str) -> dict[str, Any]:
+def _row(
+    ref: str,
+    title: str,
+    category: str,
+    reported: datetime,
+    resolved: datetime | None,
+    partners: list[str],
+    assets: list[str],
+    rnd: random.Random,
+    **extra: str,
+) -> dict[str, Any]:
     sent = reported + timedelta(minutes=rnd.randrange(20, 180))
     answered = rnd.random() < 0.85
-    row = {"ref": ref, "title": title, "category": category, "reported_at": reported.isoformat(),
-           "resolved_at": resolved.isoformat() if resolved else "",
-           "status": "resolved" if resolved else extra.pop("status", "coordinating"),
-           "partner": ";".join(partners), "asset": ";".join(assets), "grade": "一般", "tlp": "AMBER",
-           "sent_at": sent.isoformat(),
-           "acknowledged_at": (sent + timedelta(hours=rnd.uniform(0.5, 12))).isoformat() if answered else "",
-           "actioned_at": (resolved - timedelta(minutes=30)).isoformat() if resolved and answered else "",
-           "outcome": ("taken-down" if answered else "no-response") if resolved else ""}
+    row = {
+        "ref": ref,
+        "title": title,
+        "category": category,
+        "reported_at": reported.isoformat(),
+        "resolved_at": resolved.isoformat() if resolved else "",
+        "status": "resolved" if resolved else extra.pop("status", "coordinating"),
+        "partner": ";".join(partners),
+        "asset": ";".join(assets),
+        "grade": "一般",
+        "tlp": "AMBER",
+        "sent_at": sent.isoformat(),
+        "acknowledged_at": (sent + timedelta(hours=rnd.uniform(0.5, 12))).isoformat() if answered else "",
+        "actioned_at": (resolved - timedelta(minutes=30)).isoformat() if resolved and answered else "",
+        "outcome": ("taken-down" if answered else "no-response") if resolved else "",
+    }
     row.update(extra)
     return row
 
@@ -108,21 +125,45 @@ def _week_rows(week: Week, rnd: random.Random, tz: Any, last: bool) -> list[dict
         else:
             asset = f"http://{brand}-{rnd.randrange(10**5)}.example.cn/"
             partners = [rnd.choice(_names("registrar") + _names("cloud"))]
-        rows.append(_row(ref(), f"仿冒{brand}页面", "phishing", reported, resolved, partners, [asset], rnd,
-                         reporter=rnd.choice(["用户投诉", "自主监测", "APWG"])))
+        rows.append(
+            _row(
+                ref(),
+                f"仿冒{brand}页面",
+                "phishing",
+                reported,
+                resolved,
+                partners,
+                [asset],
+                rnd,
+                reporter=rnd.choice(["用户投诉", "自主监测", "APWG"]),
+            )
+        )
     for i in range(n_mobile):
         reported = _local(week, rnd, tz)
         store = stores[i % len(stores)]
-        urls = [f"https://dl{rnd.randrange(10**4)}.example-apk.cn/{rnd.randrange(10**6)}.apk"
-                for _ in range(1 if rnd.random() < 0.8 else 2)]
-        rows.append(_row(ref(), f"{store}恶意应用下载链接", "mobile-malware", reported,
-                         reported + timedelta(hours=rnd.uniform(2, 24)), [store], urls, rnd))
+        urls = [
+            f"https://dl{rnd.randrange(10**4)}.example-apk.cn/{rnd.randrange(10**6)}.apk"
+            for _ in range(1 if rnd.random() < 0.8 else 2)
+        ]
+        rows.append(
+            _row(
+                ref(),
+                f"{store}恶意应用下载链接",
+                "mobile-malware",
+                reported,
+                reported + timedelta(hours=rnd.uniform(2, 24)),
+                [store],
+                urls,
+                rnd,
+            )
+        )
     others = max(handled - n_phishing - n_mobile, 0)
     for _ in range(others):
         reported = _local(week, rnd, tz)
         resolved = reported + timedelta(hours=rnd.uniform(3, 96))
-        category = rnd.choices(["defacement", "backdoor", "malware", "ddos", "vulnerability", "data-leak"],
-                               weights=[30, 25, 20, 8, 12, 5])[0]
+        category = rnd.choices(
+            ["defacement", "backdoor", "malware", "ddos", "vulnerability", "data-leak"], weights=[30, 25, 20, 8, 12, 5]
+        )[0]
         if category in ("defacement", "backdoor"):
             partners = [rnd.choice(_names("branch"))]
             asset = f"www.site{rnd.randrange(10**4)}.{rnd.choice(['gov.cn', 'edu.cn', 'com.cn'])}"
@@ -135,15 +176,25 @@ def _week_rows(week: Week, rnd: random.Random, tz: Any, last: bool) -> list[dict
             partners = [rnd.choice(_names("telecom") + _names("branch"))]
             asset = f"198.51.100.{rnd.randrange(1, 255)}"
             extra = {}
-        rows.append(_row(ref(), f"{category} 事件", category, reported, resolved, partners, [asset], rnd,
-                         **extra))
+        rows.append(_row(ref(), f"{category} 事件", category, reported, resolved, partners, [asset], rnd, **extra))
     if last:  # the newest week still has cases in progress
         for status in ("new", "triaged", "coordinating", "coordinating"):
             reported = _local(week, rnd, tz)
-            rows.append(_row(ref(), "处置中的仿冒页面", "phishing", reported, None,
-                             [rnd.choice(_names("registrar"))],
-                             [f"http://pending-{rnd.randrange(10**5)}.example.cn/"], rnd, status=status,
-                             sent_at="", acknowledged_at=""))
+            rows.append(
+                _row(
+                    ref(),
+                    "处置中的仿冒页面",
+                    "phishing",
+                    reported,
+                    None,
+                    [rnd.choice(_names("registrar"))],
+                    [f"http://pending-{rnd.randrange(10**5)}.example.cn/"],
+                    rnd,
+                    status=status,
+                    sent_at="",
+                    acknowledged_at="",
+                )
+            )
     return rows
 
 
@@ -157,11 +208,17 @@ def generate_incidents(workspace: Workspace, weeks: list[Week], seed: int) -> di
         rows += _week_rows(week, rnd, tz, last=week == ordered[-1])
     with session_scope(workspace) as session:
         for name, kind, country, email, suffixes, asns, regions in PARTNERS:
-            spec = PartnerSpec.build(name=name, type=kind, country=country, email=email, suffixes=suffixes,
-                                     asns=asns, regions=regions)
+            spec = PartnerSpec.build(
+                name=name, type=kind, country=country, email=email, suffixes=suffixes, asns=asns, regions=regions
+            )
             upsert_partner(session, spec, actor="demo", replace=False)
-        report = import_rows(session, enumerate(rows, start=1), home=Home.of(workspace), tz=tz,
-                             actor="demo", file="demo")
-    return {"partners": len(PARTNERS), "incidents": report.created + report.updated + report.unchanged,
-            "created": report.created, "rejected": [(r.line, r.reason) for r in report.rejects],
-            "weeks": [str(w) for w in ordered]}
+        report = import_rows(
+            session, enumerate(rows, start=1), home=Home.of(workspace), tz=tz, actor="demo", file="demo"
+        )
+    return {
+        "partners": len(PARTNERS),
+        "incidents": report.created + report.updated + report.unchanged,
+        "created": report.created,
+        "rejected": [(r.line, r.reason) for r in report.rejects],
+        "weeks": [str(w) for w in ordered],
+    }

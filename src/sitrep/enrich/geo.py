@@ -108,9 +108,9 @@ def export_ranges(xdb: Path, target: Path) -> IpDatabase:
     cc_values: list[str | None] = []
     region_values: list[str | None] = []
     for length, pointer in keys:
-        country, _area, province, _city, _isp = (
-            buf[pointer : pointer + length].decode("utf-8") + "||||"
-        ).split("|")[:5]
+        country, _area, province, _city, _isp = (buf[pointer : pointer + length].decode("utf-8") + "||||").split("|")[
+            :5
+        ]
         cc = countries.get(country)
         region = provinces.get(province.upper()) if cc == "CN" else None
         if region in SEPARATE_COUNTRIES:
@@ -187,6 +187,4 @@ def ipv4_int_sql(octets: str) -> str:
 
 def join_sql(ip_int: str, ranges: str) -> str:
     """The join condition that finds the range of an IPv4 integer in the range table aliased ``ranges``."""
-    return (
-        f"{ranges}.block = {ip_int} >> {BLOCK_BITS} AND {ip_int} BETWEEN {ranges}.start_int AND {ranges}.end_int"
-    )
+    return f"{ranges}.block = {ip_int} >> {BLOCK_BITS} AND {ip_int} BETWEEN {ranges}.start_int AND {ranges}.end_int"

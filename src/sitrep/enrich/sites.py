@@ -64,8 +64,7 @@ def url_sql(expr: str) -> str:
     """SQL normalising a URL: scheme added when missing, scheme and host lower-cased, fragment dropped."""
     value = f"trim({expr})"
     with_scheme = (
-        f"CASE WHEN regexp_matches({value}, '^[A-Za-z][A-Za-z0-9+.\\-]*://') THEN {value} "
-        f"ELSE 'http://' || {value} END"
+        f"CASE WHEN regexp_matches({value}, '^[A-Za-z][A-Za-z0-9+.\\-]*://') THEN {value} ELSE 'http://' || {value} END"
     )
     no_fragment = f"regexp_replace({with_scheme}, '#.*$', '')"
     pattern = lit("^([A-Za-z][A-Za-z0-9+.\\-]*://)([^/?#]*)(.*)$")

@@ -96,9 +96,7 @@ def classify(subject: str, rules: Sequence[Rule], default: tuple[EventClass, str
     value = coalesce(subject, lit(""))
 
     def case(pick: Callable[[EventClass, str], str]) -> str:
-        whens = " ".join(
-            f"WHEN regexp_matches({value}, {lit(p)}) THEN {lit(pick(c, i))}" for p, c, i in rules
-        )
+        whens = " ".join(f"WHEN regexp_matches({value}, {lit(p)}) THEN {lit(pick(c, i))}" for p, c, i in rules)
         return f"CASE {whens} ELSE {lit(pick(*default))} END"
 
     return {

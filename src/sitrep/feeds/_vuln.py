@@ -52,7 +52,6 @@ OBJECT_TYPE_RULES: tuple[tuple[str, str], ...] = (
 def classify(text: str) -> str:
     """SQL: the object type the first matching rule gives ``text`` (an SQL expression), else NULL."""
     whens = " ".join(
-        f"WHEN regexp_matches({text}, {lit('(?i)' + pattern)}) THEN {lit(kind)}"
-        for kind, pattern in OBJECT_TYPE_RULES
+        f"WHEN regexp_matches({text}, {lit('(?i)' + pattern)}) THEN {lit(kind)}" for kind, pattern in OBJECT_TYPE_RULES
     )
     return f"CASE {whens} END"

@@ -17,13 +17,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Csv:
-    """A delimited text file.  Raw columns are the header's names (or ``names`` when it has none)."""
+    """A delimited text file in a declared dialect (nothing is sniffed).  Raw columns are the header's
+    names (or ``names`` when it has none).  ``escape`` is the quote itself when a quote inside a quoted
+    field is doubled (``""``, RFC 4180), or ``\\`` when it is written ``\\"``; ``quote=""`` reads
+    quotes as ordinary characters.  Lines starting with ``comment`` are skipped."""
 
     delimiter: str = ","
     header: bool = True
     names: tuple[str, ...] = ()
     comment: str | None = None
     quote: str = '"'
+    escape: str = '"'
+    # Rows may carry fields after the declared ones (a provider that adds fields without notice): they
+    # are dropped instead of rejecting the row.
+    more_fields: bool = False
 
 
 @dataclass(frozen=True)

@@ -137,9 +137,7 @@ def _expression(name: str, source: str, fmt: str | None, zone: str) -> str:
     return text(source)
 
 
-def _no_unknown(
-    table: dict[str, Any], known: tuple[str, ...], where: str, what: str, prefix: str = ""
-) -> None:
+def _no_unknown(table: dict[str, Any], known: tuple[str, ...], where: str, what: str, prefix: str = "") -> None:
     for key in table:
         if key not in known:
             raise MappingError(f"{where}: unknown {what} '{prefix}{key}'; known: {', '.join(known)}")
@@ -157,9 +155,7 @@ def _spec(spec: Any, where: str, name: str) -> tuple[str, str | None]:
     if isinstance(spec, str):
         return spec, None
     if not isinstance(spec, dict):
-        raise MappingError(
-            f"{where}: columns.{name} must be a CSV column name or {{ column = ..., format = ... }}"
-        )
+        raise MappingError(f"{where}: columns.{name} must be a CSV column name or {{ column = ..., format = ... }}")
     _no_unknown(spec, SPEC_KEYS, where, "key", f"columns.{name}.")
     if "column" not in spec:
         raise MappingError(f'{where}: columns.{name} needs column = "..."')

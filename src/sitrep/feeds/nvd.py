@@ -32,9 +32,7 @@ _CRITERIA = "json_extract_string(__json, '$.configurations[*].nodes[*].cpeMatch[
 # cpe:2.3:a:vendor:product:… → "cpe 2.3 a vendor product …", so product keywords match as words.
 _CPE_TEXT = f"regexp_replace(array_to_string({_CRITERIA}, ' '), '[:_]', ' ', 'g')"
 _CPE_PARTS = f"list_transform({_CRITERIA}, lambda c: split_part(c, ':', 3))"
-_DESCRIPTION = (
-    "list_filter(json_extract(__json, '$.descriptions[*]'), lambda d: d->>'lang' = 'en')[1]->>'value'"
-)
+_DESCRIPTION = "list_filter(json_extract(__json, '$.descriptions[*]'), lambda d: d->>'lang' = 'en')[1]->>'value'"
 _EXTRA = (
     "nullif(CAST(json_merge_patch('{}', json_object("
     f"'vulnStatus', {field('vulnStatus')}, 'sourceIdentifier', {field('sourceIdentifier')}, "

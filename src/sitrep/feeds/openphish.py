@@ -54,9 +54,7 @@ def _recognise_plain(sample: Sample) -> bool:
 def _recognise_json(sample: Sample) -> bool:
     record = sample.first_json_object()
     return (
-        record is not None
-        and {"url", "brand"} <= record.keys()
-        and ("isotime" in record or "discover_time" in record)
+        record is not None and {"url", "brand"} <= record.keys() and ("isotime" in record or "discover_time" in record)
     )
 
 

@@ -51,9 +51,7 @@ FEED = Feed(
         "source_ip": ip(_IP),
         "source_asn": asn(path("$.details[0].announcing_network")),
         "source_geolocation_cc": country(path("$.details[0].country")),
-        "event_description_target": (
-            f"CASE WHEN lower({field('target')}) <> 'other' THEN {field('target')} END"
-        ),
+        "event_description_target": (f"CASE WHEN lower({field('target')}) <> 'other' THEN {field('target')} END"),
         "extra": (
             # PhishTank's own fields plus the network the IP sits in.
             f"nullif(CAST(json_merge_patch(coalesce({_OWN}, '{{}}'), json_object("

@@ -71,9 +71,7 @@ FEED = Feed(
     provider=ss.PROVIDER,
     summary="Shadowserver Sinkhole Events IPv4 report (event4_sinkhole): infected hosts.",
     reader=Csv(),
-    recognise=ss.recognise(
-        "event4_sinkhole", "src_ip", "dst_ip", "infection", absent=("http_url", "http_agent")
-    ),
+    recognise=ss.recognise("event4_sinkhole", "src_ip", "dst_ip", "infection", absent=("http_url", "http_agent")),
     columns=COLUMNS,
     required=("timestamp", "src_ip"),
     fields={

@@ -34,16 +34,12 @@ def _recognise_v4(sample: Sample) -> bool:
 
 
 def _recognise_v6(sample: Sample) -> bool:
-    return _header(sample, "event6_sinkhole_http") and (
-        "event6_sinkhole_http" in sample.name.lower() or _is_v6(sample)
-    )
+    return _header(sample, "event6_sinkhole_http") and ("event6_sinkhole_http" in sample.name.lower() or _is_v6(sample))
 
 
 def _header(sample: Sample, report: str) -> bool:
     # The referer reports share most columns but carry the referrer's own IP/ASN/geo.
-    return ss.recognise(report, "src_ip", "dst_ip", "http_url", "http_agent", absent=("http_referer_ip",))(
-        sample
-    )
+    return ss.recognise(report, "src_ip", "dst_ip", "http_url", "http_agent", absent=("http_referer_ip",))(sample)
 
 
 def _feed(version: int) -> Feed:

@@ -137,9 +137,15 @@ def missing_ip(expr: str) -> str:
 
 
 def port(expr: str) -> str:
-    """A TCP/UDP port (0–65535) or NULL."""
+    """A TCP/UDP port (0–65535) written in decimal digits, else NULL (``1e3``, ``0x50``, ``80.0`` and
+    ``+80`` are not ports, though a plain numeric cast would take them)."""
     value = f"try_cast({expr} AS INTEGER)"
-    return f"CASE WHEN {value} BETWEEN 0 AND 65535 THEN {value} END"
+    return f"CASE WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,5}}\\s*') AND {value} <= 65535 THEN {value} END"
+
+
+def bad_port(expr: str) -> str:
+    """True when the column holds something that is not a port (a reject condition; empty is not bad)."""
+    return f"(({port(expr)}) IS NULL AND {text(expr)} IS NOT NULL)"
 
 
 def integer(expr: str) -> str:
@@ -152,9 +158,34 @@ def number(expr: str) -> str:
     return f"try_cast({expr} AS DOUBLE)"
 
 
+# What feeds write for an AS they do not know: no AS number, and no error either.
+UNKNOWN_ASN = ("?", "-", "0", "unknown", "n/a", "na", "none")
+
+
+def _asn_number(expr: str) -> str:
+    """The number of ``4134``/``AS4134`` text as BIGINT, else NULL (the regex runs for the prefixed form only)."""
+    digits = (
+        f"CASE WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,10}}\\s*') THEN {expr} "
+        f"ELSE regexp_extract({expr}, '^\\s*(?i:AS)([0-9]{{1,10}})\\s*$', 1) END"
+    )
+    return f"try_cast(nullif({digits}, '') AS BIGINT)"
+
+
 def asn(expr: str) -> str:
-    """An AS number; accepts ``AS4134`` and ``4134`` (the regex runs only for the prefixed form)."""
-    return f"coalesce(try_cast({expr} AS BIGINT), try_cast(regexp_replace({text(expr)}, '^(?i:AS)', '') AS BIGINT))"
+    """An AS number (1–4294967295) written ``4134``, ``AS4134`` or ``as4134``, else NULL.  AS0 (which
+    Shadowserver writes for "none") and the markers of :data:`UNKNOWN_ASN` are NULL too."""
+    value = _asn_number(expr)
+    return f"CASE WHEN {value} BETWEEN 1 AND 4294967295 THEN {value} END"
+
+
+def bad_asn(expr: str) -> str:
+    """True when the column holds something that is not an AS number, AS0 nor a marker of an unknown AS
+    (a reject condition)."""
+    unknown = ", ".join(lit(u) for u in UNKNOWN_ASN)
+    return (
+        f"(({asn(expr)}) IS NULL AND {text(expr)} IS NOT NULL AND lower({text(expr)}) NOT IN ({unknown}) "
+        f"AND ({_asn_number(expr)}) IS DISTINCT FROM 0)"
+    )
 
 
 def country(expr: str) -> str:

@@ -50,9 +50,7 @@ FEED = Feed(
         "source_url": url_sql(text(col("domain"))),
         "source_fqdn": host_sql(text(col("domain"))),
         "source_geolocation_cc": country(col("location")),
-        "extra": extra(
-            "notifier", "system", "web_server", "homepage", "mass", "redefacement", "special", "mirror"
-        ),
+        "extra": extra("notifier", "system", "web_server", "homepage", "mass", "redefacement", "special", "mirror"),
     },
     checks=(
         (bad_time(col("time")), "time is missing or not a date-time"),

@@ -147,9 +147,7 @@ def parse_row(line: int, raw: dict[str, Any], tz: ZoneInfo) -> IncidentRow:
     closed_at = parse_time(cell(raw, "resolved_at"), tz)
     status_text = cell(raw, "status")
     status = (
-        parse_enum(Status, status_text, "status")
-        if status_text
-        else (Status.RESOLVED if closed_at else Status.NEW)
+        parse_enum(Status, status_text, "status") if status_text else (Status.RESOLVED if closed_at else Status.NEW)
     )
     if status is Status.RESOLVED and closed_at is None:
         raise ValueError("status resolved needs resolved_at")
@@ -180,8 +178,7 @@ def parse_row(line: int, raw: dict[str, Any], tz: ZoneInfo) -> IncidentRow:
     via_text = cell(raw, "reported_via")
     reporter_country = cell(raw, "reporter_country").upper() or None
     stages: dict[str, Any] = {
-        name: parse_time(cell(raw, name), tz)
-        for name in ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
+        name: parse_time(cell(raw, name), tz) for name in ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
     }
     outcome_text = cell(raw, "outcome")
     stages["outcome"] = parse_enum(Outcome, outcome_text, "outcome") if outcome_text else None
@@ -239,11 +236,7 @@ def _reporter_defaults(row: IncidentRow, directory: _Directory) -> tuple[Reporte
     if row.reported_via is not None:
         return row.reported_via, country
     if partner is not None:
-        via = (
-            ReportedVia.FOREIGN_CERT
-            if partner.type == PartnerType.FOREIGN_CERT.value
-            else ReportedVia.PARTNER
-        )
+        via = ReportedVia.FOREIGN_CERT if partner.type == PartnerType.FOREIGN_CERT.value else ReportedVia.PARTNER
     else:
         via = ReportedVia.COMPLAINT if row.reporter else ReportedVia.MONITORING
     return via, country

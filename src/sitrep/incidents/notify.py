@@ -54,12 +54,19 @@ class NotifyReport:
 
 def pending_requests(session: Session) -> dict[int, list[CoordinationRequest]]:
     """Unsent requests of triaged or coordinating incidents, by partner id (oldest first)."""
-    query = (select(CoordinationRequest).join(CoordinationRequest.incident)
-             .where(CoordinationRequest.sent_at.is_(None),
-                    Incident.status.in_([Status.TRIAGED.value, Status.COORDINATING.value]))
-             .options(selectinload(CoordinationRequest.partner),
-                      selectinload(CoordinationRequest.incident).selectinload(Incident.assets))
-             .order_by(CoordinationRequest.partner_id, CoordinationRequest.id))
+    query = (
+        select(CoordinationRequest)
+        .join(CoordinationRequest.incident)
+        .where(
+            CoordinationRequest.sent_at.is_(None),
+            Incident.status.in_([Status.TRIAGED.value, Status.COORDINATING.value]),
+        )
+        .options(
+            selectinload(CoordinationRequest.partner),
+            selectinload(CoordinationRequest.incident).selectinload(Incident.assets),
+        )
+        .order_by(CoordinationRequest.partner_id, CoordinationRequest.id)
+    )
     grouped: dict[int, list[CoordinationRequest]] = {}
     for request in session.scalars(query):
         grouped.setdefault(request.partner_id, []).append(request)
@@ -79,8 +86,7 @@ def assets_csv(incidents: Sequence[Incident], tz: Any) -> bytes:
     for incident in incidents:
         reported = incident.reported_at.astimezone(tz).isoformat() if incident.reported_at else ""
         for asset in incident.assets:
-            writer.writerow([incident.ref, incident.category, asset.kind, asset.value, reported,
-                             incident.tlp])
+            writer.writerow([incident.ref, incident.category, asset.kind, asset.value, reported, incident.tlp])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -88,25 +94,25 @@ _TEXT = {
     "zh": {
         "subject": "[TLP:{tlp}] {org} 网络安全事件协调处置请求（{n}起）",
         "greeting": "{partner}：\n\n您好！{org}监测或接报以下网络安全事件，涉及贵单位负责的网络资源，"
-                    "请协助核实并处置，处置完成后请回复本邮件告知结果。\n",
+        "请协助核实并处置，处置完成后请回复本邮件告知结果。\n",
         "assets": "   涉及资产：",
-        "footer": "\n受影响资产清单见附件（CSV）。本邮件内容标记为 TLP:{tlp}，"
-                  "请仅在处置所需范围内使用。\n\n{org}\n",
+        "footer": "\n受影响资产清单见附件（CSV）。本邮件内容标记为 TLP:{tlp}，请仅在处置所需范围内使用。\n\n{org}\n",
     },
     "en": {
         "subject": "[TLP:{tlp}] {org} request for incident handling ({n} incidents)",
         "greeting": "Dear {partner},\n\n{org} has detected or received reports of the following security "
-                    "incidents involving resources you are responsible for. Please verify and take "
-                    "action, and reply to this message with the outcome.\n",
+        "incidents involving resources you are responsible for. Please verify and take "
+        "action, and reply to this message with the outcome.\n",
         "assets": "   Affected: ",
         "footer": "\nThe affected assets are listed in the attached CSV file. This message is TLP:{tlp}; "
-                  "please use it only as needed to handle the incidents.\n\n{org}\n",
+        "please use it only as needed to handle the incidents.\n\n{org}\n",
     },
 }
 
 
-def build_message(partner: Partner, incidents: Sequence[Incident], workspace: Workspace,
-                  now: datetime | None = None) -> EmailMessage:
+def build_message(
+    partner: Partner, incidents: Sequence[Incident], workspace: Workspace, now: datetime | None = None
+) -> EmailMessage:
     """The notification for one partner, in its language, with the assets CSV attached."""
     language = partner.language if partner.language in _TEXT else "en"
     text = _TEXT[language]
@@ -129,8 +135,9 @@ def build_message(partner: Partner, incidents: Sequence[Incident], workspace: Wo
     message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message.set_content("\n".join(lines))
     stamp = (now or utcnow()).astimezone(workspace.timezone).strftime("%Y%m%d")
-    message.add_attachment(assets_csv(incidents, workspace.timezone), maintype="text", subtype="csv",
-                           filename=f"incidents-{stamp}.csv")
+    message.add_attachment(
+        assets_csv(incidents, workspace.timezone), maintype="text", subtype="csv", filename=f"incidents-{stamp}.csv"
+    )
     return message
 
 
@@ -151,16 +158,18 @@ def _connect(workspace: Workspace) -> smtplib.SMTP:
             password = os.environ.get(smtp.password_env)
             if password is None:
                 client.quit()
-                raise NotifyError(f"smtp.username is set but the environment variable {smtp.password_env} "
-                                  "holding the password is not")
+                raise NotifyError(
+                    f"smtp.username is set but the environment variable {smtp.password_env} holding the password is not"
+                )
             client.login(smtp.username, password)
     except (OSError, smtplib.SMTPException) as exc:
         raise NotifyError(f"cannot use the SMTP relay {smtp.host}:{smtp.port}: {exc}") from exc
     return client
 
 
-def send_notifications(workspace: Workspace, *, actor: str, dry_run: bool = False,
-                       out_dir: Path | None = None) -> NotifyReport:
+def send_notifications(
+    workspace: Workspace, *, actor: str, dry_run: bool = False, out_dir: Path | None = None
+) -> NotifyReport:
     """Mail every partner with pending requests (see module docstring); return what happened.
 
     With ``dry_run`` each message is written to ``out_dir`` (default ``<workspace>/outbox``) as an
@@ -171,8 +180,7 @@ def send_notifications(workspace: Workspace, *, actor: str, dry_run: bool = Fals
     with session_factory(workspace) as factory:
         with factory() as session:
             pending = pending_requests(session)
-            batches = [(reqs[0].partner, [r.incident for r in reqs], [r.id for r in reqs])
-                       for reqs in pending.values()]
+            batches = [(reqs[0].partner, [r.incident for r in reqs], [r.id for r in reqs]) for reqs in pending.values()]
         client: smtplib.SMTP | None = None
         try:
             for partner, incidents, request_ids in batches:
@@ -186,8 +194,9 @@ def send_notifications(workspace: Workspace, *, actor: str, dry_run: bool = Fals
                     outbox.mkdir(parents=True, exist_ok=True)
                     path = outbox / f"{now:%Y%m%dT%H%M%S}-{_slug(partner.name)}.eml"
                     path.write_bytes(bytes(message))
-                    report.sent.append({"partner": partner.name, "email": partner.email, "incidents": refs,
-                                        "file": str(path)})
+                    report.sent.append(
+                        {"partner": partner.name, "email": partner.email, "incidents": refs, "file": str(path)}
+                    )
                     continue
                 if client is None:
                     client = _connect(workspace)
@@ -199,8 +208,14 @@ def send_notifications(workspace: Workspace, *, actor: str, dry_run: bool = Fals
                 except smtplib.SMTPException as exc:
                     raise NotifyError(f"sending to {partner.name} failed: {exc}") from exc
                 _record_sent(factory, request_ids, now, actor)
-                report.sent.append({"partner": partner.name, "email": partner.email, "incidents": refs,
-                                    "message_id": message["Message-ID"]})
+                report.sent.append(
+                    {
+                        "partner": partner.name,
+                        "email": partner.email,
+                        "incidents": refs,
+                        "message_id": message["Message-ID"],
+                    }
+                )
         finally:
             if client is not None:
                 try:

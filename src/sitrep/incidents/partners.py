@@ -115,9 +115,7 @@ def _values(spec: PartnerSpec) -> dict[str, Any]:
     }
 
 
-def upsert_partner(
-    session: Session, spec: PartnerSpec, *, actor: str, replace: bool = True
-) -> tuple[Partner, str]:
+def upsert_partner(session: Session, spec: PartnerSpec, *, actor: str, replace: bool = True) -> tuple[Partner, str]:
     """Add the partner or update it by name; return it and ``created``/``updated``/``unchanged``.
 
     With ``replace=False`` an existing partner is left as it is (``unchanged``).
@@ -217,9 +215,7 @@ def route(
             scored = [(score, partner) for score, partner in scored if score]
             if scored:
                 score, partner = max(scored, key=lambda item: item[0])
-                suffix = next(
-                    s for s in partner.suffixes if len(s) == score and (host == s or host.endswith("." + s))
-                )
+                suffix = next(s for s in partner.suffixes if len(s) == score and (host == s or host.endswith("." + s)))
                 return Route(partner, f"{kind.value} by suffix .{suffix}")
         if region:
             for partner in candidates:
@@ -227,11 +223,6 @@ def route(
                     return Route(partner, f"{kind.value} by region {region}")
         if country:
             for partner in candidates:
-                if (
-                    partner.country == country
-                    and not partner.suffixes
-                    and not partner.asns
-                    and not partner.regions
-                ):
+                if partner.country == country and not partner.suffixes and not partner.asns and not partner.regions:
                     return Route(partner, f"{kind.value} by country {country}")
     return None

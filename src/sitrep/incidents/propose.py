@@ -62,12 +62,25 @@ class Proposal:
     incident: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "action": self.action, "incident": self.incident, "rule": self.rule,
-                "category": self.category, "asset": self.asset, "site": self.site, "region": self.region,
-                "asn": self.asn, "country": self.country, "domestic": self.domestic, "events": self.events,
-                "first_seen": self.first_seen.isoformat(), "tlp": self.tlp, "target": self.target,
-                "partner": self.route.partner.name if self.route else None,
-                "routing": self.route.rule if self.route else None}
+        return {
+            "ref": self.ref,
+            "action": self.action,
+            "incident": self.incident,
+            "rule": self.rule,
+            "category": self.category,
+            "asset": self.asset,
+            "site": self.site,
+            "region": self.region,
+            "asn": self.asn,
+            "country": self.country,
+            "domestic": self.domestic,
+            "events": self.events,
+            "first_seen": self.first_seen.isoformat(),
+            "tlp": self.tlp,
+            "target": self.target,
+            "partner": self.route.partner.name if self.route else None,
+            "routing": self.route.rule if self.route else None,
+        }
 
 
 def _in(column: str, values: list[str]) -> str:
@@ -87,13 +100,14 @@ def _domestic_target(workspace: Workspace) -> str:
     domestically hosted page with no known target counts."""
     enrichment = workspace.settings.enrichment
     target = "lower(target_domain)"
-    brands = [f"contains(lower(event_description_target), {lit(b.lower())})"
-              for b in enrichment.protected_brands]
+    brands = [f"contains(lower(event_description_target), {lit(b.lower())})" for b in enrichment.protected_brands]
     brand_test = "(" + " OR ".join(brands) + ")" if brands else "false"
-    return (f"(coalesce({_under(target, list(enrichment.country_tlds))}, false) "
-            f"OR coalesce({_under(target, list(enrichment.protected_sites))}, false) "
-            f"OR coalesce({brand_test}, false) "
-            "OR (target_domain IS NULL AND event_description_target IS NULL AND coalesce(domestic, false)))")
+    return (
+        f"(coalesce({_under(target, list(enrichment.country_tlds))}, false) "
+        f"OR coalesce({_under(target, list(enrichment.protected_sites))}, false) "
+        f"OR coalesce({brand_test}, false) "
+        "OR (target_domain IS NULL AND event_description_target IS NULL AND coalesce(domestic, false)))"
+    )
 
 
 def _condition(rule: ProposeRule, workspace: Workspace) -> str:
@@ -118,8 +132,7 @@ def _key(rule: ProposeRule) -> str:
     return "nullif(lower(coalesce(site, source_fqdn, source_ip)), '')"
 
 
-def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule],
-                max_events: int) -> list[dict[str, Any]]:
+def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule], max_events: int) -> list[dict[str, Any]]:
     """Events of ``week`` that match a rule, grouped by (rule, site or URL), computed in DuckDB."""
     if not rules:
         return []
@@ -157,8 +170,10 @@ def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule],
 def _open_assets(session: Session) -> dict[str, Incident]:
     """Asset value (and the host of URL assets) → an open incident that has it."""
     open_incidents = session.scalars(
-        select(Incident).where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
-        .options(selectinload(Incident.assets)))
+        select(Incident)
+        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
+        .options(selectinload(Incident.assets))
+    )
     found: dict[str, Incident] = {}
     for incident in open_incidents:
         for asset in incident.assets:
@@ -174,8 +189,7 @@ def proposal_ref(week: Week, rule: str, asset: str) -> str:
     return f"P-{week}-{digest}"
 
 
-def propose(session: Session, workspace: Workspace, week: Week, *, actor: str,
-            dry_run: bool = False) -> list[Proposal]:
+def propose(session: Session, workspace: Workspace, week: Week, *, actor: str, dry_run: bool = False) -> list[Proposal]:
     """Turn the week's events into proposed incidents (see the module docstring); return the proposals.
 
     With ``dry_run`` nothing is written; the proposals say what would happen.
@@ -193,18 +207,34 @@ def propose(session: Session, workspace: Workspace, week: Week, *, actor: str,
         domestic = bool(group["domestic"])
         country = group["country"] or (home.country if domestic else None)
         proposal = Proposal(
-            rule=rule.name, category=rule.category.value, asset=group["key"], site=group["site"],
-            region=group["region"], asn=group["asn"], country=country, domestic=domestic,
-            events=group["events"], first_seen=group["first_seen"],
-            tlp=tlp_names.get(group["tlp_rank"], TLP.AMBER.value), target=group["target"],
-            event_ids=list(group["event_ids"]))
+            rule=rule.name,
+            category=rule.category.value,
+            asset=group["key"],
+            site=group["site"],
+            region=group["region"],
+            asn=group["asn"],
+            country=country,
+            domestic=domestic,
+            events=group["events"],
+            first_seen=group["first_seen"],
+            tlp=tlp_names.get(group["tlp_rank"], TLP.AMBER.value),
+            target=group["target"],
+            event_ids=list(group["event_ids"]),
+        )
         proposal.ref = proposal_ref(week, rule.name, proposal.asset)
-        proposal.route = route(partners, rule.partner_types, host=proposal.site or urlsplit(
-            proposal.asset).hostname, asn=proposal.asn, region=proposal.region, country=country)
+        proposal.route = route(
+            partners,
+            rule.partner_types,
+            host=proposal.site or urlsplit(proposal.asset).hostname,
+            asn=proposal.asn,
+            region=proposal.region,
+            country=country,
+        )
         existing = session.scalars(select(Incident).where(Incident.ref == proposal.ref)).first()
         host = urlsplit(proposal.asset).hostname if "://" in proposal.asset else None
-        match = open_assets.get(proposal.asset) or (open_assets.get(proposal.site or "")
-                                                    if rule.group_by == "site" else None)
+        match = open_assets.get(proposal.asset) or (
+            open_assets.get(proposal.site or "") if rule.group_by == "site" else None
+        )
         if existing is not None:
             proposal.action, proposal.incident = "exists", existing.ref
         elif match is not None:
@@ -225,9 +255,15 @@ def propose(session: Session, workspace: Workspace, week: Week, *, actor: str,
 def _create(session: Session, proposal: Proposal, rule: ProposeRule, home: Home, actor: str) -> Incident:
     target = f"（仿冒 {proposal.target}）" if proposal.target and rule.category.value == "phishing" else ""
     incident = create_incident(
-        session, ref=proposal.ref, title=f"{rule.category.zh}：{proposal.asset}{target}",
-        category=rule.category, actor=actor, reported_via=ReportedVia.MONITORING,
-        tlp=TLP(proposal.tlp), reported_at=proposal.first_seen)
+        session,
+        ref=proposal.ref,
+        title=f"{rule.category.zh}：{proposal.asset}{target}",
+        category=rule.category,
+        actor=actor,
+        reported_via=ReportedVia.MONITORING,
+        tlp=TLP(proposal.tlp),
+        reported_at=proposal.first_seen,
+    )
     add_asset(session, incident, proposal.asset, actor=actor, country=proposal.country, home=home)
     link_events(session, incident, proposal.event_ids, actor=actor)
     if proposal.route is not None:

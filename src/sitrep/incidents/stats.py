@@ -123,17 +123,13 @@ def _scorecard(
     }
 
 
-def weekly_stats(
-    session: Session, week: Week, *, tz: ZoneInfo, no_response_hours: int = 72
-) -> dict[str, Any]:
+def weekly_stats(session: Session, week: Week, *, tz: ZoneInfo, no_response_hours: int = 72) -> dict[str, Any]:
     """The handling numbers of ``week`` as a JSON-ready dict (schema in ``docs/incidents.md``)."""
     start, end = week.bounds(tz)
     incidents = handled_incidents(session, start, end)
     mobile = [i for i in incidents if i.category == IncidentCategory.MOBILE_MALWARE.value]
     mobile_urls = {a.value for i in mobile for a in i.assets if a.kind == AssetKind.URL.value}
-    platforms = {
-        r.partner.id for i in mobile for r in i.requests if r.partner.type == PartnerType.APP_STORE.value
-    }
+    platforms = {r.partner.id for i in mobile for r in i.requests if r.partner.type == PartnerType.APP_STORE.value}
     by_category = {c.value: 0 for c in IncidentCategory}
     by_partner_type = {t.value: 0 for t in PARTNER_ORDER}
     for incident in incidents:

@@ -170,9 +170,7 @@ def allowed_next(status: Status) -> tuple[Status, ...]:
     return TRANSITIONS[status]
 
 
-def transition(
-    session: Session, incident: Incident, to: Status, *, actor: str, at: datetime | None = None
-) -> None:
+def transition(session: Session, incident: Incident, to: Status, *, actor: str, at: datetime | None = None) -> None:
     """Move the incident to ``to``, stamping the time of the change; refuse illegal moves."""
     current = Status(incident.status)
     if to not in TRANSITIONS[current]:
@@ -264,12 +262,7 @@ def add_asset(
     for asset in incident.assets:
         if asset.kind == kind.value and asset.value == text:
             return asset, False
-    if (
-        country is None
-        and home is not None
-        and kind is not AssetKind.IP
-        and home.host_is_domestic(_host(text))
-    ):
+    if country is None and home is not None and kind is not AssetKind.IP and home.host_is_domestic(_host(text)):
         country = home.country
     asset = Asset(kind=kind.value, value=text, country=country)
     incident.assets.append(asset)

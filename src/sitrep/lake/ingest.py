@@ -11,7 +11,6 @@ All row work happens inside DuckDB in three passes over a file:
 
 from __future__ import annotations
 
-import gzip
 import ipaddress
 import re
 import shutil
@@ -30,9 +29,10 @@ import pyarrow as pa
 from sitrep.config import Workspace
 from sitrep.enrich import geo, regions, sites
 from sitrep.feeds import detect
-from sitrep.feeds.base import Feed, Sample
+from sitrep.feeds.base import Csv, Feed
 from sitrep.feeds.sql import FILE_TIME, col, ip, lit
 from sitrep.lake import readers
+from sitrep.lake.readers import sample_of
 from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
 from sitrep.lake.store import (
     EVENTS_PARQUET,
@@ -43,8 +43,6 @@ from sitrep.lake.store import (
     events_source,
     write_json,
 )
-
-SAMPLE_BYTES = 64 * 1024
 
 
 class Reporter(Protocol):
@@ -69,19 +67,6 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def sample_of(path: Path, display_name: str | None = None) -> Sample:
-    """The decoded beginning of a file (gzip-aware), for format recognition."""
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as handle:
-        head = handle.read(SAMPLE_BYTES)
-    return Sample(display_name or path.name, head.decode("utf-8", errors="replace").lstrip("\ufeff"))
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 def ingest_paths(
@@ -119,6 +104,11 @@ class _Session:
     reporter: Reporter | None
     con: duckdb.DuckDBPyConnection
     loaded: bool = False
+
+    @property
+    def limits(self) -> readers.Limits:
+        settings = self.workspace.settings.ingest
+        return readers.Limits(settings.max_line_bytes, settings.max_document_bytes, settings.max_json_keys)
 
     def references(self) -> None:
         if self.loaded:
@@ -231,14 +221,14 @@ class _Run:
         result = IngestResult(self.name, self.feed.name, ingest_id=self.ingest_id)
         try:
             self._stage("reading")
-            raw = readers.load_raw(self.con, self.path, self.feed.reader)
+            raw = readers.load_raw(self.con, self.path, self.feed.reader, self.work, self.session.limits)
             self._source_view(raw.columns)
-            self._map(raw)
+            raw = self._map(raw)
             self._stage("deduplicating")
             counts = self._dedup(raw)
             self._stage("enriching")
             accepted = self._enrich_and_commit()
-        except readers.FileRejected as exc:
+        except (readers.FileRejected, readers.SourceError) as exc:
             result.error = str(exc)
             return result
         except duckdb.Error as exc:
@@ -256,32 +246,24 @@ class _Run:
         by_lower = {c.lower(): c for c in present}
         missing_required = [c for c in self.feed.required if c.lower() not in by_lower]
         if missing_required:
-            raise readers.FileRejected(
-                f"not a {self.feed.name} file: missing column(s) {', '.join(missing_required)}"
-            )
+            raise readers.FileRejected(f"not a {self.feed.name} file: missing column(s) {', '.join(missing_required)}")
         # One constant per file, so feeds without row times still map in bulk (see sql.FILE_TIME).
         select = ["__ordinal", f"CAST({lit(self.file_time.isoformat())} AS TIMESTAMPTZ) AS {FILE_TIME}"]
         declared = {c.lower() for c in self.feed.columns}
         for name in self.feed.columns:
             actual = by_lower.get(name.lower())
-            select.append(
-                f"{col(actual)} AS {col(name)}" if actual else f"CAST(NULL AS VARCHAR) AS {col(name)}"
-            )
+            select.append(f"{col(actual)} AS {col(name)}" if actual else f"CAST(NULL AS VARCHAR) AS {col(name)}")
         select += [col(c) for c in present if c.lower() not in declared]
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW __src AS SELECT {', '.join(select)} FROM {readers.RAW}"
-        )
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW __src AS SELECT {', '.join(select)} FROM {readers.RAW}")
         self._raw_columns = list(
-            dict.fromkeys([*self.feed.columns, *(c for c in present if c.lower() not in declared)])
+            dict.fromkeys([*self.feed.columns, *(c for c in present if c.lower() not in declared and c != "__fields")])
         )
 
-    def _map(self, raw: readers.RawFile) -> None:
+    def _map(self, raw: readers.RawFile) -> readers.RawFile:
         """Pass 1: raw rows → event columns, reject reason, event_id and the enrichment inputs."""
         fields = dict(self.feed.fields)
         values = ", ".join(f"{expr} AS {_value(name)}" for name, expr in fields.items())
-        mapped = [
-            f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED
-        ]
+        mapped = [f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED]
         # Columns with one value for the whole file are not written: ``mapped`` adds them back.
         self._fixed: dict[str, str | None] = {"feed_name": self.feed.name} | {
             c.name: _literal_value(fields.get(c.name, "NULL"))
@@ -294,30 +276,65 @@ class _Run:
             f"{_typed(self._fixed[name], name) if name in self._fixed else expr} AS {name}"
             for name, expr in inputs.items()
         )
-        # CSV rows have no ordinal column (see readers._load_csv): their position in the file is theirs.
-        self._positional = raw.csv
-        excluded = [*self._fixed, *(["__ordinal"] if raw.csv else [])]
         reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
         identity = _identity_sql(self.feed)
-        self.con.execute(
-            f"""
-            COPY (
-                SELECT * EXCLUDE (__octets, {", ".join(excluded)}), {geo.ipv4_int_sql("__octets")} AS __ip_int,
-                       hash(event_id) AS __key
-                FROM (
-                    SELECT * EXCLUDE (__feed_reason), {reason} AS __reason,
-                           substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, {inputs_sql},
-                           {geo.ipv4_octets_sql("coalesce(source_ip, __host_ip)")} AS __octets
+
+        def write(raw: readers.RawFile) -> None:
+            # CSV rows of a DuckDB scan have no ordinal column: their position in the file is theirs.
+            excluded = [*self._fixed, *(["__ordinal"] if raw.positional else [])]
+            checks = [
+                *self._short_row_check(raw),
+                *((cond, lit(why)) for cond, why in _reusing_values(self.feed.checks, fields)),
+            ]
+            self.con.execute(
+                f"""
+                COPY (
+                    SELECT * EXCLUDE (__octets, {", ".join(excluded)}), {geo.ipv4_int_sql("__octets")} AS __ip_int,
+                           hash(event_id) AS __key
                     FROM (
-                        SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
-                               {_case(_reusing_values(self.feed.checks, fields))} AS __feed_reason
-                        FROM (SELECT *, {values} FROM __src)
+                        SELECT * EXCLUDE (__feed_reason), {reason} AS __reason,
+                               substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, {inputs_sql},
+                               {geo.ipv4_octets_sql("coalesce(source_ip, __host_ip)")} AS __octets
+                        FROM (
+                            SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
+                                   {_case(checks, literal=False)} AS __feed_reason
+                            FROM (SELECT *, {values} FROM __src)
+                        )
                     )
-                )
-            ) TO {lit(str(self.work / "mapped.parquet"))} ({_WORK_PARQUET})
-            """
-        )
+                ) TO {lit(str(self.work / "mapped.parquet"))} ({_WORK_PARQUET})
+                """
+            )
+
+        try:
+            write(raw)
+            again = readers.needs_python_csv(self.con, raw, self.feed.reader)
+        except duckdb.Error:
+            if not raw.positional:
+                raise
+            again = True
+        if again:
+            # DuckDB could not keep every good row (a short row, an open quote): read the file again.
+            assert isinstance(self.feed.reader, Csv)
+            raw = readers.load_python_csv(self.con, raw, self.feed.reader, self.work, self.session.limits)
+            self._source_view(raw.columns)
+            write(raw)
+        self._positional = raw.positional
         self.line = readers.line_expression(self.con, raw)
+        return raw
+
+    def _short_row_check(self, raw: readers.RawFile) -> list[tuple[str, str]]:
+        """For a row the Python CSV reader padded (``__fields`` below the header's width): a reject when
+        a required column is among the fields it lacks.  Missing optional fields read as NULL."""
+        if "__fields" not in raw.columns:
+            return []
+        width = len(raw.columns) - 1
+        positions = {c.lower(): i for i, c in enumerate(raw.columns, 1)}
+        required = [(positions[c.lower()], c) for c in self.feed.required if c.lower() in positions]
+        if not required:
+            return []
+        missing = ", ".join(f"CASE WHEN __fields < {i} THEN {lit(c)} END" for i, c in required)
+        reason = f"'row has ' || __fields || ' of {width} fields; it lacks the required ' || concat_ws(', ', {missing})"
+        return [(f"__fields < {max(i for i, _ in required)}", reason)]
 
     def _fold(self, exprs: dict[str, str], joins: str = "") -> dict[str, str | None]:
         """The expressions whose inputs all have one value for the whole file (``_fixed``), evaluated
@@ -414,7 +431,7 @@ class _Run:
         if not count:
             return
         line = "__ordinal"
-        if raw.csv:
+        if raw.positional:
             # CSV rows have no ordinal of their own: their position in a scan is (see readers._load_csv).
             # A first scan of every raw column learns which lines that scan rejects.
             self.con.execute(f"SELECT sum(length({_raw_text(self._raw_columns)})) FROM __src AS r").fetchall()
@@ -541,8 +558,9 @@ def _identity_sql(feed: Feed) -> str:
 
 def _raw_text(columns: list[str]) -> str:
     """SQL rebuilding a rejected row's raw fields as JSON, so the reject keeps what was read."""
-    if "__json" in columns:
-        return "CAST(r.__json AS VARCHAR)"
+    for text in ("__json", "__xml"):  # document records keep their own text
+        if text in columns:
+            return f"CAST(r.{text} AS VARCHAR)"
     if not columns:
         return "NULL"
     fields = ", ".join(f"{col(c)} := r.{col(c)}" for c in columns)

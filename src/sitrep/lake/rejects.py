@@ -8,9 +8,7 @@ from sitrep.config import Workspace
 from sitrep.lake.store import Lake, connect, rejects_source
 
 
-def list_rejects(
-    workspace: Workspace, *, file: str | None = None, limit: int | None = None
-) -> list[dict[str, Any]]:
+def list_rejects(workspace: Workspace, *, file: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Rejected rows, newest ingest first, optionally only those of files whose name contains ``file``."""
     lake = Lake.of(workspace)
     con = connect(workspace)

@@ -26,9 +26,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 # Columns a feed maps from its raw fields.
 MAPPED: tuple[Column, ...] = (
-    Column(
-        "time_source", TIMESTAMP, "TIMESTAMPTZ", "When the observed activity happened (UTC).", "time.source"
-    ),
+    Column("time_source", TIMESTAMP, "TIMESTAMPTZ", "When the observed activity happened (UTC).", "time.source"),
     Column(
         "time_observation",
         TIMESTAMP,
@@ -105,9 +103,7 @@ MAPPED: tuple[Column, ...] = (
     ),
     Column("vulnerability_patched", pa.bool_(), "BOOLEAN", "Whether a vendor patch exists.", None),
     Column("tlp", pa.string(), "VARCHAR", "TLP 2.0 label (CLEAR, GREEN, AMBER, AMBER+STRICT, RED).", "tlp"),
-    Column(
-        "extra", pa.string(), "VARCHAR", "JSON object of feed fields with no column of their own.", "extra"
-    ),
+    Column("extra", pa.string(), "VARCHAR", "JSON object of feed fields with no column of their own.", "extra"),
 )
 
 # Columns the lake adds: identity, provenance and enrichment.
@@ -128,14 +124,10 @@ DERIVED: tuple[Column, ...] = (
     ),
     Column("feed_provider", pa.string(), "VARCHAR", "Who publishes the feed.", "feed.provider"),
     Column("site", pa.string(), "VARCHAR", "Normalised site: lower-case host of the URL or FQDN.", None),
-    Column(
-        "site_domain", pa.string(), "VARCHAR", "Registrable domain of the site (public-suffix list).", None
-    ),
+    Column("site_domain", pa.string(), "VARCHAR", "Registrable domain of the site (public-suffix list).", None),
     Column("site_suffix", pa.string(), "VARCHAR", "Public suffix of the site, e.g. gov.cn.", None),
     Column("is_gov", pa.bool_(), "BOOLEAN", "The site is under a configured government suffix.", None),
-    Column(
-        "country", pa.string(), "VARCHAR", "ISO country of the IP (feed first, else the IP database).", None
-    ),
+    Column("country", pa.string(), "VARCHAR", "ISO country of the IP (feed first, else the IP database).", None),
     Column("region", pa.string(), "VARCHAR", "Province-level division code of a domestic IP, e.g. GD.", None),
     Column("ip_domestic", pa.bool_(), "BOOLEAN", "The IP is in the constituency country or networks.", None),
     Column(

@@ -89,7 +89,6 @@ class Lake:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-
 _SPAN = re.compile(r"__(\d{14})__(\d{14})\.parquet$")
 _STAMP = "%Y%m%d%H%M%S"
 

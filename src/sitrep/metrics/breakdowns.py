@@ -66,9 +66,7 @@ def phishing_hosts(week: ir.Table, ctx: Context) -> dict[str, Any]:
     """Phishing pages against domestic targets: how many domains and IPs host them."""
     rows = week.filter(phishing(week, ctx))
     c = _records(
-        rows.aggregate(
-            pages=rows.source_url.nunique(), domains=_domain(rows).nunique(), ips=rows.source_ip.nunique()
-        )
+        rows.aggregate(pages=rows.source_url.nunique(), domains=_domain(rows).nunique(), ips=rows.source_ip.nunique())
     )[0]
     per_ip = round(c["pages"] / c["ips"], 1) if c["ips"] else None
     return {"pages": c["pages"], "domains": c["domains"], "ips": c["ips"], "pages_per_ip": per_ip}
@@ -83,9 +81,7 @@ def vulnerabilities(new: ir.Table) -> dict[str, Any]:
             **{f"sev_{i}": (new.severity == s).sum() for i, s in enumerate(SEVERITIES)},
         )
     )[0]
-    types = {
-        r["object_type"]: r["n"] for r in _records(new.group_by("object_type").aggregate(n=new.vkey.count()))
-    }
+    types = {r["object_type"]: r["n"] for r in _records(new.group_by("object_type").aggregate(n=new.vkey.count()))}
     by_type = [
         {
             "type": t,
@@ -97,9 +93,7 @@ def vulnerabilities(new: ir.Table) -> dict[str, Any]:
     ]
     unknown = sum(n for t, n in types.items() if t not in OBJECT_TYPE_EN)
     if unknown:
-        by_type.append(
-            {"type": "其他", "en": "other", "count": unknown, "pct": _pct(unknown, counts["total"])}
-        )
+        by_type.append({"type": "其他", "en": "other", "count": unknown, "pct": _pct(unknown, counts["total"])})
     return {
         "total": counts["total"],
         "high": int(counts["sev_0"] or 0),

@@ -29,9 +29,7 @@ class Context:
     @classmethod
     def from_settings(cls, settings: Settings) -> Context:
         e = settings.enrichment
-        return cls(
-            tuple(e.country_tlds), tuple(e.protected_sites), tuple(b.lower() for b in e.protected_brands)
-        )
+        return cls(tuple(e.country_tlds), tuple(e.protected_sites), tuple(b.lower() for b in e.protected_brands))
 
 
 Filter = Callable[[ir.Table, Context], ir.BooleanValue]
@@ -67,8 +65,7 @@ def infected(t: ir.Table, ctx: Context) -> ir.BooleanValue:
 
 def defaced(t: ir.Table, ctx: Context) -> ir.BooleanValue:
     return (
-        is_class(t, DEFACEMENT.taxonomy, DEFACEMENT.type)
-        | (t.classification_identifier == DEFACEMENT.identifier)
+        is_class(t, DEFACEMENT.taxonomy, DEFACEMENT.type) | (t.classification_identifier == DEFACEMENT.identifier)
     ) & t.domestic.fill_null(False)
 
 
@@ -89,19 +86,13 @@ def phishing_target_domestic(t: ir.Table, ctx: Context) -> ir.BooleanValue:
     """The page imitates a domestic target; when the target is unknown, the page is hosted domestically."""
     target = t.event_description_target
     by_site = under_any(t.target_domain, ctx.country_tlds) | under_any(t.target_domain, ctx.protected_sites)
-    by_brand = (
-        target.lower().strip().isin(ctx.protected_brands) if ctx.protected_brands else ibis.literal(False)
-    )
+    by_brand = target.lower().strip().isin(ctx.protected_brands) if ctx.protected_brands else ibis.literal(False)
     known = target.notnull()
     return ibis.ifelse(known, (by_site | by_brand).fill_null(False), t.domestic.fill_null(False))
 
 
 def phishing(t: ir.Table, ctx: Context) -> ir.BooleanValue:
-    return (
-        is_class(t, PHISHING.taxonomy, PHISHING.type)
-        & t.source_url.notnull()
-        & phishing_target_domestic(t, ctx)
-    )
+    return is_class(t, PHISHING.taxonomy, PHISHING.type) & t.source_url.notnull() & phishing_target_domestic(t, ctx)
 
 
 def site_key(t: ir.Table) -> ir.Column:
@@ -116,9 +107,7 @@ DEFACED_SITES = Indicator("defaced_sites", "境内被篡改网站总数", "Defac
 DEFACED_GOV_SITES = Indicator(
     "defaced_gov_sites", "其中政府网站数量", "of which government websites", gov(defaced), site_key
 )
-BACKDOORED_SITES = Indicator(
-    "backdoored_sites", "境内被植入后门网站总数", "Backdoored websites", backdoored, site_key
-)
+BACKDOORED_SITES = Indicator("backdoored_sites", "境内被植入后门网站总数", "Backdoored websites", backdoored, site_key)
 BACKDOORED_GOV_SITES = Indicator(
     "backdoored_gov_sites", "其中政府网站数量", "of which government websites", gov(backdoored), site_key
 )

@@ -72,9 +72,7 @@ def values_by_week(
     return found
 
 
-def compute(
-    workspace: Workspace, week: Week, *, events: ir.Table | None = None, top: int = 10
-) -> dict[str, Any]:
+def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None, top: int = 10) -> dict[str, Any]:
     """Everything ``sitrep metrics`` reports for ``week`` (see ``docs/indicators.md`` for the schema)."""
     ctx = Context.from_settings(workspace.settings)
     tz = workspace.timezone

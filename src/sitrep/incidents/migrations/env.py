@@ -21,8 +21,6 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through sitrep.incidents.db.upgrade(), which passes a connection")
 
-context.configure(
-    connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True
-)
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True)
 with context.begin_transaction():
     context.run_migrations()

@@ -58,10 +58,7 @@ def embedded_font_css(document: str) -> str:
     buffer = io.BytesIO()
     font.save(buffer)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (
-        f"@font-face {{ font-family: '{FONT_FAMILY}'; "
-        f"src: url(data:font/woff2;base64,{data}) format('woff2'); }}"
-    )
+    return f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url(data:font/woff2;base64,{data}) format('woff2'); }}"
 
 
 def render_html(

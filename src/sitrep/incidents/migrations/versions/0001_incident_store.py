@@ -131,9 +131,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "partner_id", name="uq_requests_incident_partner"),
     )
     with op.batch_alter_table("coordination_requests", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_coordination_requests_incident_id"), ["incident_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_coordination_requests_incident_id"), ["incident_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_coordination_requests_partner_id"), ["partner_id"], unique=False)
 
     op.create_table(
