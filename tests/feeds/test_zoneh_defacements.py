@@ -7,44 +7,74 @@ from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
 
 SAMPLE = SAMPLES / "zoneh-defacements.csv"
+PENDING = SAMPLES / "zoneh-defacements-pending.csv"
+DEFACEMENT = ("information-content-security", "unauthorised-information-modification", "defacement")
 
 
 def test_recognised_from_content_even_when_renamed(tmp_path):
-    renamed = tmp_path / "export.csv"
-    renamed.write_bytes(SAMPLE.read_bytes())
-    assert detect(sample_of(renamed)).name == "zoneh-defacements"
+    for source in (SAMPLE, PENDING):
+        renamed = tmp_path / "attachment.csv"
+        renamed.write_bytes(source.read_bytes())
+        assert detect(sample_of(renamed)).name == "zoneh-defacements"
 
 
 def test_maps_defaced_sites(workspace):
     [result] = ingest_paths(workspace, [SAMPLE])
-    assert (result.read, result.accepted, result.duplicates, result.rejected) == (9, 4, 1, 4)
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (10, 5, 1, 4)
     rows = lake_rows(workspace)
+    assert [r["source_line"] for r in rows] == [2, 3, 9, 10, 11]
     assert {(r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows} == {
-        ("information-content-security", "unauthorised-information-modification", "defacement")
+        DEFACEMENT
     }
-    gov, shop, foreign, no_ip = rows
+    gov, shop, foreign, no_ip, short = rows
+    # "domain" holds the defaced URL; add_date is the notification time in UTC.
     assert gov["source_url"] == "http://www.jyj.example.gov.cn/hacked.html"
     assert (gov["site"], gov["is_gov"], gov["domestic"]) == ("www.jyj.example.gov.cn", True, True)
-    assert gov["source_ip"] == "180.76.76.90"
+    assert (gov["source_ip"], gov["source_geolocation_cc"]) == ("180.76.76.90", "CN")
     assert gov["time_source"] == datetime(2025, 1, 6, 13, 45, 10, tzinfo=UTC)
-    assert json.loads(gov["extra"])["notifier"] == "Mr.Kro"
-    # A bare host name becomes a lower-case http URL.
-    assert (shop["source_url"], shop["source_fqdn"]) == (
-        "http://www.shop.example.com.cn/",
-        "www.shop.example.com.cn",
+    extra = json.loads(gov["extra"])
+    assert extra["attacker"] == "Mr.Kro"
+    assert extra["accept_date"] == "2025-01-06 15:02:41"
+    assert (extra["hackmode"], extra["defacement_id"], extra["state"]) == (
+        "known vulnerability (i.e. unpatched system)",
+        "41000001",
+        "published",
     )
-    assert json.loads(foreign["extra"])["notifier"] == 'Team "Red", 1337'
-    assert foreign["domestic"] is False
-    # Domestic by its .cn name even without an IP.
-    assert (no_ip["source_ip"], no_ip["domestic"]) == (None, True)
-    assert {r["tlp"] for r in rows} == {"CLEAR"}
+    # Scheme and host are lower-cased, a bare authority gets a path.
+    assert (shop["source_url"], shop["source_fqdn"]) == ("http://www.shop.example.com.cn/", "www.shop.example.com.cn")
+    assert json.loads(foreign["extra"])["attacker"] == 'Team "Red", 1337'
+    assert (foreign["source_geolocation_cc"], foreign["domestic"]) == ("US", False)
+    # Zone-H's "zz" is an unknown country, not a country: the site is domestic by its .cn name.
+    assert (no_ip["source_ip"], no_ip["source_geolocation_cc"], no_ip["domestic"]) == (None, None, True)
+    # A report cut short after ip_address keeps the row; the missing fields are simply absent.
+    assert (short["source_ip"], short["is_gov"]) == ("223.5.5.5", True)
+    assert json.loads(short["extra"]) == {"accept_date": "2025-01-06 18:40:12", "attacker": "Mr.Kro"}
+
+
+def test_published_defacements_are_clear_the_rest_amber(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    by_line = {r["source_line"]: r["tlp"] for r in lake_rows(workspace)}
+    assert by_line == {2: "CLEAR", 3: "AMBER", 9: "CLEAR", 10: "CLEAR", 11: "AMBER"}
+
+
+def test_pending_report_without_accept_date(workspace):
+    [result] = ingest_paths(workspace, [PENDING])
+    assert (result.read, result.accepted, result.rejected) == (2, 2, 0)
+    first, second = lake_rows(workspace)
+    assert first["source_url"] == "https://www.wjw.example.gov.cn/readme.html"
+    assert first["time_source"] == datetime(2025, 1, 7, 2, 11, 48, tzinfo=UTC)
+    assert "accept_date" not in json.loads(first["extra"])
+    assert (first["tlp"], second["tlp"]) == ("AMBER", "AMBER")  # "not published"
+    assert json.loads(second["extra"])["type"] == "mass"
 
 
 def test_rejects_keep_line_and_reason(workspace):
     ingest_paths(workspace, [SAMPLE])
-    rejects = {r["line"]: r["reason"] for r in list_rejects(workspace)}
-    assert rejects[5] == "time is missing or not a date-time"
-    assert rejects[6] == "ip is not an IP address"
-    assert rejects[7] == "domain is empty"
-    assert rejects[8].startswith("MISSING COLUMNS")
-    assert len(rejects) == 4
+    rejects = {r["line"]: r for r in list_rejects(workspace)}
+    assert {line: r["reason"] for line, r in rejects.items()} == {
+        5: "add_date is missing or not a date-time",
+        6: "ip_address is not an IP address",
+        7: "domain is empty",
+        8: "18 fields, the header has 17",
+    }
+    assert json.loads(rejects[6]["raw"])["ip_address"] == "180.76.76.300"
