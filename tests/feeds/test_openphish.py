@@ -74,12 +74,20 @@ def test_premium_feed_maps_brand_ip_and_country(workspace):
     assert first["source_geolocation_cc"] == "SG"
     assert first["source_fqdn"] == "icbc-verify.example.top"
     assert first["time_source"] == datetime(2025, 1, 6, 3, 12, 9, tzinfo=UTC)
-    assert json.loads(first["extra"])["sector"] == "Financial"
+    extra = json.loads(first["extra"])
+    assert (extra["sector"], extra["family_id"]) == ("Financial", "8a1f0c2d9e7b4a6f1c3e5d7b9a0f2e4c")
+    # A null phishing_kit is left out rather than kept as "null".
+    assert "phishing_kit" not in extra
     assert rows[1]["target_domain"] == "www.gov.cn"
+    # Without isotime, discover_time (day first, "UTC" written out) is the time.
+    assert rows[1]["time_source"] == datetime(2025, 1, 6, 4, 0, tzinfo=UTC)
     # "Generic/Spear Phishing" means the target is unknown.
     assert rows[2]["event_description_target"] is None
     assert rows[2]["source_ip"] == "2001:db8::1f"
+    # An isotime with an offset is converted to UTC.
     assert rows[3]["time_source"] == datetime(2025, 1, 6, 0, 45, tzinfo=UTC)
+    assert json.loads(rows[3]["extra"])["phishing_kit"] == "jd-kit-v2"
+    assert {r["tlp"] for r in rows} == {"CLEAR"}
 
 
 def test_premium_rejects_keep_record_line_and_reason(workspace):

@@ -4,7 +4,10 @@ Both are RSIT ``fraud/phishing``.  The plain feed carries no time at all: a URL'
 the file was written (its modification time, or the member's date inside a zip — the engine's
 ``FILE_TIME``), which is when OpenPhish last listed it; download the feed as it is published and
 keep the file's time (``curl -R``, ``wget`` do).  The premium feed names the imitated brand
-(``event_description.target``) and the hosting IP, AS and country; its ``isotime`` is UTC.
+(``event_description.target``) and the hosting IP, AS and country; its times are UTC, written twice:
+``isotime`` (``2025-01-06T03:12:09Z``) and ``discover_time`` (``06-01-2025 03:12:09 UTC``, day first), as
+IntelMQ's OpenPhish commercial parser and its sample show (certtools/intelmq
+``intelmq/bots/parsers/openphish/parser_commercial.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from sitrep.feeds.sql import (
     FILE_TIME,
     asn,
     bad_ip,
-    bad_time,
     classified,
     coalesce,
     col,
@@ -40,6 +42,12 @@ _NO_BRAND = ("generic/spear phishing", "unknown", "generic")
 _CLASS = {
     **classified(PHISHING),
 }
+# ``discover_time`` is day-first with a literal "UTC"; an ISO text is read too.
+_DISCOVER_TIME = coalesce(
+    f"make_timestamptz(epoch_us(try_strptime({field('discover_time')}, '%d-%m-%Y %H:%M:%S UTC')))",
+    ts(field("discover_time")),
+)
+_TIME = coalesce(ts(field("isotime")), _DISCOVER_TIME)
 
 
 def _recognise_plain(sample: Sample) -> bool:
@@ -85,7 +93,7 @@ JSON = Feed(
     reader=JsonLines(),
     recognise=_recognise_json,
     fields={
-        "time_source": coalesce(ts(field("isotime")), ts(field("discover_time"))),
+        "time_source": _TIME,
         **_CLASS,
         "source_url": _URL_FIELD,
         "source_fqdn": lower(field("host")),
@@ -110,10 +118,7 @@ JSON = Feed(
         ),
     },
     checks=(
-        (
-            f"({bad_time(field('isotime'))} AND {bad_time(field('discover_time'))})",
-            "isotime/discover_time is missing or not a date-time",
-        ),
+        (f"({_TIME}) IS NULL", "isotime/discover_time is missing or not a date-time"),
         (missing(_URL_FIELD), "url is empty"),
         (f"NOT regexp_matches({_URL_FIELD}, {_URL_SQL})", "url is not an http(s) URL"),
         (bad_ip(field("ip")), "ip is not an IP address"),
