@@ -42,6 +42,67 @@ VULNERABLE_SERVICE = EventClass(
     "vulnerable", "vulnerable-system", "vulnerable-service", "存在漏洞的系统", "vulnerable system"
 )
 
+# The RSIT taxonomy of each classification type, as IntelMQ's taxonomy expert derives it for an event that
+# names only its type (IntelMQ 3, intelmq/bots/experts/taxonomy/expert.py).  RSIT's types, plus the
+# extensions IntelMQ keeps outside RSIT on purpose (blacklist, dga-domain, malware, proxy, tor: 'other').
+# RSIT spells 'unauthorised-use-of-resources', IntelMQ 'unauthorized-…': both are listed.
+TAXONOMY_OF_TYPE: dict[str, str] = {
+    "spam": "abusive-content",
+    "harmful-speech": "abusive-content",
+    "violence": "abusive-content",
+    "ddos": "availability",
+    "dos": "availability",
+    "outage": "availability",
+    "sabotage": "availability",
+    "misconfiguration": "availability",
+    "copyright": "fraud",
+    "masquerade": "fraud",
+    "phishing": "fraud",
+    "unauthorized-use-of-resources": "fraud",
+    "unauthorised-use-of-resources": "fraud",
+    "unauthorised-information-access": "information-content-security",
+    "unauthorised-information-modification": "information-content-security",
+    "data-loss": "information-content-security",
+    "data-leak": "information-content-security",
+    "scanner": "information-gathering",
+    "sniffing": "information-gathering",
+    "social-engineering": "information-gathering",
+    "brute-force": "intrusion-attempts",
+    "exploit": "intrusion-attempts",
+    "ids-alert": "intrusion-attempts",
+    "application-compromise": "intrusions",
+    "burglary": "intrusions",
+    "privileged-account-compromise": "intrusions",
+    "system-compromise": "intrusions",
+    "unprivileged-account-compromise": "intrusions",
+    "c2-server": "malicious-code",
+    "infected-system": "malicious-code",
+    "malware-configuration": "malicious-code",
+    "malware-distribution": "malicious-code",
+    "dga-domain": "other",
+    "blacklist": "other",
+    "other": "other",
+    "undetermined": "other",
+    "malware": "other",
+    "proxy": "other",
+    "tor": "other",
+    "test": "test",
+    "ddos-amplifier": "vulnerable",
+    "information-disclosure": "vulnerable",
+    "potentially-unwanted-accessible": "vulnerable",
+    "vulnerable-system": "vulnerable",
+    "weak-crypto": "vulnerable",
+}
+# What IntelMQ's expert gives a type it does not list, and the type of an event that names none.
+UNLISTED_TYPE_TAXONOMY = "other"
+NO_TYPE = "undetermined"
+
+
+def taxonomy_of(type_: str) -> str:
+    """The RSIT taxonomy of a classification type (IntelMQ's derivation; ``other`` when unlisted)."""
+    return TAXONOMY_OF_TYPE.get(type_.strip().lower(), UNLISTED_TYPE_TAXONOMY)
+
+
 # Identifiers that mark a compromised site as backdoored (webshell) rather than otherwise compromised.
 BACKDOOR_IDENTIFIERS = ("backdoor", "webshell")
 

@@ -5,6 +5,7 @@ from helpers import SAMPLES, lake_rows
 from sitrep.feeds import detect
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
+from sitrep.taxonomy import taxonomy_of
 
 SAMPLE = SAMPLES / "intelmq-output.jsonl"
 
@@ -17,9 +18,9 @@ def test_recognised_from_content_even_when_renamed(tmp_path):
 
 def test_maps_every_intelmq_field_with_a_column(workspace):
     [result] = ingest_paths(workspace, [SAMPLE])
-    assert (result.read, result.accepted, result.duplicates, result.rejected) == (11, 5, 1, 5)
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (19, 13, 1, 5)
     rows = lake_rows(workspace)
-    assert [r["source_line"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["source_line"] for r in rows] == [1, 2, 3, 4, 5, *range(12, 20)]
     first = rows[0]
     assert first["time_source"] == datetime(2025, 1, 6, 8, 12, 30, tzinfo=UTC)
     assert first["time_observation"] == datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_old_intelmq_classification_is_translated(workspace):
     ingest_paths(workspace, [SAMPLE])
     rows = lake_rows(workspace)
     classes = [
-        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows[2:]
+        (r["classification_taxonomy"], r["classification_type"], r["classification_identifier"]) for r in rows[2:5]
     ]
     assert classes == [
         ("information-content-security", "unauthorised-information-modification", "defacement"),
@@ -80,3 +81,62 @@ def test_rejects_keep_line_and_reason(workspace):
         10: "nothing observed: no IP, URL, host name or vulnerability id",
         11: "not a JSON object",
     }
+
+
+def test_missing_taxonomy_is_derived_from_the_type_as_intelmq_does(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    classes = {
+        r["source_line"]: (r["classification_taxonomy"], r["classification_type"])
+        for r in lake_rows(workspace, where="source_line >= 12")
+    }
+    assert classes == {
+        12: ("fraud", "phishing"),
+        13: ("information-gathering", "scanner"),
+        14: ("vulnerable", "ddos-amplifier"),
+        # An old name is translated first, then its taxonomy derived.
+        15: ("malicious-code", "c2-server"),
+        # A taxonomy without a type: the type is "undetermined"; neither: other/undetermined.
+        16: ("vulnerable", "undetermined"),
+        17: ("other", "undetermined"),
+        # A type IntelMQ does not list is kept (lower case) under "other".
+        18: ("other", "brand-new-type"),
+        19: ("malicious-code", "infected-system"),
+    }
+
+
+def test_taxonomy_table_covers_every_rsit_type():
+    # ENISA RSIT (Reference Security Incident Taxonomy), the types of each taxonomy.
+    rsit = {
+        "abusive-content": ("spam", "harmful-speech", "violence"),
+        "malicious-code": ("infected-system", "c2-server", "malware-distribution", "malware-configuration"),
+        "information-gathering": ("scanner", "sniffing", "social-engineering"),
+        "intrusion-attempts": ("ids-alert", "brute-force", "exploit"),
+        "intrusions": (
+            "privileged-account-compromise",
+            "unprivileged-account-compromise",
+            "application-compromise",
+            "system-compromise",
+            "burglary",
+        ),
+        "availability": ("dos", "ddos", "misconfiguration", "sabotage", "outage"),
+        "information-content-security": (
+            "unauthorised-information-access",
+            "unauthorised-information-modification",
+            "data-loss",
+            "data-leak",
+        ),
+        "fraud": ("unauthorised-use-of-resources", "copyright", "masquerade", "phishing"),
+        "vulnerable": (
+            "weak-crypto",
+            "ddos-amplifier",
+            "potentially-unwanted-accessible",
+            "information-disclosure",
+            "vulnerable-system",
+        ),
+        "other": ("other", "undetermined"),
+        "test": ("test",),
+    }
+    assert {t: taxonomy_of(t) for types in rsit.values() for t in types} == {
+        t: taxonomy for taxonomy, types in rsit.items() for t in types
+    }
+    assert taxonomy_of("not-a-type") == "other"

@@ -4,16 +4,19 @@ Keys are IntelMQ's dotted field names (``time.source``, ``source.ip``, ``classif
 Every field that has an event column is mapped to it (:data:`sitrep.lake.schema.INTELMQ_NAMES`), and
 the classification is kept as IntelMQ wrote it; names from before IntelMQ 3.0 (``malicious code``,
 type ``malware``, ``defacement``, ``backdoor``…) are translated to the RSIT ones, keeping the old type
-as the identifier where the report needs it (defacement, backdoor).  ``extra.*`` keys go into
-``extra`` without their prefix; other IntelMQ fields without a column (``feed.name`` of the original
-feed, ``source.as_name``…) go into ``extra`` under their own names; ``raw`` (a base64 copy of the
-source line) is dropped.  An event without ``time.source`` takes ``time.observation`` (DESIGN §4).
-IntelMQ events rarely carry ``tlp``; those that do not are AMBER, since a CERT's own pipeline is not
-public by default.
+as the identifier where the report needs it (defacement, backdoor).  An event without
+``classification.taxonomy`` gets the one IntelMQ's taxonomy expert derives from its type
+(:data:`sitrep.taxonomy.TAXONOMY_OF_TYPE`), one without a type ``undetermined``, as the expert does.
+``extra.*`` keys go into ``extra`` without their prefix; other IntelMQ fields without a column
+(``feed.name`` of the original feed, ``source.as_name``…) go into ``extra`` under their own names;
+``raw`` (a base64 copy of the source line) is dropped.  An event without ``time.source`` takes
+``time.observation`` (DESIGN §4).  IntelMQ events rarely carry ``tlp``; those that do not are AMBER,
+since a CERT's own pipeline is not public by default.
 """
 
 from __future__ import annotations
 
+from sitrep.feeds._rsit import taxonomy_sql
 from sitrep.feeds.base import Feed, JsonLines, Sample
 from sitrep.feeds.sql import (
     asn,
@@ -29,21 +32,31 @@ from sitrep.feeds.sql import (
     ts,
 )
 from sitrep.lake.schema import INTELMQ_NAMES, MAPPED_NAMES
+from sitrep.taxonomy import NO_TYPE, UNLISTED_TYPE_TAXONOMY
 
-# Pre-3.0 classification types → (RSIT taxonomy, or None to keep the normalised one; RSIT type).
-OLD_TYPES: dict[str, tuple[str | None, str]] = {
-    "malware": (None, "infected-system"),
-    "botnet drone": (None, "infected-system"),
-    "ransomware": (None, "infected-system"),
-    "c2server": (None, "c2-server"),
-    "malware configuration": (None, "malware-configuration"),
-    "dga domain": (None, "dga-domain"),
-    "compromised": (None, "system-compromise"),
-    "backdoor": (None, "system-compromise"),
-    "defacement": ("information-content-security", "unauthorised-information-modification"),
-    "leak": ("information-content-security", "data-leak"),
-    "vulnerable service": (None, "vulnerable-system"),
-    "vulnerable client": (None, "vulnerable-system"),
+# Classification types from before IntelMQ 3.0 → the RSIT type (IntelMQ's harmonization documents the
+# renames, and the 2.x types 3.0 dropped).  An old type takes the taxonomy of its new type, since
+# some moved (defacement: intrusions → information-content-security).  ``malware`` stays Sitrep's reading
+# of old files: an infected host, as the feeds that wrote it meant.
+OLD_TYPES: dict[str, str] = {
+    "malware": "infected-system",
+    "botnet drone": "infected-system",
+    "infected system": "infected-system",
+    "ransomware": "infected-system",
+    "c&c": "c2-server",
+    "c2server": "c2-server",
+    "malware configuration": "malware-configuration",
+    "dga domain": "dga-domain",
+    "ids alert": "ids-alert",
+    "compromised": "system-compromise",
+    "backdoor": "system-compromise",
+    "defacement": "unauthorised-information-modification",
+    "leak": "data-leak",
+    "vulnerable service": "vulnerable-system",
+    "vulnerable-service": "vulnerable-system",
+    "vulnerable client": "vulnerable-system",
+    "vulnerable-client": "vulnerable-system",
+    "unknown": "undetermined",
 }
 # Old types whose name is what the report counts by (taxonomy.DEFACEMENT, taxonomy.BACKDOOR).
 OLD_TYPE_IDENTIFIERS = ("defacement", "backdoor")
@@ -59,14 +72,19 @@ def _key(column: str) -> str:
 
 _OLD_TYPE = f"lower({_key('classification_type')})"
 # Old taxonomies differ from RSIT's only by spaces ("malicious code" → "malicious-code").
-_TAXONOMY = f"replace(lower({_key('classification_taxonomy')}), ' ', '-')"
-
-
-def _old_type_case(index: int, default: str) -> str:
-    whens = " ".join(
-        f"WHEN {lit(old)} THEN {lit(new[index]) if new[index] else default}" for old, new in OLD_TYPES.items()
-    )
-    return f"CASE {_OLD_TYPE} {whens} ELSE {default} END"
+_GIVEN_TAXONOMY = f"replace(lower({_key('classification_taxonomy')}), ' ', '-')"
+_TYPE = (
+    f"CASE {_OLD_TYPE} {' '.join(f'WHEN {lit(old)} THEN {lit(new)}' for old, new in OLD_TYPES.items())} "
+    f"ELSE coalesce({_OLD_TYPE}, {lit(NO_TYPE)}) END"
+)
+# The taxonomy expert's rules: a given taxonomy stays (unless the type is an old one), a missing one
+# follows from the type; an event with neither is other/undetermined.
+_TAXONOMY = (
+    f"CASE WHEN {_OLD_TYPE} IN ({', '.join(map(lit, OLD_TYPES))}) THEN {taxonomy_sql(_TYPE)} "
+    f"WHEN {_GIVEN_TAXONOMY} IS NOT NULL THEN {_GIVEN_TAXONOMY} "
+    f"WHEN {_OLD_TYPE} IS NOT NULL THEN {taxonomy_sql(_OLD_TYPE)} "
+    f"ELSE {lit(UNLISTED_TYPE_TAXONOMY)} END"
+)
 
 
 def _tlp() -> str:
@@ -87,7 +105,9 @@ def _extra() -> str:
 
 def _recognise(sample: Sample) -> bool:
     record = sample.first_json_object()
-    return record is not None and any(k in record for k in ("classification.taxonomy", "time.observation"))
+    # IntelMQ's own dotted names; an event may lack any one of them (a type without its taxonomy).
+    keys = ("classification.taxonomy", "classification.type", "time.observation", "time.source")
+    return record is not None and any(k in record for k in keys)
 
 
 FEED = Feed(
@@ -99,8 +119,8 @@ FEED = Feed(
     fields={
         "time_source": coalesce(ts(_key("time_source")), ts(_key("time_observation"))),
         "time_observation": ts(_key("time_observation")),
-        "classification_taxonomy": _old_type_case(0, _TAXONOMY),
-        "classification_type": _old_type_case(1, _OLD_TYPE),
+        "classification_taxonomy": _TAXONOMY,
+        "classification_type": _TYPE,
         "classification_identifier": coalesce(
             _key("classification_identifier"),
             f"CASE WHEN {_OLD_TYPE} IN ({', '.join(map(lit, OLD_TYPE_IDENTIFIERS))}) THEN {_OLD_TYPE} END",
