@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 from helpers import SAMPLES, lake_rows
@@ -16,8 +17,8 @@ def test_recognised_from_content_even_when_renamed(tmp_path):
 
 def test_maps_bots_to_infected_hosts(workspace):
     [result] = ingest_paths(workspace, [SAMPLE])
-    assert (result.read, result.accepted, result.duplicates, result.rejected) == (9, 5, 1, 3)
-    rows = lake_rows(workspace)
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (15, 11, 1, 3)
+    rows = lake_rows(workspace, where="source_line < 30")
     # Data lines start after the 20 comment lines.
     assert [r["source_line"] for r in rows] == [21, 22, 24, 28, 29]
     assert {(r["classification_taxonomy"], r["classification_type"]) for r in rows} == {
@@ -52,3 +53,46 @@ def test_short_row_is_kept_with_its_missing_trailing_fields_null(workspace):
     ingest_paths(workspace, [SAMPLE])
     [row] = lake_rows(workspace, where="source_line = 28")
     assert (row["source_ip"], row["malware_name"], row["source_port"]) == ("8.8.8.8", None, None)
+
+
+def test_bot_names_that_name_an_activity_are_classified_as_intelmq_does(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    rows = {r["source_line"]: r for r in lake_rows(workspace, where="source_line >= 30")}
+    classes = {
+        line: (
+            r["classification_taxonomy"],
+            r["classification_type"],
+            r["classification_identifier"],
+            r["malware_name"],
+        )
+        for line, r in rows.items()
+    }
+    assert classes == {
+        30: ("intrusion-attempts", "brute-force", "ssh", None),
+        31: ("vulnerable", "vulnerable-system", "openrelay", None),
+        # iotscan towards port 23 is a telnet scan.
+        32: ("information-gathering", "scanner", "telnet", None),
+        33: ("abusive-content", "spam", "spamlink", "cutwail"),
+        # "auto" is Spamhaus' unnamed bot.
+        34: ("malicious-code", "infected-system", "s_other", "s_other"),
+        35: ("malicious-code", "infected-system", "gootkit", "gootkit"),
+    }
+    # sshauth: "-" is no C&C domain; the local port is the host's.
+    assert (rows[30]["source_port"], rows[30]["destination_port"], rows[30]["extra"]) == (
+        51514,
+        22,
+        '{"protocol":"tcp"}',
+    )
+    # l_spamlink: the "domain" is the URL in the spam, local_port is spam-ip:version:family.
+    assert rows[33]["source_url"] == "http://spam-target.example.top/x"
+    assert (rows[33]["source_port"], json.loads(rows[33]["extra"])) == (
+        None,
+        {"protocol": "tcp", "spam_ip": "192.0.2.44"},
+    )
+
+
+def test_fields_added_without_notice_are_ignored_and_a_host_name_port_kept_in_extra(workspace):
+    ingest_paths(workspace, [SAMPLE])
+    [row] = lake_rows(workspace, where="source_line = 35")
+    assert (row["destination_ip"], row["destination_port"], row["source_port"]) == ("198.51.100.66", 1696, None)
+    assert json.loads(row["extra"]) == {"protocol": "tcp", "local_port": "cc.example.com"}
