@@ -46,13 +46,35 @@ class JsonLines:
 
 
 @dataclass(frozen=True)
-class JsonRecords:
-    """A JSON document whose records sit at ``path`` (JSONPath, e.g. ``$.vulnerabilities[*].cve``).
+class JsonQuery:
+    """Records a JSON document yields through SQL, for layouts a path cannot name: records in several
+    places that need their context (MISP attributes of events and of objects), or records that
+    reference each other (STIX sightings and their indicators).
 
-    A path without ``*`` (e.g. ``$``) names one value: its elements when it is an array, else itself.
+    ``sql`` is a DuckDB SELECT over the one-row table ``__document (json JSON)``.  It returns
+    ``__ordinal`` (the record's number, 1…n in document order), ``__json`` (the record: what a reject
+    keeps as its raw text) and any further raw columns the feed's expressions read; a row whose
+    optional ``__reject`` column is not NULL is rejected with that text as its reason.
+
+    ``salvage`` names the array (a JSONPath ending in ``[*]``) whose elements are kept when the
+    document is not valid JSON: the broken elements are rejected and ``sql`` runs over the rest.
     """
 
-    path: str = "$[*]"
+    sql: str
+    salvage: str = ""
+
+
+@dataclass(frozen=True)
+class JsonRecords:
+    """A JSON document whose records sit at ``path`` (JSONPath, e.g. ``$.vulnerabilities[*].cve``), or
+    that a :class:`JsonQuery` turns into records.
+
+    A path without ``*`` (e.g. ``$``) names one value: its elements when it is an array, else itself.
+    When the document is not valid JSON, the elements of the first array on the path (``$[*]``,
+    ``$.vulnerabilities[*]``) are read one by one: those that are valid JSON are kept.
+    """
+
+    path: str | JsonQuery = "$[*]"
 
 
 @dataclass(frozen=True)
