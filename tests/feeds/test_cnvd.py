@@ -74,3 +74,19 @@ def test_gzipped_file_is_read_like_the_plain_one(workspace, tmp_path):
 def test_object_type_rules_cover_exactly_the_report_types():
     kinds = [kind for kind, _ in _vuln.OBJECT_TYPE_RULES] + [_vuln.DEFAULT_OBJECT_TYPE]
     assert sorted(kinds) == sorted(OBJECT_TYPES)
+
+
+def test_empty_dump_is_recognised_and_reads_no_records(workspace, tmp_path):
+    for number, text in enumerate(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>\n<vulnerabilitys/>\n',
+            '<?xml version="1.0" encoding="UTF-8"?>\n<vulnerabilitys></vulnerabilitys>',
+            "<vulnerabilitys>\n</vulnerabilitys>\n",
+        ]
+    ):
+        dump = tmp_path / f"empty-{number}.xml"
+        dump.write_text(text)
+        assert detect(sample_of(dump)).name == "cnvd"
+        [result] = ingest_paths(workspace, [dump])
+        assert (result.error, result.read, result.accepted, result.rejected) == (None, 0, 0, 0)
+    assert list_rejects(workspace) == []

@@ -90,3 +90,55 @@ def test_bare_record_and_array_of_records(workspace, tmp_path):
     ]
     assert rows[0]["vulnerability_severity"] == "中"
     assert rows[1]["vulnerability_score"] is None and rows[1]["vulnerability_severity"] is None
+
+
+def test_empty_page_is_recognised_and_reads_no_records(workspace, tmp_path):
+    page = tmp_path / "page.json"
+    page.write_text(
+        '{"resultsPerPage": 0, "startIndex": 2000, "totalResults": 0, "format": "NVD_CVE", '
+        '"version": "2.0", "timestamp": "2025-01-13T02:00:00.000", "vulnerabilities": []}'
+    )
+    assert detect(sample_of(page)).name == "nvd-cve"
+    [result] = ingest_paths(workspace, [page])
+    assert (result.error, result.read, result.accepted, result.rejected) == (None, 0, 0, 0)
+    assert lake_rows(workspace) == []
+
+
+def _cve(cve_id: str, *matches: tuple[bool, str]) -> dict:
+    nodes = [{"operator": "OR", "negate": False, "cpeMatch": [{"vulnerable": v, "criteria": c} for v, c in matches]}]
+    return {
+        "cve": {
+            "id": cve_id,
+            "published": "2025-01-07T10:00:00.000",
+            "vulnStatus": "Analyzed",
+            "descriptions": [{"lang": "en", "value": "A buffer overflow allows code execution."}],
+            "configurations": [{"operator": "AND", "nodes": nodes}],
+        }
+    }
+
+
+def test_object_type_comes_only_from_vulnerable_cpes(workspace, tmp_path):
+    page = tmp_path / "page.json"
+    cves = [
+        # An application that runs on Windows: Windows is listed, but not vulnerable.
+        _cve(
+            "CVE-2025-22100",
+            (True, "cpe:2.3:a:example:media_player:*:*:*:*:*:*:*:*"),
+            (False, "cpe:2.3:o:microsoft:windows:-:*:*:*:*:*:*:*"),
+        ),
+        # A router's firmware (an "o" CPE) on its hardware, which is not vulnerable itself.
+        _cve(
+            "CVE-2025-22101",
+            (True, "cpe:2.3:o:example:ax3000_firmware:1.0.2:*:*:*:*:*:*:*"),
+            (False, "cpe:2.3:h:example:ax3000:-:*:*:*:*:*:*:*"),
+        ),
+        # A vulnerable operating system.
+        _cve("CVE-2025-22102", (True, "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*")),
+        # Only a platform, nothing vulnerable: no CPE speaks for the type.
+        _cve("CVE-2025-22103", (False, "cpe:2.3:h:example:camera_x1:-:*:*:*:*:*:*:*")),
+    ]
+    page.write_text(json.dumps({"resultsPerPage": 4, "format": "NVD_CVE", "vulnerabilities": cves}))
+    [result] = ingest_paths(workspace, [page])
+    assert (result.read, result.accepted) == (4, 4)
+    rows = lake_rows(workspace, order="vulnerability_id")
+    assert [r["vulnerability_object_type"] for r in rows] == ["应用程序", "网络设备", "操作系统", "应用程序"]

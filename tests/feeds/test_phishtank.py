@@ -38,6 +38,7 @@ def test_maps_records_to_phishing_pages(workspace):
         "online": "yes",
         "cidr_block": "47.242.0.0/16",
         "rir": "apnic",
+        "detail_time": "2025-01-06T02:20:03+00:00",
     }
     assert rows[1]["event_description_target"] is None  # "Other"
     assert rows[2]["source_ip"] is None  # no details: the URL alone is the observation

@@ -6,6 +6,7 @@ Each record is a newly published vulnerability: RSIT ``vulnerable/vulnerable-sys
 publication time.  A patch exists when ``formalWay`` (the vendor's remedy) is given and does not say
 that there is none ("目前没有详细的解决方案", "厂商暂未发布…").  The affected-object type comes from the
 keyword rules in :mod:`sitrep.feeds._vuln`, over the title and products first, then the description.
+A dump without records (``<vulnerabilitys/>``) is recognised and read as no records.
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ _SEVERITY = (
 )
 _FIX = text(col("formalWay"))
 _ROOT = re.compile(r"<vulnerabilitys?\b")
+# A dump of a day without new vulnerabilities: the root element and nothing in it.
+_EMPTY = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<vulnerabilitys\s*(/>|>\s*</vulnerabilitys>)\s*$", re.S)
 
 
 def _recognise(sample: Sample) -> bool:
+    if _EMPTY.match(sample.text):
+        return True
     return _ROOT.search(sample.text) is not None and "<number>CNVD-" in sample.text
 
 

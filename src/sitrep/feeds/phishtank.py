@@ -1,9 +1,12 @@
 """PhishTank ``online-valid.json``: a JSON array of verified, online phishing URLs.
 
-Each object is RSIT ``fraud/phishing``: ``url``, ``submission_time`` (time.source, with offset),
-``verification_time`` (time.observation) and the imitated ``target`` (``Other`` means unknown);
-the hosting IP, AS and country come from the first ``details`` entry (PhishTank lists the current
-resolution first).
+The layout is PhishTank's developer page (https://www.phishtank.com/developer_info.php): ``phish_id``
+(a positive integer), ``url``, ``phish_detail_url``, ``submission_time`` and ``verification_time``
+(ISO 8601), ``verified`` and ``online`` (always ``yes`` in this file), ``target`` and ``details``, a list
+of resolutions (``ip_address``, ``cidr_block``, ``announcing_network``, ``rir``, ``country``,
+``detail_time``).  Each object is RSIT ``fraud/phishing``: ``url``, ``submission_time`` (time.source),
+``verification_time`` (time.observation) and the imitated ``target`` (``Other`` means unknown); the
+hosting IP, AS and country come from the first ``details`` entry (the current resolution).
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ FEED = Feed(
         "extra": (
             # PhishTank's own fields plus the network the IP sits in.
             f"nullif(CAST(json_merge_patch(coalesce({_OWN}, '{{}}'), json_object("
-            f"'cidr_block', {path('$.details[0].cidr_block')}, 'rir', {path('$.details[0].rir')})) "
-            "AS VARCHAR), '{}')"
+            f"'cidr_block', {path('$.details[0].cidr_block')}, 'rir', {path('$.details[0].rir')}, "
+            f"'detail_time', {path('$.details[0].detail_time')})) AS VARCHAR), '{{}}')"
         ),
     },
     checks=(
