@@ -4,8 +4,10 @@
 
 Prints rows/s, seconds and peak memory (max RSS of the child process) for:
   floor   DuckDB `SELECT count(*) FROM read_csv(...)` on the same file, nothing else;
+  convert DuckDB alone converting the same file to Parquet (`COPY (SELECT * FROM read_csv(...)) TO ...`);
   ingest  the full `sitrep ingest` (map, checks, dedup, enrichment, atomic commit) into an empty lake;
-  again   the same file a second time (everything is a duplicate).
+  again   the same file a second time (everything is a duplicate);
+and the ratio ingest / convert (the target is at most 2 at 10M rows).
 """
 
 from __future__ import annotations
@@ -111,9 +113,16 @@ def main() -> None:
         "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
         f" print(c.execute(\"SELECT count(*) FROM read_csv('{csv}', all_varchar=true)\").fetchall())"
     )
+    convert = (
+        "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
+        f" c.execute(\"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{work / 'convert.parquet'}'"
+        " (FORMAT parquet)\")"
+    )
     run("floor", [sys.executable, "-c", floor], args.rows)
-    run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
+    converted = run("convert", [sys.executable, "-c", convert], args.rows)
+    ingested = run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
     run("again", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
+    print(f"ingest / convert: {ingested['seconds'] / converted['seconds']:.2f}")
     if not args.keep:
         import shutil
 

@@ -20,7 +20,7 @@ from sitrep.feeds import all_feeds
 
 SITREP = Path(sys.executable).with_name("sitrep")
 INGEST_KEYS = {"file", "format", "read", "accepted", "duplicates", "rejected", "error"}
-PHISH = SAMPLES / "2025-01-06-phish_url-cncert-cn.csv"
+SINKHOLE = SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv"
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -92,17 +92,17 @@ def test_init_then_ingest_json(tmp_path: Path) -> None:
     assert "Workspace ready" in init.stderr
     assert (home / "sitrep.toml").is_file() and (home / "lake").is_dir()
 
-    first = run("--home", str(home), "ingest", "--json", str(PHISH))
+    first = run("--home", str(home), "ingest", "--json", str(SINKHOLE))
     assert first.returncode == 0, first.stderr
     [summary] = json.loads(first.stdout)
     assert set(summary) == INGEST_KEYS
-    assert summary["format"] == "shadowserver-phish-url"
-    assert summary["file"].endswith(PHISH.name)
+    assert summary["format"] == "shadowserver-event4-sinkhole"
+    assert summary["file"].endswith(SINKHOLE.name)
     assert summary["error"] is None
     assert summary["read"] == summary["accepted"] + summary["duplicates"] + summary["rejected"]
     assert summary["accepted"] > 0
 
-    again = CliRunner().invoke(app, ["ingest", "--json", str(PHISH)], env={"SITREP_HOME": str(home)})
+    again = CliRunner().invoke(app, ["ingest", "--json", str(SINKHOLE)], env={"SITREP_HOME": str(home)})
     assert again.exit_code == 0, again.output
     [repeat] = json.loads(again.stdout)
     assert repeat["accepted"] == 0
@@ -149,14 +149,14 @@ def test_formats_json_lists_every_feed() -> None:
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
     assert [f["name"] for f in listed] == [f.name for f in all_feeds()]
-    assert all(set(f) == {"name", "provider", "summary"} and f["summary"] for f in listed)
-    assert {"shadowserver-phish-url", "cnvd", "nvd-cve", "openphish", "phishtank", "intelmq"} <= {
+    assert all(set(f) == {"name", "provider", "class", "summary"} and f["summary"] for f in listed)
+    assert {"shadowserver-event4-sinkhole", "cnvd", "nvd-cve", "openphish", "phishtank", "intelmq"} <= {
         f["name"] for f in listed
     }
 
 
 def test_unknown_format_is_refused(workspace: Workspace) -> None:
-    result = CliRunner().invoke(app, ["--home", str(workspace.root), "ingest", "-f", "nope", str(PHISH)])
+    result = CliRunner().invoke(app, ["--home", str(workspace.root), "ingest", "-f", "nope", str(SINKHOLE)])
     assert result.exit_code == 2
     assert lake_rows(workspace) == []
 

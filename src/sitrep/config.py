@@ -13,6 +13,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -144,6 +145,15 @@ class Ingest(_Section):
     max_document_bytes: Annotated[int, Field(ge=1024)] = 256 * 1024 * 1024
     # A JSON record (line) with more keys is rejected.
     max_json_keys: Annotated[int, Field(ge=1)] = 1000
+    # Event times outside [earliest_time, now + future_hours] are rejected as implausible.
+    earliest_time: date = date(1990, 1, 1)
+    future_hours: Annotated[int, Field(ge=0)] = 24
+
+
+class Feeds(_Section):
+    """Feed formats: where a newer Shadowserver schema is (empty: the table built into Sitrep)."""
+
+    shadowserver_schema: str = ""
 
 
 class Smtp(_Section):
@@ -300,6 +310,7 @@ class Settings(_Section):
     enrichment: Enrichment = Field(default_factory=Enrichment)
     storage: Storage = Field(default_factory=Storage)
     ingest: Ingest = Field(default_factory=Ingest)
+    feeds: Feeds = Field(default_factory=Feeds)
     smtp: Smtp = Field(default_factory=Smtp)
     incidents: IncidentRules = Field(default_factory=IncidentRules)
     rating: Rating = Field(default_factory=Rating)
@@ -333,6 +344,13 @@ class Workspace:
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.root / url[len(prefix) :])
         return url
+
+    @property
+    def shadowserver_schema(self) -> Path | None:
+        """The Shadowserver schema file ``[feeds] shadowserver_schema`` names (inside the workspace when
+        relative), or None for the built-in table."""
+        name = self.settings.feeds.shadowserver_schema
+        return (self.root / Path(name).expanduser()) if name else None
 
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:

@@ -2,6 +2,7 @@
 reports — an independent count of the same files, not a second copy of the indicator code."""
 
 import csv
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -35,8 +36,14 @@ def _rows(files, marker):
                 yield from csv.DictReader(handle)
 
 
+def _json_rows(files, marker):
+    for path in files:
+        if marker in path.name:
+            yield from (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+
+
 def _in_week(text, week, tz):
-    moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T")).replace(tzinfo=UTC)
     start, end = week.bounds(tz)
     return start <= moment < end
 
@@ -57,11 +64,11 @@ def test_metrics_equal_an_independent_count_of_the_files(demo):
         if r["tag"] == "defacement" and _in_week(r["timestamp"], week, tz)
     }
     gov = {h for h in defaced if h.endswith(".gov.cn")}
-    domestic_targets = {site for site, _ in BRANDS}
+    domestic_brands = {brand for _, brand in BRANDS}
     pages = {
         r["url"]
-        for r in _rows(files, "phish_url")
-        if r["tag"] in domestic_targets and _in_week(r["timestamp"], week, tz)
+        for r in _json_rows(files, "openphish-premium")
+        if r["brand"] in domestic_brands and _in_week(r["isotime"], week, tz)
     }
     assert data["infected_hosts"]["value"] == len(hosts) > 0
     assert data["defaced_sites"]["value"] == len(defaced) > 0

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_gzip_input_is_the_same_file(workspace, tmp_path):
 
 
 def test_read_equals_accepted_duplicates_rejected(workspace, tmp_path):
-    big = sinkhole_file(tmp_path / "x-event4_sinkhole-y.csv", 500)
+    big = sinkhole_file(tmp_path / "2025-01-01-event4_sinkhole-test-cn.csv", 500)
     first_row = big.read_text().splitlines()[1]
     with open(big, "a") as out:
         out.write(first_row + "\n")  # a duplicate
@@ -72,22 +73,22 @@ def test_read_equals_accepted_duplicates_rejected(workspace, tmp_path):
     assert (r.read, r.accepted, r.duplicates, r.rejected) == (502, 500, 1, 1)
 
 
-def test_reject_keeps_its_own_line_and_raw_after_bad_utf8_in_an_unread_column(workspace, tmp_path):
-    # Pass 1 does not read src_naics, so DuckDB does not check its UTF-8 and keeps line 2; the scan that
-    # fetches a rejected row's raw fields reads every column and rejects line 2, which shifts its rows.
-    path = sinkhole_file(tmp_path / "x-event4_sinkhole-y.csv", 4)
+def test_a_line_with_bad_utf8_is_rejected_and_later_lines_keep_their_numbers(workspace, tmp_path):
+    path = sinkhole_file(tmp_path / "2025-01-01-event4_sinkhole-test-cn.csv", 4)
     lines = path.read_bytes().split(b"\n")
     fields = lines[1].split(b",")
-    fields[9] = b'"\xff\xfe"'
+    fields[9] = b'"\xff\xfe"'  # src_naics, which goes to extra
     lines[1] = b",".join(fields)
     lines[3] = lines[3].replace(b'"2025-01-01 00:00:02"', b'"yesterday"')
     path.write_bytes(b"\n".join(lines))
     [r] = ingest_paths(workspace, [path])
-    assert (r.read, r.accepted, r.duplicates, r.rejected) == (4, 3, 0, 1)
-    [reject] = list_rejects(workspace)
-    assert reject["line"] == 4
-    assert reject["reason"] == "timestamp is missing or not a date-time"
-    assert '"timestamp":"yesterday"' in reject["raw"] and "114.0.0.2" in reject["raw"]
+    assert (r.read, r.accepted, r.duplicates, r.rejected) == (4, 2, 0, 2)
+    bad_text, bad_time = sorted(list_rejects(workspace), key=lambda x: x["line"])
+    assert bad_text["line"] == 2 and "INVALID ENCODING" in bad_text["reason"]
+    assert bad_time["line"] == 4
+    assert bad_time["reason"] == "timestamp is missing or not a date-time"
+    assert '"timestamp":"yesterday"' in bad_time["raw"] and "114.0.0.2" in bad_time["raw"]
+    assert [row["source_line"] for row in lake_rows(workspace)] == [3, 5]
 
 
 def test_missing_required_column_rejects_the_file(workspace, tmp_path):
@@ -144,8 +145,8 @@ def test_columns_with_one_value_per_file_read_back_as_plain_text(workspace):
 
     from sitrep.lake.schema import ARROW_SCHEMA
 
-    phish = SAMPLES / "2025-01-06-phish_url-cncert-cn.csv"
-    results = ingest_paths(workspace, [SINKHOLE, phish])
+    urls = SAMPLES / "2025-01-06-malware_url-cncert-cn.csv"
+    results = ingest_paths(workspace, [SINKHOLE, urls])
     for path in Lake.of(workspace).event_files():
         schema = pq.read_schema(path)
         assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in ARROW_SCHEMA]
@@ -157,5 +158,27 @@ def test_columns_with_one_value_per_file_read_back_as_plain_text(workspace):
         assert fixed == ("Shadowserver", "AMBER", "infected-system")
         assert (row["ingest_id"], row["source_file"]) == (results[0].ingest_id, str(SINKHOLE))
         assert row["site"] is None and row["site_domain"] is None and row["is_gov"] is False
-    phishing = [r for r in rows if r["feed_name"] != "shadowserver-event4-sinkhole"]
-    assert phishing and all(r["site"] and r["ingest_id"] == results[1].ingest_id for r in phishing)
+    downloads = [r for r in rows if r["feed_name"] != "shadowserver-event4-sinkhole"]
+    assert downloads and all(r["site"] and r["ingest_id"] == results[1].ingest_id for r in downloads)
+
+
+def test_a_copy_of_a_time_less_feed_is_all_duplicates_but_a_later_week_counts_again(workspace, tmp_path):
+    """OpenPhish's plain list has no times: an event's time is the file's, and its identity is the URL
+    in that reporting week, so a copy (a new modification time) adds nothing."""
+    plain = SAMPLES / "openphish-feed.txt"
+
+    def copy(name, moment):
+        target = tmp_path / name
+        target.write_bytes(plain.read_bytes())
+        os.utime(target, (moment.timestamp(), moment.timestamp()))
+        return target
+
+    monday = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
+    [first] = ingest_paths(workspace, [copy("feed.txt", monday)])
+    assert first.accepted > 0
+    [same_week] = ingest_paths(workspace, [copy("feed-copy.txt", monday + timedelta(days=3, hours=5))])
+    assert (same_week.accepted, same_week.duplicates) == (0, first.accepted + first.duplicates)
+    [later] = ingest_paths(workspace, [copy("feed-later.txt", monday + timedelta(days=7))])
+    assert later.accepted == first.accepted
+    weeks = {row["time_source"].date() for row in lake_rows(workspace)}
+    assert weeks == {monday.date(), (monday + timedelta(days=7)).date()}

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from sitrep.config import ConfigError, Workspace, load_workspace
+from sitrep.config import CONFIG_NAME, ConfigError, Workspace, load_workspace, resolve_home
 
 # soft_wrap: long lines (file paths, reasons) stay whole so output can be grepped and piped
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,6 +36,13 @@ def workspace() -> Workspace:
         return load_workspace(state.home)
     except ConfigError as exc:
         fail(str(exc))
+
+
+def optional_workspace() -> Workspace | None:
+    """The selected workspace, or None when there is none (commands that work without one)."""
+    if not (resolve_home(state.home) / CONFIG_NAME).is_file():
+        return None
+    return workspace()
 
 
 @contextmanager

@@ -11,9 +11,10 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sitrep.cli.common import console, fail, out, print_json, workspace
+from sitrep.cli.common import console, fail, optional_workspace, out, print_json, user_errors, workspace
 from sitrep.feeds import UnknownFormat, all_feeds, generic_csv, get_feed
 from sitrep.feeds.base import Feed
+from sitrep.feeds.shadowserver import SchemaError
 from sitrep.lake.ingest import IngestResult, ingest_paths
 from sitrep.lake.rejects import list_rejects
 
@@ -84,7 +85,9 @@ def ingest(
     Exit code 1 when a file could not be ingested at all.
     """
     ws = workspace()
-    feed = _feed(format, mapping)
+    with user_errors(SchemaError):
+        all_feeds(ws.shadowserver_schema)  # a bad schema file is one error, not one per file
+    feed = _feed(format, mapping, ws.shadowserver_schema)
     results: list[IngestResult] = []
     show_bar = not quiet and not as_json and console.is_terminal
     with Progress(
@@ -114,7 +117,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _feed(format: str | None, mapping: Path | None) -> Feed | None:
+def _feed(format: str | None, mapping: Path | None, schema: Path | None) -> Feed | None:
     """The feed --format names (detect when None); generic-csv is built from its --mapping file."""
     if mapping is not None or format == generic_csv.NAME:
         if format not in (None, generic_csv.NAME):
@@ -128,7 +131,7 @@ def _feed(format: str | None, mapping: Path | None) -> Feed | None:
     if format is None:
         return None
     try:
-        return get_feed(format)
+        return get_feed(format, schema)
     except UnknownFormat as exc:
         fail(str(exc))
 
@@ -156,17 +159,30 @@ def _print_results(results: list[IngestResult]) -> None:
 
 
 def formats(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
-    """List the feed formats 'sitrep ingest' reads (use the name with --format)."""
-    feeds = [{"name": f.name, "provider": f.provider, "summary": f.summary} for f in all_feeds()]
+    """List the feed formats 'sitrep ingest' reads (use the name with --format).
+
+    Shadowserver's report types come from the built-in table, or from the schema file that
+    '[feeds] shadowserver_schema' in the workspace's sitrep.toml names.  'class' is the RSIT class the
+    format gives its rows (taxonomy/type/identifier; '*' where each row decides).
+    """
+    feeds = [
+        {"name": f.name, "provider": f.provider, "class": f.classification, "summary": f.summary} for f in _all_feeds()
+    ]
     if as_json:
         print_json(feeds)
         return
     table = Table(show_edge=False)
-    for name in ("name", "provider", "summary"):
-        table.add_column(name)
+    for name in ("name", "provider", "class", "summary"):
+        table.add_column(name, overflow="fold")
     for f in feeds:
-        table.add_row(f["name"], f["provider"], f["summary"])
+        table.add_row(f["name"], f["provider"], f["class"], f["summary"])
     out.print(table)
+
+
+def _all_feeds() -> tuple[Feed, ...]:
+    ws = optional_workspace()
+    with user_errors(SchemaError):
+        return all_feeds(ws.shadowserver_schema if ws else None)
 
 
 def rejects(

@@ -22,9 +22,7 @@ import pyarrow.parquet as pq
 
 from sitrep.enrich import geo
 from sitrep.enrich.regions import BY_CODE
-from sitrep.feeds.shadowserver_compromised_website import COLUMNS as COMPROMISED_COLUMNS
-from sitrep.feeds.shadowserver_event4_sinkhole import COLUMNS as SINKHOLE_COLUMNS
-from sitrep.feeds.shadowserver_url_reports import PHISH_COLUMNS
+from sitrep.feeds.shadowserver import load_reports
 from sitrep.weeks import Week
 
 FAMILIES = (
@@ -190,6 +188,10 @@ class _Addresses:
         return f"{first}.{self.rng.randrange(256)}.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}"
 
 
+# Shadowserver's published column order of the reports the demo writes.
+_COLUMNS = {r.key: r.columns for r in load_reports() if r.key in ("event4_sinkhole", "compromised_website")}
+
+
 def _dotted(value: int) -> str:
     return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
 
@@ -235,7 +237,7 @@ def write_week(folder: Path, week: Week, volume: Volume, seed: int) -> list[Path
     writers = (
         (f"{day}-event4_sinkhole-demo-cn.csv", _sinkhole),
         (f"{day}-compromised_website-demo-cn.csv", _compromised),
-        (f"{day}-phish_url-demo-cn.csv", _phishing),
+        (f"openphish-premium-{day}.jsonl", _phishing),
         (f"urlhaus-{day}.csv", _urlhaus),
         (f"cnvd-{day}.xml", _cnvd),
         (f"nvd-cves-{day}.json", _nvd),
@@ -289,7 +291,7 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
             }
         )
     rows.sort(key=lambda r: r["timestamp"])
-    return _csv(rows, SINKHOLE_COLUMNS)
+    return _csv(rows, _COLUMNS["event4_sinkhole"])
 
 
 def _compromised(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) -> str:
@@ -318,48 +320,45 @@ def _compromised(rng: random.Random, week: Week, volume: Volume, addresses: _Add
                     }
                 )
     rows.sort(key=lambda r: r["timestamp"])
-    return _csv(rows, COMPROMISED_COLUMNS)
+    return _csv(rows, _COLUMNS["compromised_website"])
 
 
 def _phishing(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) -> str:
-    rows = []
-    hosts: list[tuple[str, str, str]] = []
+    """OpenPhish's premium feed (JSON lines): the imitated brand, the page's host, IP, AS and country."""
+    records = []
+    hosts: list[tuple[str, str, str, str]] = []
     for _ in range(max(1, volume.phishing // 6)):
         stem = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 10)))
         tld = rng.choices([t for t, _ in TLDS], [w for _, w in TLDS])[0]
         domestic = rng.random() < 0.2
         ip = addresses.domestic()[0] if domestic else addresses.foreign()
-        hosts.append((f"{stem}.{tld}", ip, "CN" if domestic else rng.choice(("US", "HK", "SG", "JP"))))
+        hosts.append((f"{stem}.{tld}", tld, ip, "CN" if domestic else rng.choice(("US", "HK", "SG", "JP"))))
+
+    def page(url: str, host: str, tld: str, ip: str, cc: str, brand: str) -> dict:
+        return {
+            "url": url,
+            "host": host,
+            "ip": ip,
+            "asn": f"AS{rng.choice((4134, 4837, 13335, 16509, 45102))}",
+            "country_code": cc,
+            "brand": brand,
+            "isotime": _moment(rng, week).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sector": "Financial",
+            "tld": tld,
+            "page_language": "ZH",
+        }
+
     for _ in range(volume.phishing):
-        host, ip, cc = rng.choice(hosts)
-        target = rng.choice(BRANDS)[0]
+        host, tld, ip, cc = rng.choice(hosts)
         path = rng.choice(("login", "verify", "account", "refund", "update"))
-        rows.append(
-            {
-                "timestamp": _stamp(_moment(rng, week)),
-                "url": f"https://{host}/{path}/{rng.randrange(10**6)}.html",
-                "host": host,
-                "ip": ip,
-                "geo": cc,
-                "source": "demo",
-                "tag": target,
-            }
-        )
+        url = f"https://{host}/{path}/{rng.randrange(10**6)}.html"
+        records.append(page(url, host, tld, ip, cc, rng.choice(BRANDS)[1]))
     for _ in range(volume.phishing // 5):  # pages imitating foreign brands: not counted
-        host, ip, cc = rng.choice(hosts)
-        rows.append(
-            {
-                "timestamp": _stamp(_moment(rng, week)),
-                "url": f"https://{host}/signin/{rng.randrange(10**6)}",
-                "host": host,
-                "ip": ip,
-                "geo": cc,
-                "source": "demo",
-                "tag": rng.choice(FOREIGN_BRANDS),
-            }
-        )
-    rows.sort(key=lambda r: r["timestamp"])
-    return _csv(rows, PHISH_COLUMNS)
+        host, tld, ip, cc = rng.choice(hosts)
+        url = f"https://{host}/signin/{rng.randrange(10**6)}"
+        records.append(page(url, host, tld, ip, cc, rng.choice(FOREIGN_BRANDS)))
+    records.sort(key=lambda r: r["isotime"])
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
 def _urlhaus(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) -> str:

@@ -158,4 +158,23 @@ class Feed:
     tlp: str = "CLEAR"
     # Lower runs first when recognising; specific layouts before general ones.
     priority: int = 100
+    # A row must name what was observed (an IP, URL, host name or vulnerability id), else it is rejected.
+    # Off for formats whose own schema says which fields a row needs (Shadowserver's reports).
+    requires_observable: bool = True
     example: str = field(default="", compare=False)
+
+    @property
+    def classification(self) -> str:
+        """The class the format gives its rows, ``taxonomy/type/identifier`` as far as it is constant;
+        ``*`` stands for a part each row decides (``(by row)`` when all of them do)."""
+        parts = []
+        for name in ("classification_taxonomy", "classification_type", "classification_identifier"):
+            literal = _LITERAL.fullmatch(self.fields.get(name, "NULL"))
+            parts.append(literal.group(1).replace("''", "'") if literal else "*" if name in self.fields else "")
+        while parts and parts[-1] in ("", "*"):
+            parts.pop()
+        return "/".join(parts) if parts else "(by row)"
+
+
+# An SQL string literal: the whole of a field that is the same on every row.
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")

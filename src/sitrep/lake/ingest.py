@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
+from sitrep.config import Ingest as IngestSettings
 from sitrep.config import Workspace
 from sitrep.enrich import geo, regions, sites
 from sitrep.feeds import detect
@@ -43,6 +44,7 @@ from sitrep.lake.store import (
     events_source,
     write_json,
 )
+from sitrep.weeks import Week
 
 
 class Reporter(Protocol):
@@ -185,7 +187,7 @@ def _ingest_one(
     sample = sample_of(path, Path(name).name)
     if feed is None:
         try:
-            feed = detect(sample)
+            feed = detect(sample, session.workspace.shadowserver_schema)
         except Exception as exc:
             return IngestResult(name, None, error=str(exc))
     if file_time is None:
@@ -276,8 +278,9 @@ class _Run:
             f"{_typed(self._fixed[name], name) if name in self._fixed else expr} AS {name}"
             for name, expr in inputs.items()
         )
-        reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *_STANDARD_CHECKS), literal=False)
-        identity = _identity_sql(self.feed)
+        standard = _standard_checks(self.feed, self.workspace.settings.ingest)
+        reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *standard), literal=False)
+        identity = _identity_sql(self.feed, self.workspace.settings.organisation.timezone)
 
         def write(raw: readers.RawFile) -> None:
             # CSV rows of a DuckDB scan have no ordinal column: their position in the file is theirs.
@@ -387,6 +390,11 @@ class _Run:
             f"max(time_source) FILTER (WHERE __reason IS NULL) FROM {mapped}"
         ).fetchone()  # type: ignore[misc]
         self.con.execute("CREATE OR REPLACE TEMP TABLE __existing (event_id VARCHAR)")
+        if first and self.feed.fields.get("time_source") == FILE_TIME:
+            # A time-less feed's copies of an event lie anywhere in its week (see _identity_sql).
+            tz = self.workspace.timezone
+            first = Week.of(first.astimezone(tz).date()).bounds(tz)[0]
+            last = Week.of(last.astimezone(tz).date()).bounds(tz)[1] - timedelta(microseconds=1)
         nearby = self.lake.event_files(first, last + timedelta(seconds=1)) if first else []
         if nearby:
             self.con.execute(
@@ -534,24 +542,71 @@ class _Run:
 # file back.
 _WORK_PARQUET = "FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V2"
 
-_STANDARD_CHECKS = (
-    ("time_source IS NULL", "'no valid time (time.source)'"),
-    (
-        "source_ip IS NULL AND source_url IS NULL AND source_fqdn IS NULL AND vulnerability_id IS NULL",
-        "'nothing observed: no IP, URL, host name or vulnerability id'",
-    ),
-)
+# URL schemes that name no web page: a feed that gives one has sent script or data, not an address.
+_URL_SCHEMES = ("http", "https", "ftp", "ftps", "sftp", "hxxp", "hxxps")
 
 
-def _identity_sql(feed: Feed) -> str:
+def _standard_checks(feed: Feed, limits: IngestSettings) -> list[tuple[str, str]]:
+    """Checks every feed's rows pass after its own, over the mapped columns: a plausible time, an
+    observed host (unless the feed's schema decides that), and a URL that is a web address."""
+    earliest = datetime.combine(limits.earliest_time, datetime.min.time(), UTC)
+    latest = datetime.now(UTC) + timedelta(hours=limits.future_hours)
+    window = f"{earliest:%Y-%m-%d} … {latest:%Y-%m-%d %H:%M} UTC"
+    checks = [("time_source IS NULL", "'no valid time (time.source)'")]
+    for column, name in (("time_source", "time.source"), ("time_observation", "time.observation")):
+        if column == "time_source" or column in feed.fields:
+            checks.append(
+                (
+                    f"{column} NOT BETWEEN {_timestamp(earliest)} AND {_timestamp(latest)}",
+                    f"'{name} ' || CAST({column} AS VARCHAR) || ' is outside the plausible window {window}'",
+                )
+            )
+    if feed.requires_observable:
+        checks.append(
+            (
+                "source_ip IS NULL AND source_url IS NULL AND source_fqdn IS NULL AND vulnerability_id IS NULL",
+                "'nothing observed: no IP, URL, host name or vulnerability id'",
+            )
+        )
+    if "source_url" in feed.fields:
+        schemes = "|".join(_URL_SCHEMES)
+        checks += [
+            (
+                "regexp_matches(source_url, '[\\x00-\\x1f\\x7f]')",
+                "'source.url contains control characters'",
+            ),
+            (
+                # A scheme is letters before a colon that no port number follows (host:8080 is none).
+                f"regexp_matches(source_url, '^\\s*[A-Za-z][A-Za-z0-9+.-]*:([^0-9]|$)') "
+                f"AND NOT regexp_matches(source_url, '^\\s*(?i:{schemes})://')",
+                "'source.url is not a web address (' || split_part(trim(source_url), ':', 1) || ':)'",
+            ),
+        ]
+    return checks
+
+
+def _timestamp(moment: datetime) -> str:
+    return f"TIMESTAMPTZ {lit(moment.isoformat())}"
+
+
+def _identity_sql(feed: Feed, zone: str) -> str:
     """The text an event_id hashes: the feed name and every column the feed maps (columns it never
     maps are NULL for all its rows and add nothing).  Times hash as integers: formatting them as text
-    would cost more than the hash."""
+    would cost more than the hash.
+
+    A time-less feed's time is its file's (``FILE_TIME``), which a copy of the file changes: its
+    identity takes the reporting week of that time instead, so a copy adds nothing while a URL that is
+    listed again in a later week is that week's event."""
     parts = [lit(feed.name)]
     for name in IDENTITY_COLUMNS:
         if name not in feed.fields:
             continue
-        value = f"epoch_us({name})" if SQL_TYPES[name] == "TIMESTAMPTZ" else name
+        if feed.fields[name] == FILE_TIME:
+            value = f"epoch_us(date_trunc('week', timezone({lit(zone)}, {name})))"
+        elif SQL_TYPES[name] == "TIMESTAMPTZ":
+            value = f"epoch_us({name})"
+        else:
+            value = name
         parts.append(f"coalesce(CAST({value} AS VARCHAR), chr(0))")
     return ", ".join(parts)
 
