@@ -88,8 +88,10 @@ def load_json_records(
     compression = lit("gzip" if source.is_gzip(path) else "none")
     try:
         con.execute(
+            # read_json_objects keeps the text as JSON: read_json would infer a type for the whole
+            # document (slow, memory-hungry, and a null inside a list comes back as NULL).
             "CREATE OR REPLACE TEMP TABLE __document AS SELECT json FROM "
-            f"read_json({lit(str(path))}, format='unstructured', records=false, "
+            f"read_json_objects({lit(str(path))}, format='unstructured', "
             f"maximum_object_size={maximum}, compression={compression})"
         )
         [(documents,)] = con.execute("SELECT count(*) FROM __document").fetchall()
@@ -632,9 +634,8 @@ def load_xml(con: duckdb.DuckDBPyConnection, path: Path, reader: Xml, limit: int
         raise
     except Exception as exc:  # ParseError, EntitiesForbidden, decoding errors: the rest is unreadable
         count = len(records.texts)
-        where = getattr(exc, "position", None)
-        at = f" (line {where[0]}, column {where[1] + 1})" if where else ""
-        reason = f"unreadable XML after record {count}: {first_line(exc)}{at}"
+        # expat's message names the line and column where the document breaks.
+        reason = f"unreadable XML after record {count}: {first_line(exc)}"
         add_rejects(con, [(count + 1, reason, _text_after(path, records.last_end))])
     count = len(records.texts)
     table = pa.table(
