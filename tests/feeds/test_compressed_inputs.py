@@ -32,7 +32,7 @@ def test_gzipped_json_document(workspace, tmp_path):
 
 def test_gzipped_json_lines(workspace, tmp_path):
     [result] = ingest_paths(workspace, [_gzip(tmp_path, "intelmq-output.jsonl")])
-    assert (result.format, result.read, result.accepted, result.rejected) == ("intelmq", 11, 5, 5)
+    assert (result.format, result.read, result.accepted, result.rejected) == ("intelmq", 19, 13, 5)
 
 
 def test_zip_members_are_ingested_one_by_one(workspace, tmp_path):
