@@ -24,12 +24,12 @@ def value(report: Report, column: str, row: int) -> str:
     """A plausible value of ``column`` in row ``row`` of ``report``."""
     name = column.lower()
     conversions = {m.column: m.conversion for m in report.mappings}
-    if name == "timestamp":
-        return f"2025-01-07 0{row}:12:34"
-    if name.endswith("_time") or name in ("http_date", "date_published", "detected_since"):
-        return f"2025-01-07 0{row}:00:00"
+    if name == "timestamp" or name.endswith("_time") or name in ("http_date", "date_published", "detected_since"):
+        return f"2025-01-07 {row // 3600 % 24:02d}:{row // 60 % 60:02d}:{row % 60:02d}"
     if name in ("ip", "src_ip", "http_referer_ip") or (name.endswith("_ip") and name.startswith("src")):
-        return (V6 if report.ipv6 else V4)[row]
+        if row < len(V4):
+            return (V6 if report.ipv6 else V4)[row]
+        return f"240e:3a1:{row:x}::1" if report.ipv6 else f"114.114.{row // 250 % 250}.{row % 250 + 1}"
     if name.endswith("ip"):
         return "2001:db8::7" if report.ipv6 else "198.51.100.7"
     if name.endswith("port"):

@@ -84,7 +84,7 @@ def test_a_line_with_bad_utf8_is_rejected_and_later_lines_keep_their_numbers(wor
     [r] = ingest_paths(workspace, [path])
     assert (r.read, r.accepted, r.duplicates, r.rejected) == (4, 2, 0, 2)
     bad_text, bad_time = sorted(list_rejects(workspace), key=lambda x: x["line"])
-    assert bad_text["line"] == 2 and "INVALID ENCODING" in bad_text["reason"]
+    assert (bad_text["line"], bad_text["reason"]) == (2, "not valid UTF-8")
     assert bad_time["line"] == 4
     assert bad_time["reason"] == "timestamp is missing or not a date-time"
     assert '"timestamp":"yesterday"' in bad_time["raw"] and "114.0.0.2" in bad_time["raw"]

@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,9 @@ class _Session:
         self.loaded = True
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 def _ingest_any(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
     if not path.is_file():
         yield IngestResult(str(path), feed.name if feed else None, error="no such file")
@@ -132,21 +136,41 @@ def _ingest_any(session: _Session, path: Path, feed: Feed | None) -> Iterable[In
     if zipfile.is_zipfile(path):
         yield from _ingest_zip(session, path, feed)
         return
+    if readers.source.head(path, 4) == _ZIP_MAGIC:
+        yield IngestResult(str(path), None, error="the zip archive is truncated or corrupt (no central directory)")
+        return
     yield _ingest_one(session, path, feed)
 
 
 def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.infolist():
-            if member.is_dir():
-                continue
+    """Each member of a zip archive as a file of its own; a member that cannot be extracted is an error
+    of that member, and the others are still read."""
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield IngestResult(str(path), None, error=f"the zip archive is corrupt ({exc})")
+        return
+    with archive:
+        for member in members:
             name = f"{path}!{member.filename}"
             target = session.work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
-            with archive.open(member) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            # The extracted copy is new; the member's own date is when the feed wrote it (local time).
-            written = datetime(*member.date_time).astimezone(UTC)
             try:
+                try:
+                    with archive.open(member) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                except (
+                    zipfile.BadZipFile,
+                    zipfile.LargeZipFile,
+                    NotImplementedError,
+                    OSError,
+                    EOFError,
+                    zlib.error,
+                ) as exc:
+                    yield IngestResult(name, None, error=f"the zip member cannot be extracted ({exc})")
+                    continue
+                # The extracted copy is new; the member's own date is when the feed wrote it (local time).
+                written = datetime(*member.date_time).astimezone(UTC)
                 yield _ingest_one(session, target, feed, display_name=name, file_time=written)
             finally:
                 target.unlink(missing_ok=True)
@@ -192,7 +216,11 @@ def _ingest_one(
             return IngestResult(name, None, error=str(exc))
     if file_time is None:
         file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    result = _Run(session, path, name, feed, file_time).execute()
+    try:
+        result = _Run(session, path, name, feed, file_time).execute()
+    except (OSError, EOFError, zlib.error, UnicodeError, ValueError) as exc:
+        # A file the readers could not even open as text (unreadable, a compressed stream that breaks).
+        result = IngestResult(name, feed.name, error=f"could not be read: {exc}")
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
@@ -234,7 +262,10 @@ class _Run:
             result.error = str(exc)
             return result
         except duckdb.Error as exc:
-            result.error = f"could not be read as {self.feed.name}: {str(exc).splitlines()[0]}"
+            message = str(exc).splitlines()[0]
+            if "gzip" in message.lower():
+                message = f"the gzip stream is truncated or corrupt ({message})"
+            result.error = f"could not be read as {self.feed.name}: {message}"
             return result
         result.read, result.rejected = counts
         result.accepted = accepted
@@ -322,7 +353,7 @@ class _Run:
             self._source_view(raw.columns)
             write(raw)
         self._positional = raw.positional
-        self.line = readers.line_expression(self.con, raw)
+        self.line = readers.line_expression(self.con, raw, self.session.limits)
         return raw
 
     def _short_row_check(self, raw: readers.RawFile) -> list[tuple[str, str]]:

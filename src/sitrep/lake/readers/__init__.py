@@ -93,11 +93,11 @@ def load_python_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, reader: Csv, w
     return RawFile([*raw.columns, "__fields"], raw.path)
 
 
-def line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile) -> str:
+def line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile, limits: Limits) -> str:
     """SQL giving a row's line from its ``__ordinal``; collects a DuckDB CSV scan's rejects first."""
     if raw.csv_layout is None:
         return "__ordinal"
-    return delimited.line_expression(con, raw.csv_layout.first_data_line)
+    return delimited.line_expression(con, raw.csv_layout.first_data_line, limits.max_line_bytes)
 
 
 def rescan_line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile, position: str) -> str:

@@ -34,6 +34,7 @@ from sitrep.lake.readers._tables import RAW, REJECTS, FileRejected, add_rejects,
 # How many physical lines a quoted field may span before its quote is taken as never closing.
 _MAX_RECORD_LINES = 64
 _BATCH = 65_536
+QUOTE_NOT_CLOSED = "a quote is not closed on this line"
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _python_rows(path: Path, reader: Csv, found: Layout, max_line: int) -> Itera
         item = again.popleft() if again else next(lines, None)
         if item is None or isinstance(item[1], Reject):
             if pending:  # an open record cannot run through the end of the file or a bad line
-                yield Reject(pending[0][0], "a quote is not closed on this line", pending[0][1])
+                yield Reject(pending[0][0], QUOTE_NOT_CLOSED, pending[0][1])
                 again.extendleft(reversed([*pending[1:], *([item] if item else [])]))
                 pending = []
                 continue
@@ -217,13 +218,13 @@ def _python_rows(path: Path, reader: Csv, found: Layout, max_line: int) -> Itera
             yield (pending[0][0], record[:width])
         elif len(pending) == 1:
             reason = (
-                f"{len(record)} fields, the header has {width}"
+                f"more fields than the header has ({len(record)} for {width})"
                 if isinstance(record, list)
-                else ("a quote is not closed on this line" if record is _OPEN else "malformed quoting")
+                else (QUOTE_NOT_CLOSED if record is _OPEN else "malformed quoting: a quote stands inside a field")
             )
             yield Reject(number, reason, text)
         else:
-            yield Reject(pending[0][0], "a quote is not closed on this line", pending[0][1])
+            yield Reject(pending[0][0], QUOTE_NOT_CLOSED, pending[0][1])
             again.extendleft(reversed(pending[1:]))
         pending = []
 
@@ -265,13 +266,25 @@ def _lines(path: Path, first: int, max_line: int) -> Iterator[tuple[int, str | R
         raise source.SourceError(f"the compressed stream is truncated or corrupt ({exc})") from None
 
 
-def line_expression(con: duckdb.DuckDBPyConnection, first_data_line: int) -> str:
+# DuckDB's CSV error types in the words the Python reader uses for the same damage.
+_REASONS = {
+    "INVALID ENCODING": "'not valid UTF-8'",
+    "UNQUOTED VALUE": "'malformed quoting: a quote is not closed, or one stands inside a field'",
+    "TOO MANY COLUMNS": "'more fields than the header has (' || error_message || ')'",
+    "MISSING COLUMNS": "'fewer fields than the header has (' || error_message || ')'",
+}
+
+
+def line_expression(con: duckdb.DuckDBPyConnection, first_data_line: int, max_line: int) -> str:
     """SQL giving a DuckDB-scanned row's line from its position; moves the scan's rejects to
     ``__reader_rejects`` first."""
     if exists(con, "__csv_rejects"):
+        reasons = _REASONS | {"LINE SIZE OVER MAXIMUM": lit(f"line is longer than {max_line:,} bytes")}
+        whens = " ".join(f"WHEN {lit(kind)} THEN {why}" for kind, why in reasons.items())
         con.execute(
             # DuckDB reports a short row once per missing column: keep one reject per line.
-            f"INSERT INTO {REJECTS} SELECT line, arg_min(error_type || ': ' || error_message, column_idx), "
+            f"INSERT INTO {REJECTS} SELECT line, arg_min(CASE error_type {whens} "
+            "ELSE error_type || ': ' || error_message END, column_idx), "
             "arg_min(csv_line, column_idx) FROM __csv_rejects WHERE line IS NOT NULL GROUP BY line"
         )
     return _shifted_line(con, first_data_line, "__ordinal", "__skipped")
