@@ -86,11 +86,12 @@ _FEED_TAGS_HEADER = _header_comment(FEED_TAGS_COLUMNS)
 
 
 def _recognise_text(sample: Sample) -> bool:
-    """A ``#`` block that names URLhaus, then URLs: at least three in four other non-empty lines."""
+    """A ``#`` block that names URLhaus or abuse.ch, then URLs: at least three in four other non-empty
+    lines.  (A bare URL list names no provider: that is OpenPhish's plain feed, tried last.)"""
     lines = [line.strip() for line in sample.lines if line.strip()][:400]
-    comments = [line for line in lines if line.startswith("#")]
+    comments = [line.lower() for line in lines if line.startswith("#")]
     urls = [line for line in lines if not line.startswith("#")]
-    if not any("urlhaus" in line.lower() for line in comments) or not urls:
+    if not any("urlhaus" in line or "abuse.ch" in line for line in comments) or not urls:
         return False
     return sum(1 for line in urls if _URL.match(line)) >= 0.75 * len(urls)
 
