@@ -112,11 +112,7 @@ _INTERFLOW_HEAD = re.compile(r'^\s*\[\s*\{\s*"')
 
 def _recognise_interflow(sample: Sample) -> bool:
     head = sample.text[:4096]
-    return (
-        _INTERFLOW_HEAD.match(head) is not None
-        and '"indicatorthreattype"' in head
-        and '"networksourceipv4"' in head
-    )
+    return _INTERFLOW_HEAD.match(head) is not None and '"indicatorthreattype"' in head and '"networksourceipv4"' in head
 
 
 INFECTED = Feed(
@@ -136,8 +132,7 @@ INFECTED = Feed(
 # A Windows file time (100 ns since 1601-01-01 UTC) to a timestamp, in integers: no rounding.
 _RECEIVED = f"try_cast({field('DateTimeReceivedUtc')} AS BIGINT)"
 _RECEIVED_TIME = (
-    f"CASE WHEN {_RECEIVED} > 116444736000000000 "
-    f"THEN make_timestamptz({_RECEIVED} // 10 - 11644473600000000) END"
+    f"CASE WHEN {_RECEIVED} > 116444736000000000 THEN make_timestamptz({_RECEIVED} // 10 - 11644473600000000) END"
 )
 _C2 = f"coalesce(regexp_matches({field('DataFeed')}, '(?i)(^|[.-])c2($|[.-])'), false)"
 # The Payload: base64 of JSON, else base64 of text ("AA==" is CTIP's empty payload).
