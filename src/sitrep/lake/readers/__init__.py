@@ -74,7 +74,15 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader, work: P
         case JsonLines():
             return RawFile(lines.load_json_lines(con, path, limits.max_line_bytes, limits.max_json_keys), path)
         case JsonRecords():
-            return RawFile(documents.load_json_records(con, path, reader.path, limits.max_document_bytes), path)
+            records = documents.load_json_records(
+                con,
+                path,
+                reader.path,
+                limits.max_document_bytes,
+                record_limit=limits.max_line_bytes,
+                max_keys=limits.max_json_keys,
+            )
+            return RawFile(records, path)
         case Xml():
             return RawFile(documents.load_xml(con, path, reader, limits.max_document_bytes), path)
     raise TypeError(f"unknown reader {reader!r}")
