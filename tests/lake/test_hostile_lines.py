@@ -36,10 +36,6 @@ EVENTS = [
 ]
 # The reader's line limit (``[ingest] max_line_bytes``, 1 MiB by default), however a reason spells it.
 _TOO_LONG = re.compile(r"(?i)(longer than|maximum line size of) 1,?048,?576 bytes")
-_MIXED_ENDINGS = (
-    "lines reader: a line ending unlike the file's first one stops DuckDB's scan of the whole file "
-    "('CSV Parser state machine reached an invalid state'); reported to the lake's owner"
-)
 
 
 @dataclass(frozen=True)
@@ -105,24 +101,19 @@ CASES = {
     ),
     "CRLF line ends throughout": Case(_lines(*URLS, end=b"\r\n"), "openphish", (3, 3, 0, 0), (1, 2, 3)),
     "lone CR line ends throughout (old Mac)": Case(_lines(*URLS, end=b"\r"), "openphish", (3, 3, 0, 0), (1, 2, 3)),
-    "one CRLF line in an LF file": pytest.param(
-        Case(_lines(URLS[0], URLS[1] + b"\r", URLS[2]), "openphish", (3, 3, 0, 0), (1, 2, 3)),
-        marks=pytest.mark.xfail(strict=True, reason=_MIXED_ENDINGS),
+    "one CRLF line in an LF file": Case(
+        _lines(URLS[0], URLS[1] + b"\r", URLS[2]), "openphish", (3, 3, 0, 0), (1, 2, 3)
     ),
-    "one CRLF JSON line in an LF file": pytest.param(
-        Case(_lines(EVENTS[0], EVENTS[1] + b"\r", EVENTS[2]), "intelmq", (3, 3, 0, 0), (1, 2, 3)),
-        marks=pytest.mark.xfail(strict=True, reason=_MIXED_ENDINGS),
+    "one CRLF JSON line in an LF file": Case(
+        _lines(EVENTS[0], EVENTS[1] + b"\r", EVENTS[2]), "intelmq", (3, 3, 0, 0), (1, 2, 3)
     ),
-    "a lone CR inside an LF file": pytest.param(
-        # A lone CR ends a line, as the CSV reader counts it: "junk" is a line of its own.
-        Case(
-            _lines(URLS[0], URLS[1] + b"\rjunk", URLS[2]),
-            "openphish",
-            (4, 3, 0, 1),
-            (1, 2, 4),
-            {3: "line is not an http(s) URL"},
-        ),
-        marks=pytest.mark.xfail(strict=True, reason=_MIXED_ENDINGS),
+    # A lone CR ends a line, as the CSV reader counts it: "junk" is a line of its own.
+    "a lone CR inside an LF file": Case(
+        _lines(URLS[0], URLS[1] + b"\rjunk", URLS[2]),
+        "openphish",
+        (4, 3, 0, 1),
+        (1, 2, 4),
+        {3: "line is not an http(s) URL"},
     ),
     "UTF-16 with a byte-order mark": Case(
         "\n".join(u.decode() for u in URLS).encode("utf-16"), "openphish", (3, 3, 0, 0), (1, 2, 3)

@@ -192,7 +192,7 @@ def _python_rows(path: Path, reader: Csv, found: Layout, max_line: int) -> Itera
     """
     dialect = _dialect(reader)
     width = len(found.names)
-    lines = _lines(path, found.first_data_line, max_line)
+    lines = physical_lines(path, found.first_data_line, max_line)
     again: deque[tuple[int, str | Reject]] = deque()
     pending: list[tuple[int, str]] = []
     while True:
@@ -241,7 +241,7 @@ def _parse(text: str, dialect: dict) -> list[str] | object | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def _lines(path: Path, first: int, max_line: int) -> Iterator[tuple[int, str | Reject]]:
+def physical_lines(path: Path, first: int, max_line: int) -> Iterator[tuple[int, str | Reject]]:
     """The file's physical lines from line ``first`` on, decoded; bad UTF-8 or an over-long line is a
     :class:`Reject` in its place."""
     try:

@@ -2,7 +2,9 @@
 
 DuckDB reads each line whole (a field separator no text contains).  A line that is not UTF-8, is longer
 than the limit, is not a JSON object, or has more keys than the limit is rejected on its own; memory
-stays bounded by the line limit whatever the file holds.
+stays bounded by the line limit whatever the file holds.  A file whose line ends DuckDB cannot follow
+(LF lines with a CRLF or a lone CR among them) is split by the CSV reader's Python line reader instead,
+which takes each of LF, CRLF and CR as a line end.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from sitrep.feeds.sql import lit
 from sitrep.lake.readers import source
-from sitrep.lake.readers._tables import RAW, REJECTS, count, exists
+from sitrep.lake.readers._tables import RAW, REJECTS, add_rejects, count, exists, first_line
+from sitrep.lake.readers.delimited import Reject, physical_lines
+from sitrep.lake.readers.source import SourceError
 
 # A field separator no text line contains: the line is read whole.
 _NO_DELIMITER = "\x1e\x1f"
@@ -21,10 +26,49 @@ _REASONS = {
     "INVALID ENCODING": "not valid UTF-8",
     "TOO MANY COLUMNS": "line contains the control bytes 0x1E 0x1F",
 }
+_BATCH = 65_536
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, max_line: int) -> None:
     """``__lines (__line, line)``: every line with its number; rejected lines go to the rejects."""
+    con.execute(f"DELETE FROM {REJECTS}")
+    try:
+        _read_lines_duckdb(con, path, max_line)
+    except duckdb.Error as exc:
+        if "gzip" in str(exc).lower():
+            raise SourceError(f"the compressed stream is truncated or corrupt ({first_line(exc)})") from None
+        con.execute(f"DELETE FROM {REJECTS}")
+        _read_lines_python(con, path, max_line)
+
+
+def _read_lines_python(con: duckdb.DuckDBPyConnection, path: Path, max_line: int) -> None:
+    schema = pa.schema([("__line", pa.int64()), ("line", pa.string())])
+    con.execute("CREATE OR REPLACE TEMP TABLE __lines (__line BIGINT, line VARCHAR)")
+    numbers: list[int] = []
+    texts: list[str] = []
+    rejects: list[tuple[int, str, str | None]] = []
+
+    def flush() -> None:
+        con.register(
+            "__line_batch", pa.table([pa.array(numbers, pa.int64()), pa.array(texts, pa.string())], schema=schema)
+        )
+        con.execute("INSERT INTO __lines SELECT * FROM __line_batch")
+        con.unregister("__line_batch")
+        add_rejects(con, rejects)
+        numbers.clear(), texts.clear(), rejects.clear()
+
+    for number, text in physical_lines(path, 1, max_line):
+        if isinstance(text, Reject):
+            rejects.append((text.line, text.reason, text.raw))
+        else:
+            numbers.append(number)
+            texts.append(text)
+        if len(numbers) + len(rejects) >= _BATCH:
+            flush()
+    flush()
+
+
+def _read_lines_duckdb(con: duckdb.DuckDBPyConnection, path: Path, max_line: int) -> None:
     con.execute("DROP TABLE IF EXISTS __line_rejects; DROP TABLE IF EXISTS __line_scans")
     con.execute(
         f"""
@@ -38,7 +82,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, max_line: int) -> No
     )
     line = "__position"
     if exists(con, "__line_rejects") and count(con, "__line_rejects"):
-        whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in _REASONS.items())
+        reasons = _REASONS | {"LINE SIZE OVER MAXIMUM": f"line is longer than {max_line:,} bytes"}
+        whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in reasons.items())
         con.execute(
             f"INSERT INTO {REJECTS} SELECT line, CASE error_type {whens} "
             f"ELSE error_type || ': ' || error_message END, csv_line FROM "
