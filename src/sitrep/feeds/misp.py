@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 
 from sitrep.feeds.base import Feed, JsonQuery, JsonRecords, Sample
-from sitrep.feeds.sql import bad_port, coalesce, epoch, lit, lower, path, port, text, ts
+from sitrep.feeds.sql import bad_port, classified_as, coalesce, epoch, lit, lower, path, port, text, ts
 from sitrep.feeds.sql import ip as ip_of
 
 TYPES = (
@@ -236,9 +236,7 @@ FIELDS = {
     ),
     # publish_timestamp is 0 for an event never published.
     "time_observation": _positive_epoch(_event("publish_timestamp")),
-    "classification_taxonomy": f"split_part({_CLASS}, '/', 1)",
-    "classification_type": f"split_part({_CLASS}, '/', 2)",
-    "classification_identifier": f"split_part({_CLASS}, '/', 3)",
+    **classified_as(_CLASS),
     "source_ip": ip_of(_IP_TEXT),
     "source_port": port(_PORT_TEXT),
     "source_fqdn": lower(_FQDN_TEXT),

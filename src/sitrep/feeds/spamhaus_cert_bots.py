@@ -18,7 +18,6 @@ its ``local_port`` ``spam-ip:version:family``).
 
 from __future__ import annotations
 
-from sitrep.feeds._extra import extra_of
 from sitrep.feeds._rsit import Rule, classified_by
 from sitrep.feeds.base import Csv, Feed, Sample
 from sitrep.feeds.sql import (
@@ -27,6 +26,7 @@ from sitrep.feeds.sql import (
     col,
     country,
     epoch,
+    extra_of,
     ip,
     lit,
     lower,

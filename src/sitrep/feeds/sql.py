@@ -7,6 +7,7 @@ validation.  Each returns a DuckDB SQL expression (a string) over a file's raw V
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from sitrep.taxonomy import EventClass
 
@@ -45,6 +46,16 @@ def classified(event_class: EventClass, identifier: str | None = None) -> dict[s
         "classification_taxonomy": lit(event_class.taxonomy),
         "classification_type": lit(event_class.type),
         "classification_identifier": identifier or lit(event_class.identifier),
+    }
+
+
+def classified_as(class_text: str) -> dict[str, str]:
+    """The three classification columns from an SQL expression giving ``taxonomy/type/identifier``, for
+    feeds whose rules pick a whole class per row."""
+    return {
+        "classification_taxonomy": f"split_part({class_text}, '/', 1)",
+        "classification_type": f"split_part({class_text}, '/', 2)",
+        "classification_identifier": f"split_part({class_text}, '/', 3)",
     }
 
 
@@ -218,20 +229,19 @@ def severity_from_cvss(expr: str) -> str:
 
 
 def extra(*names: str, reader_json: bool = False) -> str:
-    """A JSON object of raw columns that have no event column; empty values are left out.
+    """A JSON object of raw columns (or, with ``reader_json``, top-level keys of a JSON record) that have
+    no event column; empty values are left out (see :func:`extra_of`)."""
+    return extra_of({name: field(name) if reader_json else text(col(name)) for name in names})
 
-    Built by string concatenation (``concat_ws`` skips NULLs), which is several times cheaper per row
-    than building a map and serialising it.
-    """
-    if not names:
+
+def extra_of(values: Mapping[str, str]) -> str:
+    """A JSON object of named SQL text expressions; NULL ones are left out, and with none the object is
+    NULL.  Built by string concatenation (``concat_ws`` skips NULLs), which is several times cheaper per
+    row than building a map or struct and serialising it."""
+    if not values:
         return "NULL"
-    values = [field(name) if reader_json else text(col(name)) for name in names]
     members = [
-        f"CASE WHEN {value} IS NOT NULL THEN {lit(json.dumps(name) + ':')} || CAST(to_json({value}) AS VARCHAR) END"
-        for name, value in zip(names, values, strict=True)
+        f"CASE WHEN ({value}) IS NOT NULL THEN {lit(json.dumps(name) + ':')} || CAST(to_json({value}) AS VARCHAR) END"
+        for name, value in values.items()
     ]
-    # Most rows of high-volume feeds have none of these fields: test that first, build only if needed.
-    return (
-        f"CASE WHEN coalesce({', '.join(values)}) IS NOT NULL "
-        f"THEN '{{' || concat_ws(',', {', '.join(members)}) || '}}' END"
-    )
+    return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 
 from sitrep.feeds.base import Feed, JsonQuery, JsonRecords, Sample
-from sitrep.feeds.sql import coalesce, lit, lower, path, text, ts
+from sitrep.feeds.sql import classified_as, coalesce, lit, lower, path, text, ts
 from sitrep.feeds.sql import ip as ip_of
 
 # STIX 2.1 §7.2.1.4 (TLP 1.0) and the OASIS TLP 2.0 marking definitions.
@@ -195,9 +195,7 @@ FIELDS = {
         ts(path("$.created")),
     ),
     "time_observation": ts(path("$.modified")),
-    "classification_taxonomy": f"split_part({_CLASS}, '/', 1)",
-    "classification_type": f"split_part({_CLASS}, '/', 2)",
-    "classification_identifier": f"split_part({_CLASS}, '/', 3)",
+    **classified_as(_CLASS),
     "source_ip": f"CASE WHEN __kind IN ('ipv4-addr', 'ipv6-addr') THEN {ip_of(_VALUE)} END",
     "source_fqdn": f"CASE WHEN __kind = 'domain-name' THEN {lower(_VALUE)} END",
     "source_url": f"CASE WHEN __kind = 'url' THEN {_VALUE} END",

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 
-from sitrep.feeds._extra import extra_of
 from sitrep.feeds._rsit import Rule, classified_by
 from sitrep.feeds.base import Csv, Feed, Sample
 from sitrep.feeds.sql import (
@@ -33,6 +32,7 @@ from sitrep.feeds.sql import (
     bad_time,
     col,
     country,
+    extra_of,
     ip,
     lit,
     lower,
