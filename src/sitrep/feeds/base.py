@@ -140,7 +140,9 @@ class Feed:
     """A feed format: its name, provider, reader, recogniser and column mapping.
 
     ``fields`` maps event columns (see :mod:`sitrep.lake.schema`) to SQL expressions over the raw
-    columns; unmapped columns are NULL.  ``columns`` lists the raw columns the expressions use: a file
+    columns; unmapped columns are NULL.  ``extra_columns`` are raw columns copied into ``extra`` under their
+    own names (the ingest builds that JSON, see :func:`sql.extra_columns`); a feed gives either them or
+    an ``extra`` expression in ``fields``.  ``columns`` lists the raw columns the expressions use: a file
     lacking one of ``required`` is rejected whole; other missing ones read as NULL.  ``checks`` are
     ``(condition, reason)`` pairs over raw columns: a row where the condition is true is rejected.
     """
@@ -154,6 +156,7 @@ class Feed:
     columns: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     checks: tuple[tuple[str, str], ...] = ()
+    extra_columns: tuple[str, ...] = ()
     # TLP of rows that carry none; Shadowserver, for one, shares its reports with recipients only.
     tlp: str = "CLEAR"
     # Lower runs first when recognising; specific layouts before general ones.

@@ -42,7 +42,6 @@ from sitrep.feeds.sql import (
     coalesce,
     col,
     country,
-    extra,
     ip,
     lit,
     lower,
@@ -238,10 +237,13 @@ def load_reports(schema_path: Path | None = None) -> tuple[Report, ...]:
 # -------------------------------------------------------------------------------------------- mapping
 
 
-def _none(column: str) -> str:
-    """A column's text, NULL for the values Shadowserver writes for "none"."""
-    value = text(col(column))
-    return f"CASE WHEN lower({value}) NOT IN ({', '.join(map(lit, _NONE_VALUES))}) THEN {value} END"
+def _none_lower(column: str) -> str:
+    """A column's text in lower case, NULL when empty or one of the values Shadowserver writes for
+    "none" (IntelMQ's validate_to_none, for names that are kept in lower case)."""
+    value = f"nullif(lower(trim({col(column)})), '')"
+    for none in _NONE_VALUES:
+        value = f"nullif({value}, {lit(none)})"
+    return value
 
 
 def _address(column: str) -> str:
@@ -306,7 +308,7 @@ def _value(report: Report, m: ColumnMapping) -> str:
     if target == "product.vulnerabilities":
         return _cve(m.column)
     if target in ("malware.name", "classification.identifier"):
-        return f"lower({_none(m.column)})"
+        return _none_lower(m.column)
     return text(col(m.column))
 
 
@@ -335,6 +337,8 @@ def _classification(report: Report) -> dict[str, str]:
             webshell, other = _EXCHANGE[m.conversion]
             tag = lower(col(m.column))
             fields[name] = f"CASE WHEN {tag} = 'exchange;webshell' THEN {lit(webshell)} ELSE {lit(other)} END"
+        elif fields[name] == "NULL":
+            fields[name] = _value(report, m)
         else:
             fields[name] = coalesce(_value(report, m), fields[name])
     if report.key in REFINEMENTS:
@@ -393,7 +397,6 @@ def feed_of(report: Report) -> Feed:
         for m in report.mappings
         if m.target != "product.vulnerabilities" and not m.target.startswith("classification.")
     }
-    fields["extra"] = extra(*(c for c in report.columns if c not in consumed))
     kind = "/".join(p for p in (report.taxonomy, report.type) if p) or "classified by its tag"
     return Feed(
         name=report.feed_name,
@@ -405,6 +408,7 @@ def feed_of(report: Report) -> Feed:
         columns=report.columns,
         required=report.required,
         checks=_checks(report, fields),
+        extra_columns=tuple(c for c in report.columns if c not in consumed),
         tlp=TLP,
         priority=40,
         requires_observable=False,

@@ -7,7 +7,7 @@ validation.  Each returns a DuckDB SQL expression (a string) over a file's raw V
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sitrep.taxonomy import EventClass
 
@@ -149,9 +149,13 @@ def missing_ip(expr: str) -> str:
 
 def port(expr: str) -> str:
     """A TCP/UDP port (0–65535) written in decimal digits, else NULL (``1e3``, ``0x50``, ``80.0`` and
-    ``+80`` are not ports, though a plain numeric cast would take them)."""
-    value = f"try_cast({expr} AS INTEGER)"
-    return f"CASE WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,5}}\\s*') AND {value} <= 65535 THEN {value} END"
+    ``+80`` are not ports, though a plain numeric cast would take them).  Most values are plain
+    numbers: the cast's own text equals them, and only the rest go through the regex."""
+    value = f"try_cast({expr} AS USMALLINT)"
+    return (
+        f"CAST(CASE WHEN CAST({value} AS VARCHAR) = {expr} THEN {value} "
+        f"WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,5}}\\s*') THEN {value} END AS INTEGER)"
+    )
 
 
 def bad_port(expr: str) -> str:
@@ -174,19 +178,18 @@ UNKNOWN_ASN = ("?", "-", "0", "unknown", "n/a", "na", "none")
 
 
 def _asn_number(expr: str) -> str:
-    """The number of ``4134``/``AS4134`` text as BIGINT, else NULL (the regex runs for the prefixed form only)."""
-    digits = (
-        f"CASE WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,10}}\\s*') THEN {expr} "
-        f"ELSE regexp_extract({expr}, '^\\s*(?i:AS)([0-9]{{1,10}})\\s*$', 1) END"
+    """The number of ``4134``/``AS4134`` text (0 to 4294967295) as UINTEGER, else NULL.  The digits test
+    comes first: most values are plain numbers, and the prefixed form needs a second regex."""
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '\\s*[0-9]{{1,10}}\\s*') THEN try_cast({expr} AS UINTEGER) "
+        f"ELSE try_cast(regexp_extract({expr}, '^\\s*(?i:AS)([0-9]{{1,10}})\\s*$', 1) AS UINTEGER) END"
     )
-    return f"try_cast(nullif({digits}, '') AS BIGINT)"
 
 
 def asn(expr: str) -> str:
     """An AS number (1–4294967295) written ``4134``, ``AS4134`` or ``as4134``, else NULL.  AS0 (which
     Shadowserver writes for "none") and the markers of :data:`UNKNOWN_ASN` are NULL too."""
-    value = _asn_number(expr)
-    return f"CASE WHEN {value} BETWEEN 1 AND 4294967295 THEN {value} END"
+    return f"CAST(nullif({_asn_number(expr)}, 0) AS BIGINT)"
 
 
 def bad_asn(expr: str) -> str:
@@ -195,7 +198,7 @@ def bad_asn(expr: str) -> str:
     unknown = ", ".join(lit(u) for u in UNKNOWN_ASN)
     return (
         f"(({asn(expr)}) IS NULL AND {text(expr)} IS NOT NULL AND lower({text(expr)}) NOT IN ({unknown}) "
-        f"AND ({_asn_number(expr)}) IS DISTINCT FROM 0)"
+        f"AND ({_asn_number(expr)}) IS NULL)"
     )
 
 
@@ -232,6 +235,28 @@ def extra(*names: str, reader_json: bool = False) -> str:
     """A JSON object of raw columns (or, with ``reader_json``, top-level keys of a JSON record) that have
     no event column; empty values are left out (see :func:`extra_of`)."""
     return extra_of({name: field(name) if reader_json else text(col(name)) for name in names})
+
+
+def extra_columns(columns: Iterable[str], frequent: Mapping[str, Iterable[str]] | None = None) -> str:
+    """``extra`` from raw columns kept under their own names, values as the file has them, empty ones left
+    out.  ``frequent`` names values a column is known to repeat (the ingest reads them off a file's first
+    rows): a row with one of them gets its member as a literal, so most rows of a large report need no
+    JSON encoding at all.  The result is the same text with or without ``frequent``."""
+    frequent = frequent or {}
+    members = []
+    for name in columns:
+        value = col(name)
+        key = "," + json.dumps(name) + ":"
+        encoded = f"CASE WHEN nullif({value}, '') IS NOT NULL THEN {lit(key)} || to_json({value}) END"
+        known = [v for v in frequent.get(name, ()) if v]
+        if known:
+            whens = " ".join(f"WHEN {lit(v)} THEN {lit(key + json.dumps(v, ensure_ascii=False))}" for v in known)
+            encoded = f"CASE {value} {whens} ELSE {encoded} END"
+        members.append(encoded)
+    if not members:
+        return "NULL"
+    # Every member starts with a comma: the first one is cut off.
+    return f"nullif('{{' || substr(concat({', '.join(members)}), 2) || '}}', '{{}}')"
 
 
 def extra_of(values: Mapping[str, str]) -> str:

@@ -32,7 +32,7 @@ from sitrep.config import Workspace
 from sitrep.enrich import geo, regions, sites
 from sitrep.feeds import detect
 from sitrep.feeds.base import Csv, Feed
-from sitrep.feeds.sql import FILE_TIME, col, ip, lit
+from sitrep.feeds.sql import FILE_TIME, col, extra_columns, ip, lit
 from sitrep.lake import readers
 from sitrep.lake.readers import sample_of
 from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
@@ -295,6 +295,9 @@ class _Run:
     def _map(self, raw: readers.RawFile) -> readers.RawFile:
         """Pass 1: raw rows → event columns, reject reason, event_id and the enrichment inputs."""
         fields = dict(self.feed.fields)
+        if self.feed.extra_columns:
+            frequent = readers.frequent_values(raw, self.feed.reader, self.feed.extra_columns)
+            fields["extra"] = extra_columns(self.feed.extra_columns, frequent)
         values = ", ".join(f"{expr} AS {_value(name)}" for name, expr in fields.items())
         mapped = [f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED]
         # Columns with one value for the whole file are not written: ``mapped`` adds them back.
@@ -311,7 +314,7 @@ class _Run:
         )
         standard = _standard_checks(self.feed, self.workspace.settings.ingest)
         reason = _case((("__feed_reason IS NOT NULL", "__feed_reason"), *standard), literal=False)
-        identity = _identity_sql(self.feed, self.workspace.settings.organisation.timezone)
+        identity = _identity_sql(self.feed.name, fields, self.workspace.settings.organisation.timezone)
 
         def write(raw: readers.RawFile) -> None:
             # CSV rows of a DuckDB scan have no ordinal column: their position in the file is theirs.
@@ -620,7 +623,7 @@ def _timestamp(moment: datetime) -> str:
     return f"TIMESTAMPTZ {lit(moment.isoformat())}"
 
 
-def _identity_sql(feed: Feed, zone: str) -> str:
+def _identity_sql(feed_name: str, fields: dict[str, str], zone: str) -> str:
     """The text an event_id hashes: the feed name and every column the feed maps (columns it never
     maps are NULL for all its rows and add nothing).  Times hash as integers: formatting them as text
     would cost more than the hash.
@@ -628,11 +631,11 @@ def _identity_sql(feed: Feed, zone: str) -> str:
     A time-less feed's time is its file's (``FILE_TIME``), which a copy of the file changes: its
     identity takes the reporting week of that time instead, so a copy adds nothing while a URL that is
     listed again in a later week is that week's event."""
-    parts = [lit(feed.name)]
+    parts = [lit(feed_name)]
     for name in IDENTITY_COLUMNS:
-        if name not in feed.fields:
+        if name not in fields:
             continue
-        if feed.fields[name] == FILE_TIME:
+        if fields[name] == FILE_TIME:
             value = f"epoch_us(date_trunc('week', timezone({lit(zone)}, {name})))"
         elif SQL_TYPES[name] == "TIMESTAMPTZ":
             value = f"epoch_us({name})"

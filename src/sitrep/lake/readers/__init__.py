@@ -26,6 +26,7 @@ __all__ = [
     "Limits",
     "RawFile",
     "SourceError",
+    "frequent_values",
     "line_expression",
     "load_python_csv",
     "load_raw",
@@ -99,6 +100,13 @@ def load_python_csv(con: duckdb.DuckDBPyConnection, raw: RawFile, reader: Csv, w
     con.execute(f"DELETE FROM {REJECTS}")
     delimited.load_python(con, raw.path, reader, raw.csv_layout, limits.max_line_bytes, work)
     return RawFile([*raw.columns, "__fields"], raw.path)
+
+
+def frequent_values(raw: RawFile, reader: Reader, columns: tuple[str, ...]) -> dict[str, list[str]]:
+    """Values the file's first rows repeat in ``columns`` (CSV files; none for the other readers)."""
+    if not isinstance(reader, Csv) or raw.csv_layout is None:
+        return {}
+    return delimited.frequent_values(source.decode(source.head(raw.path)), reader, raw.csv_layout, columns)
 
 
 def line_expression(con: duckdb.DuckDBPyConnection, raw: RawFile, limits: Limits) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,31 @@ def _dialect(reader: Csv) -> dict:
         "doublequote": reader.escape == reader.quote,
         "escapechar": None if reader.escape == reader.quote else reader.escape or None,
         "strict": True,
+    }
+
+
+# How many values of a column to treat as its frequent ones, and how often one must occur among the
+# first rows to be one.
+_FREQUENT = 8
+_FREQUENT_MIN = 2
+
+
+def frequent_values(text: str, reader: Csv, found: Layout, columns: tuple[str, ...]) -> dict[str, list[str]]:
+    """The values each of ``columns`` repeats in the first rows of a file (``text``, its beginning)."""
+    lines = text.splitlines()[found.first_data_line - 1 : -1]  # the last line may be cut off
+    index = {name.lower(): i for i, name in enumerate(found.names)}
+    counts: dict[str, Counter[str]] = {c: Counter() for c in columns if c.lower() in index}
+    try:
+        for row in csv.reader(lines, **_dialect(reader)):
+            for column, counter in counts.items():
+                position = index[column.lower()]
+                if position < len(row) and row[position]:
+                    counter[row[position]] += 1
+    except csv.Error:
+        pass  # the values counted so far are as good a guess
+    return {
+        column: [v for v, n in counter.most_common(_FREQUENT) if n >= _FREQUENT_MIN]
+        for column, counter in counts.items()
     }
 
 
