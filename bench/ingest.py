@@ -7,7 +7,9 @@ Prints rows/s, seconds and peak memory (max RSS of the child process) for:
   convert DuckDB alone converting the same file to Parquet (`COPY (SELECT * FROM read_csv(...)) TO ...`);
   ingest  the full `sitrep ingest` (map, checks, dedup, enrichment, atomic commit) into an empty lake;
   again   the same file a second time (everything is a duplicate);
-and the ratio ingest / convert (the target is at most 2 at 10M rows).
+and the ratio ingest / convert (the target is at most 2 at 10M rows); then
+  small   100 small feed files of every format (copies of tests/feeds/samples) in one `sitrep ingest`
+          call (the target is under 20 s).
 """
 
 from __future__ import annotations
@@ -68,38 +70,51 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
         "family": f"[{families}][CAST(1 + (h1 >> 52) % {len(FAMILIES)} AS BIGINT)]",
         "application": "'http'",
     }
-    select = ", ".join(f"{values.get(c, 'NULL')} AS \"{c}\"" for c in columns)
+    select = ", ".join(f'{values.get(c, "NULL")} AS "{c}"' for c in columns)
     # Every 50th row repeats row i - 1 (same hash, same time): a duplicate the ingest must drop.
     source = (
         f"SELECT i, hash(i + {seed}) AS h1 FROM "
         f"(SELECT CASE WHEN n % 50 = 49 THEN n - 1 ELSE n END AS i FROM range({rows}) t(n))"
     )
     con = duckdb.connect()
-    con.execute(
-        f"COPY (SELECT {select} FROM ({source})) TO '{path}' (HEADER, QUOTE '\"', FORCE_QUOTE *)"
-    )
+    con.execute(f"COPY (SELECT {select} FROM ({source})) TO '{path}' (HEADER, QUOTE '\"', FORCE_QUOTE *)")
 
 
-def run(label: str, command: list[str], rows: int) -> dict[str, float]:
+SAMPLES = HERE.parent / "tests" / "feeds" / "samples"
+
+
+def _small_files(folder: Path, count: int) -> list[Path]:
+    """``count`` copies of the repository's sample feed files, each under a name of its own (Shadowserver
+    samples keep Shadowserver's naming, with another recipient)."""
+    folder.mkdir()
+    samples = sorted(p for p in SAMPLES.iterdir() if p.is_file() and p.suffix != ".toml")
+    files = []
+    for i in range(count):
+        sample = samples[i % len(samples)]
+        name = sample.name.replace("-cncert-", f"-copy{i}-") if "-cncert-" in sample.name else f"{i}-{sample.name}"
+        target = folder / name
+        target.write_bytes(sample.read_bytes())
+        files.append(target)
+    return files
+
+
+def run(label: str, command: list[str], rows: int, unit: str = "rows") -> dict[str, float]:
     """Run a command; its wall time and its own peak resident memory (wait4's rusage)."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label}: {command} failed")
     peak_mib = usage.ru_maxrss / 1024
-    print(
-        f"{label:<8} {rows:>12,} rows {seconds:>8.2f} s {rows / seconds:>12,.0f} rows/s  peak {peak_mib:>7.0f} MiB"
-    )
+    print(f"{label:<8} {rows:>12,} rows {seconds:>8.2f} s {rows / seconds:>12,.0f} rows/s  peak {peak_mib:>7.0f} MiB")
     return {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mib": peak_mib}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100, help="How many small files to ingest in one call.")
     parser.add_argument("--keep", action="store_true", help="Keep the generated file and workspace.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-"))
@@ -116,13 +131,17 @@ def main() -> None:
     convert = (
         "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
         f" c.execute(\"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{work / 'convert.parquet'}'"
-        " (FORMAT parquet)\")"
+        ' (FORMAT parquet)")'
     )
     run("floor", [sys.executable, "-c", floor], args.rows)
     converted = run("convert", [sys.executable, "-c", convert], args.rows)
     ingested = run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
     run("again", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
     print(f"ingest / convert: {ingested['seconds'] / converted['seconds']:.2f}")
+    small = _small_files(work / "small", args.small)
+    small_home = str(work / "small-ws")
+    subprocess.run([*SITREP, "--home", small_home, "init"], check=True, stderr=subprocess.DEVNULL)
+    run("small", [*SITREP, "--home", small_home, "ingest", "--quiet", *map(str, small)], len(small), "files")
     if not args.keep:
         import shutil
 

@@ -29,6 +29,7 @@ class _ProgressReporter:
         self._thread: threading.Thread | None = None
 
     def start_file(self, name: str) -> None:
+        self._halt()
         self.progress.reset(self.task, total=100, description=f"{name}: starting")
 
     def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None:
@@ -88,7 +89,6 @@ def ingest(
     with user_errors(SchemaError):
         all_feeds(ws.shadowserver_schema)  # a bad schema file is one error, not one per file
     feed = _feed(format, mapping, ws.shadowserver_schema)
-    results: list[IngestResult] = []
     show_bar = not quiet and not as_json and console.is_terminal
     with Progress(
         TextColumn("{task.description}"),
@@ -100,9 +100,10 @@ def ingest(
         disable=not show_bar,
     ) as progress:
         reporter = _ProgressReporter(progress)
-        for path in files:
-            reporter.start_file(path.name)
-            results += ingest_paths(ws, [path], feed=feed, reporter=reporter)
+        try:
+            # One call for all files: the lake lock, the DuckDB session and its reference tables serve all.
+            results = ingest_paths(ws, files, feed=feed, reporter=reporter)
+        finally:
             reporter.finish()
     if as_json:
         print_json(

@@ -51,6 +51,8 @@ from sitrep.weeks import Week
 class Reporter(Protocol):
     """Receives progress of an ingest (the CLI draws a progress bar from it)."""
 
+    def start_file(self, name: str) -> None: ...
+
     def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None: ...
 
 
@@ -208,6 +210,8 @@ def _ingest_one(
 ) -> IngestResult:
     name = display_name or str(path)
     started = time.perf_counter()
+    if session.reporter:
+        session.reporter.start_file(Path(name).name)
     sample = sample_of(path, Path(name).name)
     if feed is None:
         try:
