@@ -107,7 +107,8 @@ def run(label: str, command: list[str], rows: int, unit: str = "rows") -> dict[s
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label}: {command} failed")
     peak_mib = usage.ru_maxrss / 1024
-    print(f"{label:<8} {rows:>12,} rows {seconds:>8.2f} s {rows / seconds:>12,.0f} rows/s  peak {peak_mib:>7.0f} MiB")
+    rate = f"{rows / seconds:>12,.0f} {unit}/s"
+    print(f"{label:<8} {rows:>12,} {unit:<5} {seconds:>8.2f} s {rate}  peak {peak_mib:>7.0f} MiB")
     return {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mib": peak_mib}
 
 
