@@ -159,24 +159,35 @@ def _print_results(results: list[IngestResult]) -> None:
             console.print(f"{r.file}: {r.rejected:,} rejected row(s); see 'sitrep rejects --file {r.file}'")
 
 
-def formats(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+def formats(
+    search: Annotated[
+        str | None, typer.Argument(help="Only formats whose name, provider or summary contains this text.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
     """List the feed formats 'sitrep ingest' reads (use the name with --format).
 
-    Shadowserver's report types come from the built-in table, or from the schema file that
+    Shadowserver's report types (170) come from the built-in table, or from the schema file that
     '[feeds] shadowserver_schema' in the workspace's sitrep.toml names.  'class' is the RSIT class the
-    format gives its rows (taxonomy/type/identifier; '*' where each row decides).
+    format gives its rows (taxonomy/type/identifier; '*' where each row decides).  Example:
+    'sitrep formats sinkhole'.
     """
     feeds = [
         {"name": f.name, "provider": f.provider, "class": f.classification, "summary": f.summary} for f in _all_feeds()
     ]
+    if search:
+        needle = search.lower()
+        feeds = [f for f in feeds if needle in f"{f['name']} {f['provider']} {f['summary']}".lower()]
     if as_json:
         print_json(feeds)
         return
     table = Table(show_edge=False)
-    for name in ("name", "provider", "class", "summary"):
-        table.add_column(name, overflow="fold")
+    # Names are pasted into --format: they stay whole; class and summary wrap (--json has the provider).
+    table.add_column("name", no_wrap=True, min_width=max((len(f["name"]) for f in feeds), default=4))
+    table.add_column("class", overflow="fold", ratio=1)
+    table.add_column("summary", overflow="fold", ratio=2)
     for f in feeds:
-        table.add_row(f["name"], f["provider"], f["class"], f["summary"])
+        table.add_row(f["name"], f["class"], f["summary"])
     out.print(table)
 
 

@@ -397,11 +397,10 @@ def feed_of(report: Report) -> Feed:
         for m in report.mappings
         if m.target != "product.vulnerabilities" and not m.target.startswith("classification.")
     }
-    kind = "/".join(p for p in (report.taxonomy, report.type) if p) or "classified by its tag"
     return Feed(
         name=report.feed_name,
         provider=PROVIDER,
-        summary=f"Shadowserver {report.title} report ({report.key}): {kind}.",
+        summary=f"Shadowserver {report.title} report ({report.key}).",
         reader=Csv(),
         fields=fields,
         recognise=lambda sample: False,  # the family recognises its members (identify)
