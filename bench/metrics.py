@@ -42,22 +42,24 @@ def build_lake(root: Path, events: int) -> Path:
     per_day = events // DAYS
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    kind = "CASE WHEN k < 930 THEN 0 WHEN k < 945 THEN 1 WHEN k < 960 THEN 2 WHEN k < 985 THEN 3 " \
-           "WHEN k < 995 THEN 4 ELSE 5 END"
+    kind = (
+        "CASE WHEN k < 930 THEN 0 WHEN k < 945 THEN 1 WHEN k < 960 THEN 2 WHEN k < 985 THEN 3 "
+        "WHEN k < 995 THEN 4 ELSE 5 END"
+    )
     values = {
         "event_id": "substr(md5(CAST(d * 100000000 + i AS VARCHAR)), 1, 16)",
         "feed_name": "'bench'",
         "time_source": f"TIMESTAMPTZ '{FIRST_DAY} 00:00:00+08' + to_days(d) + to_seconds(i % 86400)",
         "classification_taxonomy": "['malicious-code', 'information-content-security', 'intrusions', 'fraud', "
-                                   "'malicious-code', 'vulnerable'][kind + 1]",
+        "'malicious-code', 'vulnerable'][kind + 1]",
         "classification_type": "['infected-system', 'unauthorised-information-modification', 'system-compromise', "
-                               "'phishing', 'malware-distribution', 'vulnerable-system'][kind + 1]",
+        "'phishing', 'malware-distribution', 'vulnerable-system'][kind + 1]",
         "classification_identifier": "['infected-system', 'defacement', 'webshell', 'phishing', "
-                                     "'malware-distribution', 'vulnerability'][kind + 1]",
+        "'malware-distribution', 'vulnerability'][kind + 1]",
         "source_ip": "concat_ws('.', 1 + h % 223, (h >> 8) % 256, (h >> 16) % 256, (h >> 24) % 256)",
         "source_url": "CASE WHEN kind IN (3, 4) THEN 'http://s' || (h % 50000) || '.example.com/' || i END",
         "site": "CASE WHEN kind IN (1, 2, 3, 4) THEN 's' || (h % 50000) || "
-                "CASE WHEN h % 20 = 0 THEN '.gov.cn' ELSE '.example.com' END END",
+        "CASE WHEN h % 20 = 0 THEN '.gov.cn' ELSE '.example.com' END END",
         "site_domain": "CASE WHEN kind IN (1, 2, 3, 4) THEN 's' || (h % 50000) || '.example.com' END",
         "site_suffix": "CASE WHEN kind IN (1, 2, 3, 4) THEN 'com' END",
         "is_gov": "h % 20 = 0",
@@ -87,9 +89,7 @@ def build_lake(root: Path, events: int) -> Path:
         for feed in range(6):
             first = FIRST + timedelta(days=day)
             target = lake.events_dir / events_file_name(f"bench-{day:03d}-{feed}", first, first + DAY_END)
-            con.execute(
-                f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' ({EVENTS_PARQUET})"
-            )
+            con.execute(f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' ({EVENTS_PARQUET})")
     return root
 
 
@@ -100,8 +100,10 @@ def timed(label: str, command: list[str], events: int) -> None:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label}: {command} failed")
-    print(f"{label:<8} {events:>12,} events {seconds:>7.2f} s {events / seconds:>14,.0f} events/s  "
-          f"peak {usage.ru_maxrss / 1024:>6.0f} MiB")
+    print(
+        f"{label:<8} {events:>12,} events {seconds:>7.2f} s {events / seconds:>14,.0f} events/s  "
+        f"peak {usage.ru_maxrss / 1024:>6.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -113,8 +115,10 @@ def main() -> None:
     started = time.perf_counter()
     home = build_lake(work / "ws", args.events)
     size = sum(p.stat().st_size for p in (home / "lake" / "events").glob("*.parquet"))
-    print(f"built a lake of {args.events:,} events ({size / 1e6:,.0f} MB, {DAYS * 6} files) "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"built a lake of {args.events:,} events ({size / 1e6:,.0f} MB, {DAYS * 6} files) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     command = [sys.executable, "-m", "sitrep", "--home", str(home), "metrics", "--week", "2025-W01", "--json"]
     timed("metrics", command, args.events)
     if args.keep:
