@@ -4,7 +4,7 @@ Every ``__raw`` table has ``__ordinal`` (the record's number, from which its lin
 :func:`line_expression`) and one VARCHAR column per raw field.  Records a reader itself cannot parse (a
 CSV row that does not fit the header, a line that is not JSON, broken XML) go to ``__reader_rejects``
 with line, reason and raw text.  One module per family: :mod:`.delimited` (CSV), :mod:`.lines` (plain
-and JSON lines), :mod:`.documents` (JSON and XML documents); :mod:`.source` opens files.
+and JSON lines), :mod:`.json_document` and :mod:`.xml_document`; :mod:`.source` opens files.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from sitrep.feeds.base import Csv, JsonLines, JsonRecords, Lines, Reader, Xml
-from sitrep.lake.readers import delimited, documents, lines, source
+from sitrep.lake.readers import delimited, json_document, lines, source, xml_document
 from sitrep.lake.readers._tables import RAW, REJECTS, FileRejected, exists
 from sitrep.lake.readers.source import Limits, SourceError, sample_of
 
@@ -75,7 +75,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader, work: P
         case JsonLines():
             return RawFile(lines.load_json_lines(con, path, limits.max_line_bytes, limits.max_json_keys), path)
         case JsonRecords():
-            records = documents.load_json_records(
+            records = json_document.load_json_records(
                 con,
                 path,
                 reader.path,
@@ -85,7 +85,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader, work: P
             )
             return RawFile(records, path)
         case Xml():
-            return RawFile(documents.load_xml(con, path, reader, limits.max_document_bytes), path)
+            return RawFile(xml_document.load_xml(con, path, reader, limits.max_document_bytes), path)
     raise TypeError(f"unknown reader {reader!r}")
 
 

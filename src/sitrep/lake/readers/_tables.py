@@ -8,6 +8,8 @@ from sitrep.feeds.sql import lit
 
 RAW = "__raw"
 REJECTS = "__reader_rejects"
+# The raw text kept of a record that is cut off or too large to keep whole.
+RAW_CAP = 64 * 1024
 
 
 class FileRejected(Exception):

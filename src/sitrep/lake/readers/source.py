@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sitrep.feeds.base import Sample
+from sitrep.lake.readers._tables import FileRejected
 
 SAMPLE_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -102,3 +103,22 @@ def read_capped(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise SourceError(f"content is larger than {limit:,} bytes (limit ingest.max_document_bytes); split the file")
     return data
+
+
+def content_size(path: Path, limit: int) -> int:
+    """The decompressed size in bytes, counted by streaming; :class:`FileRejected` beyond ``limit``."""
+    size = 0
+    try:
+        with open_bytes(path) as handle:
+            while chunk := handle.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise FileRejected(too_large(limit))
+    except (EOFError, OSError, zlib.error) as exc:
+        raise FileRejected(f"the compressed stream is truncated or corrupt ({exc})") from None
+    return size
+
+
+def too_large(limit: int) -> str:
+    """Why a document over the size limit is refused."""
+    return f"content is larger than {limit:,} bytes (the limit ingest.max_document_bytes); split the file"

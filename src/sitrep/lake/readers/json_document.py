@@ -1,68 +1,36 @@
-"""Whole documents: JSON (NVD, PhishTank, MISP, STIX, CTIP…) and XML (CNVD), read into one record per row.
+"""JSON documents (NVD, PhishTank, MISP, STIX, CTIP…), read into one record per row.
 
 A document is read whole, so its decompressed size is capped (``ingest.max_document_bytes``): a small
 gzip that inflates to gigabytes is refused with that reason while it is being counted, in 1 MiB steps,
-before anything is parsed.  Every record keeps its raw text (``__json``, ``__xml``), so a rejected
-record can be fixed and ingested again.
+before anything is parsed.  Every record keeps its raw text (``__json``), so a rejected record can be
+fixed and ingested again.
 
-JSON documents are parsed by DuckDB.  When that fails, an array of records is read again element by
+Documents are parsed by DuckDB.  When that fails, an array of records is read again element by
 element (:class:`_Scanner`): elements that are valid JSON are kept, each broken one is rejected with
 its text, and where the structure itself breaks (a truncated file, a bracket that does not match) the
 records before the break are kept and the rest is one reject.  A document that has no such array is
 refused as a whole, with the line and column where it breaks.  A record larger than the line limit
 or with more keys than the key limit is rejected on its own, as a JSON line would be.
-
-XML documents are parsed as a stream (defusedxml refuses entity-expansion attacks): the records
-before a break are kept and the unreadable rest, from the end of the last good record, is one reject.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import xml.etree.ElementTree as StdTree
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
-from defusedxml.ElementTree import DefusedXMLParser
 
-from sitrep.feeds.base import JsonQuery, Xml
+from sitrep.feeds.base import JsonQuery
 from sitrep.feeds.sql import lit
 from sitrep.lake.readers import source
-from sitrep.lake.readers._tables import RAW, REJECTS, FileRejected, add_rejects, columns, first_line
+from sitrep.lake.readers._tables import RAW, RAW_CAP, REJECTS, FileRejected, columns, first_line
 
-# The raw text kept of a record that is cut off or too large to keep whole.
-_RAW_CAP = 64 * 1024
 # DuckDB's own JSON reader refuses deeper documents; an element nested deeper is rejected.
 _MAX_DEPTH = 128
 _DEFAULTS = source.Limits()
-
-
-def content_size(path: Path, limit: int) -> int:
-    """The decompressed size in bytes, counted by streaming; :class:`FileRejected` beyond ``limit``."""
-    size = 0
-    try:
-        with source.open_bytes(path) as handle:
-            while chunk := handle.read(1024 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise FileRejected(_too_large(limit))
-    except (EOFError, OSError, zlib.error) as exc:
-        raise FileRejected(f"the compressed stream is truncated or corrupt ({exc})") from None
-    return size
-
-
-def _too_large(limit: int) -> str:
-    return f"content is larger than {limit:,} bytes (the limit ingest.max_document_bytes); split the file"
-
-
-# --------------------------------------------------------------------------------------------------
-# JSON documents
 
 
 def load_json_records(
@@ -80,7 +48,7 @@ def load_json_records(
     Records that are not JSON objects, that are larger than ``record_limit`` bytes or have more than
     ``max_keys`` keys go to the reader's rejects with their text.
     """
-    size = content_size(path, limit)
+    size = source.content_size(path, limit)
     if size == 0:
         raise FileRejected("not a JSON document: the file is empty")
     # DuckDB allocates twice the maximum object size up front: size the buffer to the document.
@@ -189,10 +157,10 @@ def _keep_records(con: duckdb.DuckDBPyConnection, record_limit: int, max_keys: i
         "WHEN json_type(__json) IS DISTINCT FROM 'OBJECT' THEN 'record is not a JSON object' "
         f"WHEN strlen({text}) > {record_limit} THEN "
         f"{lit(f'record is larger than {record_limit:,} bytes (the limit ingest.max_line_bytes); its first ')} "
-        f"|| {lit(f'{_RAW_CAP:,} bytes are kept')} "
+        f"|| {lit(f'{RAW_CAP:,} bytes are kept')} "
         f"WHEN len(json_keys(__json)) > {max_keys} THEN {lit(f'record has more than {max_keys:,} keys')} END"
     )
-    raw = f"coalesce(__raw, CASE WHEN strlen({text}) > {record_limit} THEN left({text}, {_RAW_CAP}) ELSE {text} END)"
+    raw = f"coalesce(__raw, CASE WHEN strlen({text}) > {record_limit} THEN left({text}, {RAW_CAP}) ELSE {text} END)"
     con.execute(f"CREATE OR REPLACE TEMP TABLE __checked AS SELECT *, {reason} AS __why FROM __records")
     con.execute(f"INSERT INTO {REJECTS} SELECT __ordinal, __why, {raw} FROM __checked WHERE __why IS NOT NULL")
     con.execute(
@@ -250,7 +218,7 @@ def _salvage(
         "CASE WHEN __problem IS NOT NULL THEN __problem "
         "WHEN NOT json_valid(__text) THEN 'record is not valid JSON' END AS __reject, "
         "CASE WHEN __problem IS NOT NULL OR NOT json_valid(__text) THEN left(__text, ?) END AS __raw FROM __spans",
-        [_RAW_CAP],
+        [RAW_CAP],
     )
     con.unregister("__spans")
     for number, raw in con.execute(
@@ -263,7 +231,7 @@ def _salvage(
     if scan.broken is not None:
         position, why = scan.broken
         salvaged.reason = f"unreadable JSON from {_line_col(text, position)} on: {why}"
-        salvaged.raw = _printable(text[position : position + _RAW_CAP])
+        salvaged.raw = _printable(text[position : position + RAW_CAP])
     if isinstance(json_path, JsonQuery):
         _repair(con, text, scan, where)
     elif salvaged.reason is None:
@@ -271,7 +239,7 @@ def _salvage(
         problem = _json_problem(con, skeleton)
         if problem:
             salvaged.reason = f"the document around its records is not valid JSON: {problem}"
-            salvaged.raw = _printable(skeleton[:_RAW_CAP])
+            salvaged.raw = _printable(skeleton[:RAW_CAP])
         elif not con.execute("SELECT count(*) FROM __elements WHERE __reject IS NOT NULL").fetchone()[0]:  # type: ignore[index]
             # Every element is valid, yet DuckDB refused the whole: a missing or doubled comma between
             # records, or an element deeper than its reader allows.  Say so once.
@@ -400,10 +368,10 @@ def _line_col(text: str, position: int) -> str:
 def _window(text: str, offset: int | None) -> str:
     """A few lines around a position: the raw text of a reject that is not one record."""
     if offset is None:
-        return text[:_RAW_CAP]
+        return text[:RAW_CAP]
     start = text.rfind("\n", 0, max(text.rfind("\n", 0, offset), 0)) + 1
     end = text.find("\n", text.find("\n", offset) + 1)
-    return text[start : end if end > 0 else len(text)][:_RAW_CAP]
+    return text[start : end if end > 0 else len(text)][:RAW_CAP]
 
 
 @dataclass
@@ -565,117 +533,3 @@ def _key_text(token: str) -> str | None:
     except ValueError:
         return None
     return value if isinstance(value, str) else None
-
-
-# --------------------------------------------------------------------------------------------------
-# XML documents
-
-
-class _Capped(io.RawIOBase):
-    """A stream that fails once more than ``limit`` bytes have been read from it."""
-
-    def __init__(self, inner: BinaryIO, limit: int) -> None:
-        self.inner, self.limit, self.seen = inner, limit, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
-        data = self.inner.read(len(buffer))
-        self.seen += len(data)
-        if self.seen > self.limit:
-            raise FileRejected(_too_large(self.limit))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _Records(StdTree.TreeBuilder):
-    """A tree builder that hands each ``record`` element over when it ends, with the byte offset of
-    its end tag (expat's position during the callback), and drops it."""
-
-    def __init__(self, reader: Xml) -> None:
-        super().__init__()
-        self.reader = reader
-        self.parser: Any = None
-        self.columns: dict[str, list[str | None]] = {p: [] for p in reader.paths}
-        self.texts: list[str] = []
-        # Byte offset of the end tag of the last complete record (0: none yet).
-        self.last_end = 0
-
-    def end(self, tag: str) -> Any:
-        element = super().end(tag)
-        if _local(tag) == self.reader.record:
-            for p in self.reader.paths:
-                values = [(e.text or "").strip() for e in _find_all(element, p)]
-                self.columns[p].append(";".join(v for v in values if v) or None)
-            self.texts.append(StdTree.tostring(element, encoding="unicode")[:_RAW_CAP])
-            self.last_end = self.parser.CurrentByteIndex if self.parser is not None else 0
-            element.clear()
-        return element
-
-
-def load_xml(con: duckdb.DuckDBPyConnection, path: Path, reader: Xml, limit: int) -> list[str]:
-    """``__raw (__ordinal, <paths>…, __xml)``: one row per ``record`` element, parsed as a stream.
-
-    defusedxml refuses entity-expansion attacks.  A document that breaks off is read up to the break:
-    the records before it are kept and the unreadable rest, from the end of the last good record, is
-    one reject (with its text, capped).
-    """
-    records = _Records(reader)
-    parser = DefusedXMLParser(target=records)
-    records.parser = parser.parser
-    try:
-        with source.open_bytes(path) as handle:
-            capped = io.BufferedReader(_Capped(handle, limit))
-            while chunk := capped.read(1024 * 1024):
-                parser.feed(chunk)
-            parser.close()
-    except FileRejected:
-        raise
-    except Exception as exc:  # ParseError, EntitiesForbidden, decoding errors: the rest is unreadable
-        count = len(records.texts)
-        # expat's message names the line and column where the document breaks.
-        reason = f"unreadable XML after record {count}: {first_line(exc)}"
-        add_rejects(con, [(count + 1, reason, _text_after(path, records.last_end))])
-    count = len(records.texts)
-    table = pa.table(
-        {
-            "__ordinal": pa.array(range(1, count + 1), pa.int64()),
-            **{p: pa.array(v, pa.string()) for p, v in records.columns.items()},
-            "__xml": pa.array(records.texts, pa.string()),
-        }
-    )
-    con.register("__xml_records", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM __xml_records")
-    con.unregister("__xml_records")
-    return [*reader.paths, "__xml"]
-
-
-def _text_after(path: Path, offset: int) -> str:
-    """The document's text after the end tag at byte ``offset`` (at most ``_RAW_CAP`` bytes): the raw
-    text of its unreadable rest."""
-    data = b""
-    try:
-        with source.open_bytes(path) as handle:
-            skipped = 0
-            while skipped < offset and (chunk := handle.read(min(1024 * 1024, offset - skipped))):
-                skipped += len(chunk)
-            data = handle.read(_RAW_CAP + 1024)
-    except (EOFError, OSError, zlib.error):
-        pass
-    if offset:
-        # Skip the rest of the end tag itself.
-        close = data.find(b">")
-        data = data[close + 1 :] if close >= 0 else data
-    return data[:_RAW_CAP].decode("utf-8", errors="replace").lstrip("\r\n")
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _find_all(element: object, child_path: str) -> list:
-    nodes = [element]
-    for part in child_path.split("/"):
-        nodes = [child for node in nodes for child in node if _local(child.tag) == part]  # type: ignore[attr-defined]
-    return nodes
