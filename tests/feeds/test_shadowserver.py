@@ -127,7 +127,7 @@ def test_a_file_without_a_required_column_is_rejected_whole(workspace, tmp_path)
     path = tmp_path / file_name(report)
     path.write_text(text)
     [result] = ingest_paths(workspace, [path])
-    assert result.error == "not a shadowserver-scan-ssl file: missing column(s) port"
+    assert result.error == "not a shadowserver-scan-ssl file: missing column(s) port, which the format requires"
 
 
 def test_infected_hosts_count_only_the_reports_that_define_them(workspace, tmp_path):

@@ -165,7 +165,7 @@ def test_a_malware_url_file_with_the_old_header_lacks_the_required_port(workspac
     lines = MALWARE_URL.read_text().splitlines()
     old.write_text("\n".join([lines[0].replace('"port",', ""), *lines[1:2]]) + "\n")
     [result] = ingest_paths(workspace, [old])
-    assert result.error == "not a shadowserver-malware-url file: missing column(s) port"
+    assert result.error == "not a shadowserver-malware-url file: missing column(s) port, which the format requires"
 
 
 @pytest.mark.parametrize(

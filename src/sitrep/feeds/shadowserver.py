@@ -356,15 +356,17 @@ def _classification(report: Report) -> dict[str, str]:
 
 
 def _checks(report: Report, fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """Rejects: a bad time, and a mapped IP, port or AS number that is not one.  Each condition is
-    written over the field's own expression, so the ingest reads the parsed value instead of parsing
+    """Rejects: a bad time, a required IP that is not an address, and a mapped port or AS number that
+    is not one.  (An optional address that is none, such as a garbled sinkhole address, reads as no
+    address, as IntelMQ's validate_ip has it: the row's host is still an observation.)  Each condition
+    is written over the field's own expression, so the ingest reads the parsed value instead of parsing
     again (see ``ingest._reusing_values``)."""
     checks: list[tuple[str, str]] = []
     for m in report.mappings:
         value = _value(report, m)
         if m.target == "time.source":
             checks.append((bad_time(col(m.column)), f"{m.column} is missing or not a date-time"))
-        elif m.target in _IP_TARGETS:
+        elif m.target in _IP_TARGETS and m.column in report.required:
             raw = text(col(m.column))
             checks.append(
                 (

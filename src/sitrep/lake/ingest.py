@@ -283,7 +283,10 @@ class _Run:
         by_lower = {c.lower(): c for c in present}
         missing_required = [c for c in self.feed.required if c.lower() not in by_lower]
         if missing_required:
-            raise readers.FileRejected(f"not a {self.feed.name} file: missing column(s) {', '.join(missing_required)}")
+            missing = ", ".join(missing_required)
+            raise readers.FileRejected(
+                f"not a {self.feed.name} file: missing column(s) {missing}, which the format requires"
+            )
         # One constant per file, so feeds without row times still map in bulk (see sql.FILE_TIME).
         select = ["__ordinal", f"CAST({lit(self.file_time.isoformat())} AS TIMESTAMPTZ) AS {FILE_TIME}"]
         declared = {c.lower() for c in self.feed.columns}

@@ -149,13 +149,15 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, reader: Csv, found: Layout,
 
 
 def needs_python_reader(con: duckdb.DuckDBPyConnection, reader: Csv) -> bool:
-    """After a DuckDB scan: did it reject a short row, a record spanning lines (an open quote), or a
-    longer row the feed allows (``more_fields``)?"""
+    """After a DuckDB scan: did it reject a short row, a record spanning lines (an open quote), a
+    quoting it cannot read (the Python reader tries the other escape), or a longer row the feed allows
+    (``more_fields``)?"""
     if not exists(con, "__csv_rejects"):
         return False
     longer = " OR error_type = 'TOO MANY COLUMNS'" if reader.more_fields else ""
     [(found,)] = con.execute(
-        "SELECT count(*) FROM __csv_rejects WHERE error_type IN ('MISSING COLUMNS', 'LINE SIZE OVER MAXIMUM') "
+        "SELECT count(*) FROM __csv_rejects "
+        "WHERE error_type IN ('MISSING COLUMNS', 'LINE SIZE OVER MAXIMUM', 'UNQUOTED VALUE') "
         f"OR contains(csv_line, chr(10)) OR contains(csv_line, chr(13)){longer}"
     ).fetchall()
     return bool(found)
@@ -258,11 +260,19 @@ _OPEN = object()
 
 
 def _parse(text: str, dialect: dict) -> list[str] | object | None:
-    """The fields of one record; ``_OPEN`` when a quote is still open at its end; None when malformed."""
+    """The fields of one record; ``_OPEN`` when a quote is still open at its end; None when malformed.
+
+    A record that is malformed in a dialect that doubles quotes is read once more with backslash
+    escapes as well: some providers escape a quote inside a quoted field as ``\\"`` in files that
+    otherwise double them (Shadowserver's HTTP headers).  Only then, so a backslash elsewhere stays."""
     try:
         rows = list(csv.reader(io.StringIO(text), **dialect))
     except csv.Error as exc:
-        return _OPEN if "unexpected end of data" in str(exc) else None
+        if "unexpected end of data" in str(exc):
+            return _OPEN
+        if dialect["doublequote"] and dialect["escapechar"] is None and "\\" in text:
+            return _parse(text, dialect | {"escapechar": "\\"})
+        return None
     return rows[0] if len(rows) == 1 else None
 
 
