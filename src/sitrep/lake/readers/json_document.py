@@ -184,7 +184,7 @@ def _salvage(
 ) -> _Salvaged:
     """Read a document DuckDB could not parse element by element (``__elements``, and for a query a
     repaired ``__document``), or refuse it with where it breaks."""
-    data = _read_capped(path, limit)
+    data = source.read_capped(path, limit)
     text, bad_utf8 = _decode(data)
     where = _where(text, _duckdb_offset(error, data), bad_utf8, error)
     array = json_path.salvage if isinstance(json_path, JsonQuery) else _array_of(json_path)
@@ -306,13 +306,6 @@ def _json_problem(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
         found = re.fullmatch(r"at byte (\d+) of input: (.*)", message)
         return f"{found.group(2)} at byte {found.group(1)}" if found else message
     return None
-
-
-def _read_capped(path: Path, limit: int) -> bytes:
-    try:
-        return source.read_capped(path, limit)
-    except source.SourceError as exc:
-        raise FileRejected(str(exc)) from None
 
 
 def _decode(data: bytes) -> tuple[str, int | None]:
