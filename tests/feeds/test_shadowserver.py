@@ -232,3 +232,15 @@ def test_a_broken_schema_file_is_named_in_the_error(tmp_path):
     bad.write_text("not json")
     with pytest.raises(SchemaError, match="cannot read a Shadowserver schema"):
         family(bad)
+    with pytest.raises(SchemaError, match=r"missing\.json: cannot read a Shadowserver schema: No such file"):
+        family(tmp_path / "missing.json")
+
+
+def test_a_missing_schema_file_is_a_clear_error_of_the_command(workspace):
+    config = workspace.config_path
+    config.write_text(config.read_text().replace('shadowserver_schema = ""', 'shadowserver_schema = "missing.json"'))
+    for command in (["ingest", str(SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv")], ["formats"]):
+        result = CliRunner().invoke(app, ["--home", str(workspace.root), *command])
+        assert result.exit_code == 2, command
+        assert "missing.json: cannot read a Shadowserver schema" in result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit)

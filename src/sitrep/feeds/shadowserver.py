@@ -449,7 +449,13 @@ class Family:
 
 def family(schema_path: Path | None = None) -> Family:
     """The family of the built-in table, or of a Shadowserver schema file (:class:`SchemaError`)."""
-    return _family(schema_path, schema_path.stat().st_mtime_ns if schema_path else 0)
+    if schema_path is None:
+        return _family(None, 0)
+    try:
+        modified = schema_path.stat().st_mtime_ns
+    except OSError as exc:
+        raise SchemaError(f"{schema_path}: cannot read a Shadowserver schema: {exc.strerror}") from None
+    return _family(schema_path, modified)
 
 
 @cache

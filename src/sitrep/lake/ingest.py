@@ -133,7 +133,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 def _ingest_any(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
     if not path.is_file():
-        yield IngestResult(str(path), feed.name if feed else None, error="no such file")
+        problem = "a folder, not a file" if path.is_dir() else "no such file"
+        yield IngestResult(str(path), feed.name if feed else None, error=problem)
         return
     if zipfile.is_zipfile(path):
         yield from _ingest_zip(session, path, feed)
