@@ -482,7 +482,7 @@ class _Run:
             return
         line = "__ordinal"
         if raw.positional:
-            # CSV rows have no ordinal of their own: their position in a scan is (see readers._load_csv).
+            # CSV rows have no ordinal of their own: their position in a scan is (see readers.delimited.load).
             # A first scan of every raw column learns which lines that scan rejects.
             self.con.execute(f"SELECT sum(length({_raw_text(self._raw_columns)})) FROM __src AS r").fetchall()
             line = readers.rescan_line_expression(self.con, raw, "__position")
@@ -584,7 +584,8 @@ class _Run:
 # file back.
 _WORK_PARQUET = "FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION V2"
 
-# URL schemes that name no web page: a feed that gives one has sent script or data, not an address.
+# The schemes of a web address; a URL with another one (javascript:, data:) is script or data a feed
+# passed on, not a page or a download.
 _URL_SCHEMES = ("http", "https", "ftp", "ftps", "sftp", "hxxp", "hxxps")
 
 
