@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sitrep.metrics.labels import KEYS
 from sitrep.taxonomy import IncidentCategory, PartnerType
 
 CONFIG_NAME = "sitrep.toml"
@@ -276,12 +277,9 @@ class Rating(_Section):
     @field_validator("indicators")
     @classmethod
     def _known_indicators(cls, values: list[str]) -> list[str]:
-        from sitrep.metrics.indicators import ORDER  # metrics imports this module
-
-        known = [key for key, _, _ in ORDER]
-        unknown = [v for v in values if v not in known]
+        unknown = [v for v in values if v not in KEYS]
         if unknown or not values:
-            raise ValueError(f"rating indicators must be among {', '.join(known)} (got {values!r})")
+            raise ValueError(f"rating indicators must be among {', '.join(KEYS)} (got {values!r})")
         return values
 
     @field_validator("bands")

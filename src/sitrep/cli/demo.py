@@ -57,7 +57,3 @@ def demo(
     out.print(f"\nWorkspace: {result.workspace.root}")
     out.print(f"Report:    {result.report}")
     out.print(f"Try:       sitrep --home {directory} metrics --week {result.weeks[-1]}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)

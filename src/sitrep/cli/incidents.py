@@ -53,6 +53,8 @@ app = typer.Typer(
     help="Incident handling: cases, coordination with partners, import, proposals from events, "
     "partner notifications and the weekly handling numbers.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 
 ERRORS = (WorkflowError, ValueError, InputError, NotifyError)
@@ -566,7 +568,3 @@ def stats(
     out.print(table)
     if data["scorecard"]["no_response"]:
         out.print("  did not answer: " + ", ".join(data["scorecard"]["no_response"]), markup=False)
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="incidents")

@@ -218,9 +218,3 @@ def rejects(
         raw = (r["raw"] or "")[:200]
         table.add_row(r["file"], str(r["line"]), r["reason"], raw)
     out.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("ingest")(ingest)
-    app.command("formats")(formats)
-    app.command("rejects")(rejects)

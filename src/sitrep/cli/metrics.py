@@ -91,7 +91,3 @@ def print_metrics(data: dict) -> None:
         f"Vulnerabilities: {v['total']:,} new — 高 {v['high']:,}, 中 {v['medium']:,}, 低 {v['low']:,}; "
         f"{v['patched']:,} with a vendor patch"
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("metrics")(metrics)

@@ -25,6 +25,8 @@ app = typer.Typer(
     "organisations, foreign CERTs… with the domain suffixes, AS numbers and regions each answers for "
     "(used to route incidents).",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 
 
@@ -112,7 +114,3 @@ def import_command(
     _print_report(report, as_json)
     if report.rejects:
         raise typer.Exit(1)
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="partners")

@@ -96,9 +96,3 @@ def site(
     ws = workspace()
     written = build_site(ws, output)
     out.print(f"{len(written)} files written; open {output / 'index.html'}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
-    app.command("publish")(publish)
-    app.command("site")(site)

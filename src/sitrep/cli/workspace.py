@@ -25,7 +25,3 @@ def init(
     console.print(f"  event lake     {ws.lake_dir}")
     console.print(f"  database       {ws.database_url}")
     console.print(f"  reports        {ws.reports_dir}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)

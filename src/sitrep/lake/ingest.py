@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
-import pyarrow as pa
 
 from sitrep.config import Ingest as IngestSettings
 from sitrep.config import Workspace
@@ -121,9 +120,12 @@ class _Session:
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE __geo AS SELECT * FROM read_parquet({lit(str(geo.ip_database().path))})"
         )
-        self.con.register("__region_rows", _region_aliases())
-        self.con.execute("CREATE OR REPLACE TEMP TABLE __region_alias AS SELECT * FROM __region_rows")
-        self.con.unregister("__region_rows")
+        aliases = regions.alias_rows()
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE __region_alias AS "
+            "SELECT unnest($1::VARCHAR[]) AS alias, unnest($2::VARCHAR[]) AS code",
+            [[a for a, _ in aliases], [c for _, c in aliases]],
+        )
         sites.load_psl(self.con)
         self.loaded = True
 
@@ -663,11 +665,6 @@ def _raw_text(columns: list[str]) -> str:
         return "NULL"
     fields = ", ".join(f"{col(c)} := r.{col(c)}" for c in columns)
     return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
-
-
-def _region_aliases() -> pa.Table:
-    rows = regions.alias_rows()
-    return pa.table({"alias": [a for a, _ in rows], "code": [c for _, c in rows]})
 
 
 # A field whose expression is a string literal or NULL: the same value on every row of a file.

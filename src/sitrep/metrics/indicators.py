@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from sitrep.config import Settings
+from sitrep.metrics.labels import KEYS
 from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, INFECTED_SYSTEM, PHISHING
 
 
@@ -38,13 +39,16 @@ Key = Callable[[ir.Table], ir.Column]
 
 @dataclass(frozen=True)
 class Indicator:
-    """One key indicator: report labels, which rows count, and what is counted distinctly."""
+    """One key indicator: its key (labels in ``labels.py``), which rows count, and what is counted
+    distinctly."""
 
     key: str
-    zh: str
-    en: str
     where: Filter
     distinct: Key
+
+    def __post_init__(self) -> None:
+        if self.key not in KEYS:
+            raise ValueError(f"indicator {self.key!r} has no labels in sitrep.metrics.labels")
 
 
 def under_any(column: ir.StringValue, suffixes: tuple[str, ...]) -> ir.BooleanValue:
@@ -100,29 +104,15 @@ def site_key(t: ir.Table) -> ir.Column:
     return t.site.fill_null(t.source_ip)
 
 
-INFECTED_HOSTS = Indicator(
-    "infected_hosts", "境内感染网络病毒的主机数量", "Malware-infected hosts", infected, lambda t: t.source_ip
-)
-DEFACED_SITES = Indicator("defaced_sites", "境内被篡改网站总数", "Defaced websites", defaced, site_key)
-DEFACED_GOV_SITES = Indicator(
-    "defaced_gov_sites", "其中政府网站数量", "of which government websites", gov(defaced), site_key
-)
-BACKDOORED_SITES = Indicator("backdoored_sites", "境内被植入后门网站总数", "Backdoored websites", backdoored, site_key)
-BACKDOORED_GOV_SITES = Indicator(
-    "backdoored_gov_sites", "其中政府网站数量", "of which government websites", gov(backdoored), site_key
-)
-PHISHING_PAGES = Indicator(
-    "phishing_pages",
-    "针对境内网站的仿冒页面数量",
-    "Phishing pages targeting domestic websites",
-    phishing,
-    lambda t: t.source_url,
-)
+INFECTED_HOSTS = Indicator("infected_hosts", infected, lambda t: t.source_ip)
+DEFACED_SITES = Indicator("defaced_sites", defaced, site_key)
+DEFACED_GOV_SITES = Indicator("defaced_gov_sites", gov(defaced), site_key)
+BACKDOORED_SITES = Indicator("backdoored_sites", backdoored, site_key)
+BACKDOORED_GOV_SITES = Indicator("backdoored_gov_sites", gov(backdoored), site_key)
+PHISHING_PAGES = Indicator("phishing_pages", phishing, lambda t: t.source_url)
 
-# The two vulnerability indicators count first publications: see ``vulnerabilities.py``.
-NEW_VULNERABILITIES = ("new_vulnerabilities", "新增信息安全漏洞数量", "New vulnerabilities")
-NEW_HIGH_VULNERABILITIES = ("new_high_vulnerabilities", "其中高危漏洞数量", "of which high severity")
-
+# The indicators computed from events, in report order (the two vulnerability ones are in
+# ``vulnerabilities.py``; the labels of all eight are in ``labels.py``).
 EVENT_INDICATORS: tuple[Indicator, ...] = (
     INFECTED_HOSTS,
     DEFACED_SITES,
@@ -130,11 +120,4 @@ EVENT_INDICATORS: tuple[Indicator, ...] = (
     BACKDOORED_SITES,
     BACKDOORED_GOV_SITES,
     PHISHING_PAGES,
-)
-
-# Report order of the key-indicator table, with labels.
-ORDER: tuple[tuple[str, str, str], ...] = (
-    *((i.key, i.zh, i.en) for i in EVENT_INDICATORS),
-    NEW_VULNERABILITIES,
-    NEW_HIGH_VULNERABILITIES,
 )

@@ -14,7 +14,8 @@ import ibis.expr.types as ir
 
 from sitrep.config import Workspace
 from sitrep.metrics import breakdowns, vulnerabilities
-from sitrep.metrics.indicators import EVENT_INDICATORS, ORDER, Context
+from sitrep.metrics.indicators import EVENT_INDICATORS, Context
+from sitrep.metrics.labels import ORDER
 from sitrep.metrics.source import duckdb_backend, events_table, in_window
 from sitrep.weeks import Week
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sitrep.config import Settings
 from sitrep.enrich.regions import name as region_name
-from sitrep.metrics.indicators import ORDER
+from sitrep.metrics.labels import ORDER
 from sitrep.report import wording as w
 from sitrep.report.facts import INCIDENT_NUMBERS, restricted
 from sitrep.report.model import Chart, Direction, IndicatorRow, Link, Report, Section, Series

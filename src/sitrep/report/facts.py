@@ -20,7 +20,8 @@ from sitrep.incidents.db import session_scope
 from sitrep.incidents.models import Incident
 from sitrep.incidents.stats import handled_incidents, weekly_stats
 from sitrep.incidents.vocabulary import AssetKind, Grade, Status
-from sitrep.metrics.indicators import ORDER, Context, is_class
+from sitrep.metrics.indicators import Context, is_class
+from sitrep.metrics.labels import ORDER
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
 from sitrep.report.rating import rate
