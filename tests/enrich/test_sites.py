@@ -127,22 +127,3 @@ def test_url_normalisation(con: duckdb.DuckDBPyConnection, url: str | None, norm
 def test_normalised_urls_dedupe_spellings(con: duckdb.DuckDBPyConnection) -> None:
     spellings = ["HTTP://Phish.Example.COM/login", "http://phish.example.com/login#x", "phish.example.com/login"]
     assert {_eval(con, sites.url_sql, u) for u in spellings} == {"http://phish.example.com/login"}
-
-
-@pytest.mark.parametrize(
-    ("host", "expected"),
-    [
-        ("gov.cn", True),
-        ("www.gov.cn", True),
-        ("a.b.gov.cn", True),
-        ("agov.cn", False),
-        ("gov.cn.evil.com", False),
-        (None, False),
-    ],
-)
-def test_under_any(con: duckdb.DuckDBPyConnection, host: str | None, expected: bool) -> None:
-    assert _eval(con, lambda x: sites.under_any_sql(x, ["gov.cn"]), host) is expected
-
-
-def test_under_nothing_is_false(con: duckdb.DuckDBPyConnection) -> None:
-    assert _eval(con, lambda x: sites.under_any_sql(x, []), "gov.cn") is False

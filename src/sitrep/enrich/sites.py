@@ -125,11 +125,3 @@ def create_domain_table(con: duckdb.DuckDBPyConnection, hosts_sql: str, table: s
         SELECT host, NULL, host FROM hosts WHERE {is_ip_sql("host")}
         """
     )
-
-
-def under_any_sql(expr: str, suffixes: list[str]) -> str:
-    """SQL true when the host equals or is under one of ``suffixes``."""
-    if not suffixes:
-        return "false"
-    tests = [f"({expr} = {lit(s)} OR ends_with({expr}, {lit('.' + s)}))" for s in suffixes]
-    return "coalesce(" + " OR ".join(tests) + ", false)"

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sitrep.hosts import longest_suffix
 from sitrep.incidents.models import Partner
 from sitrep.incidents.records import ImportReport, Reject, cell, read_records, split_list
 from sitrep.incidents.vocabulary import parse_enum
@@ -182,15 +183,6 @@ class Route:
     rule: str
 
 
-def _suffix_match(host: str, suffixes: Sequence[str]) -> int:
-    """Length of the longest suffix ``host`` is under (0 when none)."""
-    best = 0
-    for suffix in suffixes:
-        if host == suffix or host.endswith("." + suffix):
-            best = max(best, len(suffix))
-    return best
-
-
 def route(
     partners: Sequence[Partner],
     types: Sequence[PartnerType],
@@ -211,11 +203,9 @@ def route(
                 if asn in (partner.asns or []):
                     return Route(partner, f"{kind.value} by AS{asn}")
         if host:
-            scored = [(_suffix_match(host, partner.suffixes or []), partner) for partner in candidates]
-            scored = [(score, partner) for score, partner in scored if score]
-            if scored:
-                score, partner = max(scored, key=lambda item: item[0])
-                suffix = next(s for s in partner.suffixes if len(s) == score and (host == s or host.endswith("." + s)))
+            matched = [(s, p) for p in candidates if (s := longest_suffix(host, p.suffixes or []))]
+            if matched:
+                suffix, partner = max(matched, key=lambda item: len(item[0]))
                 return Route(partner, f"{kind.value} by suffix .{suffix}")
         if region:
             for partner in candidates:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sitrep.config import ProposeRule, Workspace
 from sitrep.feeds.sql import lit
+from sitrep.hosts import under_any_sql
 from sitrep.incidents.models import Incident, Partner
 from sitrep.incidents.partners import Route, route
 from sitrep.incidents.vocabulary import OPEN_STATUSES, AssetKind, ReportedVia
@@ -87,14 +88,6 @@ def _in(column: str, values: list[str]) -> str:
     return f"{column} IN ({', '.join(lit(v) for v in values)})"
 
 
-def _under(column: str, suffixes: list[str]) -> str:
-    """``column`` is one of ``suffixes`` or a subdomain of one (SQL)."""
-    if not suffixes:
-        return "false"
-    tests = [f"({column} = {lit(s)} OR ends_with({column}, {lit('.' + s)}))" for s in suffixes]
-    return "(" + " OR ".join(tests) + ")"
-
-
 def _domestic_target(workspace: Workspace) -> str:
     """DESIGN.md §4: the imitated target is domestic (TLD or protected site/brand), else a
     domestically hosted page with no known target counts."""
@@ -103,8 +96,8 @@ def _domestic_target(workspace: Workspace) -> str:
     brands = [f"contains(lower(event_description_target), {lit(b.lower())})" for b in enrichment.protected_brands]
     brand_test = "(" + " OR ".join(brands) + ")" if brands else "false"
     return (
-        f"(coalesce({_under(target, list(enrichment.country_tlds))}, false) "
-        f"OR coalesce({_under(target, list(enrichment.protected_sites))}, false) "
+        f"({under_any_sql(target, list(enrichment.country_tlds))} "
+        f"OR {under_any_sql(target, list(enrichment.protected_sites))} "
         f"OR coalesce({brand_test}, false) "
         "OR (target_domain IS NULL AND event_description_target IS NULL AND coalesce(domestic, false)))"
     )

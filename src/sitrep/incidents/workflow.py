@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from sitrep.config import Workspace
+from sitrep.hosts import normalise, under_any
 from sitrep.incidents.models import (
     Asset,
     AuditEntry,
@@ -71,8 +72,7 @@ class Home:
         return cls(settings.organisation.country, tuple(settings.enrichment.country_tlds))
 
     def host_is_domestic(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        return any(host == tld or host.endswith("." + tld) for tld in self.tlds)
+        return under_any(normalise(host), self.tlds)
 
 
 def _text(value: Any) -> str | None:

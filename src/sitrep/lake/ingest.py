@@ -32,6 +32,7 @@ from sitrep.enrich import geo, regions, sites
 from sitrep.feeds import detect
 from sitrep.feeds.base import Csv, Feed
 from sitrep.feeds.sql import FILE_TIME, col, extra_columns, ip, lit
+from sitrep.hosts import under_any_sql
 from sitrep.lake import readers
 from sitrep.lake.readers import sample_of
 from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
@@ -525,11 +526,11 @@ class _Run:
         derived = {
             "site_domain": "d.domain",
             "site_suffix": "d.suffix",
-            "is_gov": sites.under_any_sql("e.site", ew.gov_suffixes),
+            "is_gov": under_any_sql("e.site", ew.gov_suffixes),
             "country": "__country",
             "region": f"CASE WHEN __country = {lit(country)} THEN coalesce(ra.code, e.__g_region) END",
             "ip_domestic": "__ip_domestic",
-            "domestic": f"(__ip_domestic OR {sites.under_any_sql('e.site', ew.country_tlds)})",
+            "domestic": f"(__ip_domestic OR {under_any_sql('e.site', ew.country_tlds)})",
             "target_domain": (
                 "CASE WHEN contains(e.__target_host, '.') AND NOT contains(e.__target_host, ' ') "
                 "THEN e.__target_host END"

@@ -8,7 +8,8 @@ import ibis
 import ibis.expr.types as ir
 
 from sitrep.enrich.regions import name as region_name
-from sitrep.metrics.indicators import Context, infected, is_class, phishing, under_any
+from sitrep.hosts import under_any_expr
+from sitrep.metrics.indicators import Context, infected, is_class, phishing
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, OBJECT_TYPE_EN, OBJECT_TYPES, SEVERITIES
 
 
@@ -44,7 +45,7 @@ def malware_hosting(week: ir.Table, ctx: Context) -> dict[str, Any]:
     """Malware-hosting sites: domains and IPs, foreign shares, the .com share."""
     rows = week.filter(is_class(week, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
     domain = _domain(rows)
-    foreign_domain = ~under_any(domain, ctx.country_tlds)
+    foreign_domain = ~under_any_expr(domain, ctx.country_tlds)
     counts = rows.aggregate(
         domains=domain.nunique(),
         foreign_domains=domain.nunique(where=foreign_domain),

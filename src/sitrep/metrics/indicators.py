@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from sitrep.config import Settings
+from sitrep.hosts import under_any_expr
 from sitrep.metrics.labels import KEYS
 from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, INFECTED_SYSTEM, PHISHING
 
@@ -51,14 +52,6 @@ class Indicator:
             raise ValueError(f"indicator {self.key!r} has no labels in sitrep.metrics.labels")
 
 
-def under_any(column: ir.StringValue, suffixes: tuple[str, ...]) -> ir.BooleanValue:
-    """The host equals or is under one of ``suffixes``."""
-    test = ibis.literal(False)
-    for suffix in suffixes:
-        test = test | (column == suffix) | column.endswith("." + suffix)
-    return test.fill_null(False)
-
-
 def is_class(t: ir.Table, taxonomy: str, type_: str) -> ir.BooleanValue:
     return (t.classification_taxonomy == taxonomy) & (t.classification_type == type_)
 
@@ -89,7 +82,7 @@ def gov(where: Filter) -> Filter:
 def phishing_target_domestic(t: ir.Table, ctx: Context) -> ir.BooleanValue:
     """The page imitates a domestic target; when the target is unknown, the page is hosted domestically."""
     target = t.event_description_target
-    by_site = under_any(t.target_domain, ctx.country_tlds) | under_any(t.target_domain, ctx.protected_sites)
+    by_site = under_any_expr(t.target_domain, ctx.country_tlds) | under_any_expr(t.target_domain, ctx.protected_sites)
     by_brand = target.lower().strip().isin(ctx.protected_brands) if ctx.protected_brands else ibis.literal(False)
     known = target.notnull()
     return ibis.ifelse(known, (by_site | by_brand).fill_null(False), t.domestic.fill_null(False))
