@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

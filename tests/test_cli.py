@@ -197,3 +197,17 @@ def test_metrics_json_of_an_empty_workspace(workspace: Workspace) -> None:
     assert (data["start"], data["end"]) == ("2024-12-30", "2025-01-05")
     assert len(data["indicators"]) == 8
     assert all(v["value"] == 0 and v["change_pct"] is None for v in data["indicators"].values())
+
+
+@pytest.mark.parametrize("on_path", [True, False])
+def test_printed_commands_name_the_program_as_it_can_be_run(on_path: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's "Try:" line names ``sitrep`` only when the shell finds it; before ``.venv`` is activated
+    it names the script's path, so the line works when pasted."""
+    from sitrep.cli.common import program
+
+    monkeypatch.setattr(sys, "argv", [str(SITREP), "demo"])
+    monkeypatch.setenv("PATH", str(SITREP.parent) if on_path else "/usr/bin:/bin")
+    name = program()
+    assert (name == "sitrep") is on_path
+    pasted = subprocess.run(f"{name} --version", shell=True, capture_output=True, text=True, check=False)
+    assert pasted.returncode == 0 and pasted.stdout.startswith("sitrep "), pasted.stderr

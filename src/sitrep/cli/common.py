@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -57,3 +60,20 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
 def print_json(data: Any) -> None:
     """Write JSON to stdout (UTF-8, not ASCII-escaped) for scripts."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def program() -> str:
+    """This program as a command the user can paste: ``sitrep`` when that is what the shell finds, else
+    the path it was started by (``.venv/bin/sitrep`` before the virtualenv is activated)."""
+    started = sys.argv[0]
+    if started.endswith("__main__.py"):
+        return f"{_relative(sys.executable)} -m sitrep"
+    found = shutil.which("sitrep")
+    if found and os.path.realpath(found) == os.path.realpath(started):
+        return "sitrep"
+    return _relative(started)
+
+
+def _relative(path: str) -> str:
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else os.path.abspath(path)

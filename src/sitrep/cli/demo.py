@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sitrep.cli.common import console, fail, out
+from sitrep.cli.common import console, fail, out, program
 from sitrep.weeks import Week
 
 
@@ -56,4 +56,4 @@ def demo(
     print_metrics(compute(result.workspace, result.weeks[-1]))
     out.print(f"\nWorkspace: {result.workspace.root}")
     out.print(f"Report:    {result.report}")
-    out.print(f"Try:       sitrep --home {directory} metrics --week {result.weeks[-1]}")
+    out.print(f"Try:       {program()} --home {directory} metrics --week {result.weeks[-1]}", markup=False)
