@@ -36,6 +36,7 @@ def _phish(event_id, url, site, target, **extra):
         source_url=url,
         site=site,
         site_domain=site.split(".", 1)[-1],
+        event_description_target=target,  # the ingest derives target_domain from the named target
         target_domain=target,
         **extra,
     )
@@ -222,3 +223,37 @@ def test_dry_run_writes_nothing_and_an_empty_lake_proposes_nothing(ws):
         assert len(propose(session, ws, W01, actor="bot", dry_run=True)) == 5
     with session_scope(ws) as session:
         assert session.scalars(select(Incident)).all() == []
+
+
+def _named(event_id, host, target, *, domestic, target_domain=None):
+    """A phishing page on ``host`` whose feed names ``target`` (None: no target known)."""
+    row = _phish(event_id, f"http://{host}/login", host, target_domain, domestic=domestic)
+    row["event_description_target"] = target
+    return row
+
+
+# Every case of the domestic-target rule, with a brand named inside a longer text (the old proposal
+# rule matched brands by substring, the indicator by whole name).
+TARGETS = [
+    _named("t1", "a.example.net", "https://www.icbc.com.cn/", domestic=False, target_domain="www.icbc.com.cn"),
+    _named("t2", "b.example.net", "https://shop.example.cn/", domestic=False, target_domain="shop.example.cn"),
+    _named("t3", "c.example.net", "ICBC", domestic=False),
+    _named("t4", "d.example.net", " icbc ", domestic=False),
+    _named("t5", "e.example.net", "ICBC Bank login", domestic=False),
+    _named("t6", "f.example.cn", "Apple", domestic=True),
+    _named("t7", "g.example.cn", None, domestic=True),
+    _named("t8", "h.example.net", None, domestic=False),
+    _named("t9", "i.example.net", "https://www.paypal.com/", domestic=True, target_domain="www.paypal.com"),
+]
+
+
+def test_proposals_select_the_phishing_pages_the_report_counts(ws):
+    """The phishing proposal rule and the phishing indicator select the same events."""
+    from sitrep.metrics.weekly import evidence
+
+    _lake(ws, TARGETS)
+    with session_scope(ws) as session:
+        proposals = propose(session, ws, W01, actor="bot", dry_run=True)
+    proposed = sorted(e for p in proposals if p.rule == "phishing-domestic-target" for e in p.event_ids)
+    assert proposed == evidence(ws, W01)["phishing_pages"]
+    assert proposed == ["t1", "t2", "t3", "t4", "t7"]

@@ -1,8 +1,9 @@
 """From lake events to proposed incidents, by the ``[[incidents.propose]]`` rules of the workspace.
 
 Each event of the week goes to the first rule it matches (rules are tried in configuration order).
-Events of a rule are grouped by site or URL in DuckDB, in bulk, so one proposal stands for all the
-events of one asset.  A proposal becomes a ``new`` incident with its asset, its linked events and a
+Events of a rule are grouped by site or URL in one Ibis query (DuckDB by default; the same expressions
+run on other Ibis backends), so one proposal stands for all the events of one asset.  A proposal
+becomes a ``new`` incident with its asset, its linked events and a
 coordination request to the partner routing chose, unless an open incident already has that asset:
 then the new events are linked to it instead.  Proposed refs are ``P-<week>-<hash of rule and asset>``,
 so proposing the same week twice creates nothing new.
@@ -16,12 +17,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import ibis
+import ibis.expr.types as ir
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from sitrep.config import ProposeRule, Workspace
-from sitrep.feeds.sql import lit
-from sitrep.hosts import under_any_sql
 from sitrep.incidents.models import Incident, Partner
 from sitrep.incidents.partners import Route, route
 from sitrep.incidents.vocabulary import OPEN_STATUSES, AssetKind, ReportedVia
@@ -33,7 +34,8 @@ from sitrep.incidents.workflow import (
     link_events,
     refresh_cross_border,
 )
-from sitrep.lake.store import Lake, connect, events_source
+from sitrep.metrics.indicators import Context, phishing_target_domestic
+from sitrep.metrics.source import events_table, in_window
 from sitrep.taxonomy import TLP
 from sitrep.weeks import Week
 
@@ -84,80 +86,87 @@ class Proposal:
         }
 
 
-def _in(column: str, values: list[str]) -> str:
-    return f"{column} IN ({', '.join(lit(v) for v in values)})"
+@dataclass(frozen=True)
+class EventGroup:
+    """The events of one rule and one asset (site or URL) in the week, summarised."""
+
+    rule: int  # index into the rules
+    key: str  # the asset: a site, or a URL
+    site: str | None
+    region: str | None
+    asn: int | None
+    country: str | None
+    domestic: bool
+    events: int
+    first_seen: datetime
+    tlp: str  # the most restricted TLP of the events
+    target: str | None
+    event_ids: list[str]
 
 
-def _domestic_target(workspace: Workspace) -> str:
-    """DESIGN.md §4: the imitated target is domestic (TLD or protected site/brand), else a
-    domestically hosted page with no known target counts."""
-    enrichment = workspace.settings.enrichment
-    target = "lower(target_domain)"
-    brands = [f"contains(lower(event_description_target), {lit(b.lower())})" for b in enrichment.protected_brands]
-    brand_test = "(" + " OR ".join(brands) + ")" if brands else "false"
-    return (
-        f"({under_any_sql(target, list(enrichment.country_tlds))} "
-        f"OR {under_any_sql(target, list(enrichment.protected_sites))} "
-        f"OR coalesce({brand_test}, false) "
-        "OR (target_domain IS NULL AND event_description_target IS NULL AND coalesce(domestic, false)))"
-    )
-
-
-def _condition(rule: ProposeRule, workspace: Workspace) -> str:
-    parts = []
+def matches(t: ir.Table, rule: ProposeRule, ctx: Context) -> ir.BooleanValue:
+    """The events ``rule`` proposes incidents for.  ``domestic-target`` is the phishing indicator's own
+    rule (:func:`sitrep.metrics.indicators.phishing_target_domestic`), so proposals and the report
+    agree on which phishing pages imitate a domestic target."""
+    test = ibis.literal(True)
     if rule.classification_types:
-        parts.append(_in("classification_type", rule.classification_types))
+        test &= t.classification_type.isin(rule.classification_types)
     if rule.classification_identifiers:
-        identifiers = [i.lower() for i in rule.classification_identifiers]
-        parts.append(_in("lower(classification_identifier)", identifiers))
+        test &= t.classification_identifier.lower().isin([i.lower() for i in rule.classification_identifiers])
     if rule.url_pattern:
-        parts.append(f"regexp_matches(coalesce(source_url, ''), {lit(rule.url_pattern)})")
+        test &= t.source_url.fill_null("").re_search(rule.url_pattern)
     if rule.require == "domestic-site":
-        parts.append("coalesce(domestic, false)")
+        test &= t.domestic.fill_null(False)
     elif rule.require == "domestic-target":
-        parts.append(_domestic_target(workspace))
-    return "(" + " AND ".join(parts or ["true"]) + ")"
+        test &= phishing_target_domestic(t, ctx)
+    return test.fill_null(False)
 
 
-def _key(rule: ProposeRule) -> str:
+def _asset(t: ir.Table, rule: ProposeRule) -> ir.StringValue:
     if rule.group_by == "url":
-        return "nullif(trim(source_url), '')"
-    return "nullif(lower(coalesce(site, source_fqdn, source_ip)), '')"
+        return t.source_url.strip().nullif("")
+    return ibis.coalesce(t.site, t.source_fqdn, t.source_ip).lower().nullif("")
 
 
-def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule], max_events: int) -> list[dict[str, Any]]:
-    """Events of ``week`` that match a rule, grouped by (rule, site or URL), computed in DuckDB."""
+def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule], max_events: int) -> list[EventGroup]:
+    """Events of ``week`` that match a rule (the first one, in order), grouped by rule and asset."""
     if not rules:
         return []
     start, end = week.bounds(workspace.timezone)
-    rule_case = " ".join(f"WHEN {_condition(r, workspace)} THEN {i}" for i, r in enumerate(rules))
-    key_case = " ".join(f"WHEN {i} THEN {_key(r)}" for i, r in enumerate(rules))
-    tlp_case = " ".join(f"WHEN {lit(name)} THEN {rank}" for name, rank in _TLP_RANK.items())
-    sql = f"""
-        WITH matched AS (
-            SELECT *, CASE {rule_case} END AS rule
-            FROM {events_source(Lake.of(workspace))}
-            WHERE time_source >= ? AND time_source < ?
-        ), keyed AS (
-            SELECT *, CASE rule {key_case} END AS key FROM matched WHERE rule IS NOT NULL
+    events = events_table(workspace, start=start, end=end)
+    events = events.filter(in_window(events, start, end))
+    ctx = Context.from_settings(workspace.settings)
+    rule = ibis.cases(*((matches(events, r, ctx), i) for i, r in enumerate(rules)), else_=None)
+    matched = events.mutate(rule=rule).filter(lambda t: t.rule.notnull())
+    keyed = matched.mutate(key=ibis.cases(*((matched.rule == i, _asset(matched, r)) for i, r in enumerate(rules))))
+    keyed = keyed.filter(keyed.key.notnull())
+    rank = ibis.cases(*((keyed.tlp.upper() == name, i) for name, i in _TLP_RANK.items()), else_=None)
+    groups = (
+        keyed.group_by("rule", "key")
+        .aggregate(
+            site=keyed.site.mode(),
+            region=keyed.region.mode(),
+            asn=keyed.source_asn.mode(),
+            country=keyed.country.mode(),
+            domestic=keyed.domestic.fill_null(False).any(),
+            events=keyed.count(),
+            first_seen=keyed.time_source.min(),
+            tlp_rank=rank.max(),
+            target=ibis.coalesce(keyed.target_domain, keyed.event_description_target).mode(),
+            event_ids=keyed.event_id.collect(distinct=True, order_by=keyed.event_id)[:max_events],
         )
-        SELECT rule, key,
-               mode(site) AS site, mode(region) AS region, mode(source_asn) AS asn,
-               mode(country) AS country, bool_or(coalesce(domestic, false)) AS domestic,
-               count(*) AS events, min(time_source) AS first_seen,
-               max(CASE upper(tlp) {tlp_case} END) AS tlp_rank,
-               mode(coalesce(target_domain, event_description_target)) AS target,
-               list_slice(list(DISTINCT event_id ORDER BY event_id), 1, {int(max_events)}) AS event_ids
-        FROM keyed WHERE key IS NOT NULL
-        GROUP BY rule, key ORDER BY rule, key
-    """
-    con = connect(workspace)
-    try:
-        cursor = con.execute(sql, [start, end])
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
+        .order_by("rule", "key")
+    )
+    names = {i: name for name, i in _TLP_RANK.items()}
+    return [
+        EventGroup(
+            **{k: v for k, v in row.items() if k not in ("tlp_rank", "domestic", "asn")},
+            asn=None if row["asn"] is None else int(row["asn"]),
+            domestic=bool(row["domestic"]),
+            tlp=names.get(row["tlp_rank"], TLP.AMBER.value),
+        )
+        for row in groups.to_pyarrow().to_pylist()
+    ]
 
 
 def _open_assets(session: Session) -> dict[str, Incident]:
@@ -193,26 +202,24 @@ def propose(session: Session, workspace: Workspace, week: Week, *, actor: str, d
     groups = lake_groups(workspace, week, rules, settings.max_linked_events)
     partners = list(session.scalars(select(Partner)))
     open_assets = _open_assets(session)
-    tlp_names = {rank: name for name, rank in _TLP_RANK.items()}
     proposals = []
     for group in groups:
-        rule = rules[group["rule"]]
-        domestic = bool(group["domestic"])
-        country = group["country"] or (home.country if domestic else None)
+        rule = rules[group.rule]
+        country = group.country or (home.country if group.domestic else None)
         proposal = Proposal(
             rule=rule.name,
             category=rule.category.value,
-            asset=group["key"],
-            site=group["site"],
-            region=group["region"],
-            asn=group["asn"],
+            asset=group.key,
+            site=group.site,
+            region=group.region,
+            asn=group.asn,
             country=country,
-            domestic=domestic,
-            events=group["events"],
-            first_seen=group["first_seen"],
-            tlp=tlp_names.get(group["tlp_rank"], TLP.AMBER.value),
-            target=group["target"],
-            event_ids=list(group["event_ids"]),
+            domestic=group.domestic,
+            events=group.events,
+            first_seen=group.first_seen,
+            tlp=group.tlp,
+            target=group.target,
+            event_ids=list(group.event_ids),
         )
         proposal.ref = proposal_ref(week, rule.name, proposal.asset)
         proposal.route = route(

@@ -16,7 +16,7 @@ from sitrep.config import Workspace
 from sitrep.metrics import breakdowns, vulnerabilities
 from sitrep.metrics.indicators import EVENT_INDICATORS, Context
 from sitrep.metrics.labels import ORDER
-from sitrep.metrics.source import duckdb_backend, events_table, in_window
+from sitrep.metrics.source import backend, events_table, in_window
 from sitrep.weeks import Week
 
 SCHEMA = "sitrep.metrics/1"
@@ -81,9 +81,9 @@ def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None,
     previous_week = week - 1
     p_start = previous_week.bounds(tz)[0]
     if events is None:
-        backend = duckdb_backend(workspace)
-        history = events_table(workspace, backend, end=end)  # first publications need all earlier records
-        events = events_table(workspace, backend, start=p_start, end=end)
+        on = backend(workspace)
+        history = events_table(workspace, on, end=end)  # first publications need all earlier records
+        events = events_table(workspace, on, start=p_start, end=end)
     else:
         history = events
     # The new vulnerabilities of both weeks are few: fetch them once, reuse them for counts and breakdown.
