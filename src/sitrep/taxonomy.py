@@ -106,10 +106,10 @@ def taxonomy_of(type_: str) -> str:
 # Identifiers that mark a compromised site as backdoored (webshell) rather than otherwise compromised.
 BACKDOOR_IDENTIFIERS = ("backdoor", "webshell")
 
-# Vulnerability severity as the report prints it; CVSS base scores map onto it.
+# Vulnerability severity as the report prints it, highest first, and the lowest CVSS base score of each
+# (the CVSS v3 qualitative bands): the one mapping of scores to severities.
 SEVERITIES = ("高", "中", "低")
-HIGH_CVSS = 7.0
-MEDIUM_CVSS = 4.0
+CVSS_FLOOR = {"高": 7.0, "中": 4.0, "低": 0.0}
 
 # Affected-object types of the vulnerability section, in report order.
 OBJECT_TYPES = ("应用程序", "WEB应用", "操作系统", "网络设备", "安全产品", "数据库", "智能设备")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from sitrep.taxonomy import EventClass
+from sitrep.taxonomy import CVSS_FLOOR, SEVERITIES, EventClass
 
 _OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4_BODY = _OCTET + r"(\." + _OCTET + "){3}"
@@ -226,9 +226,10 @@ def missing(expr: str) -> str:
 
 
 def severity_from_cvss(expr: str) -> str:
-    """高/中/低 from a CVSS base score (≥7 high, ≥4 medium)."""
+    """高/中/低 from a CVSS base score, by ``taxonomy.CVSS_FLOOR`` (≥7 high, ≥4 medium)."""
     score = number(expr)
-    return f"CASE WHEN {score} >= 7.0 THEN '高' WHEN {score} >= 4.0 THEN '中' WHEN {score} >= 0 THEN '低' END"
+    whens = " ".join(f"WHEN {score} >= {CVSS_FLOOR[s]} THEN {lit(s)}" for s in SEVERITIES)
+    return f"CASE {whens} END"
 
 
 def extra(*names: str, reader_json: bool = False) -> str:

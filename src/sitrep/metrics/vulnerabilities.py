@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from sitrep.metrics.source import in_window
-from sitrep.taxonomy import HIGH_CVSS, MEDIUM_CVSS, VULNERABILITY
+from sitrep.taxonomy import CVSS_FLOOR, VULNERABILITY
 
 
 def records(t: ir.Table, end: datetime) -> ir.Table:
@@ -29,8 +29,8 @@ def records(t: ir.Table, end: datetime) -> ir.Table:
 def first_published(t: ir.Table, start: datetime, end: datetime) -> ir.Table:
     """One row per vulnerability first published in ``[start, end)``: key, severity, type, patched."""
     r = records(t, end)
-    high = (r.vulnerability_severity == "高") | (r.vulnerability_score >= HIGH_CVSS)
-    medium = (r.vulnerability_severity == "中") | (r.vulnerability_score >= MEDIUM_CVSS)
+    high = (r.vulnerability_severity == "高") | (r.vulnerability_score >= CVSS_FLOOR["高"])
+    medium = (r.vulnerability_severity == "中") | (r.vulnerability_score >= CVSS_FLOOR["中"])
     grouped = r.group_by("vkey").aggregate(
         first=r.time_source.min(),
         high=high.fill_null(False).any(),
