@@ -20,8 +20,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sitrep.metrics.labels import KEYS
-from sitrep.taxonomy import IncidentCategory, PartnerType
+from sitrep.taxonomy import INDICATOR_KEYS, IncidentCategory, PartnerType
 
 CONFIG_NAME = "sitrep.toml"
 HOME_ENV = "SITREP_HOME"
@@ -240,7 +239,6 @@ class IncidentRules(_Section):
     propose: list[ProposeRule] = Field(default_factory=_default_propose_rules)
 
 
-RATINGS = ("优", "良", "中", "差", "危")
 RATING_INDICATORS = (
     "infected_hosts",
     "defaced_sites",
@@ -277,9 +275,9 @@ class Rating(_Section):
     @field_validator("indicators")
     @classmethod
     def _known_indicators(cls, values: list[str]) -> list[str]:
-        unknown = [v for v in values if v not in KEYS]
+        unknown = [v for v in values if v not in INDICATOR_KEYS]
         if unknown or not values:
-            raise ValueError(f"rating indicators must be among {', '.join(KEYS)} (got {values!r})")
+            raise ValueError(f"rating indicators must be among {', '.join(INDICATOR_KEYS)} (got {values!r})")
         return values
 
     @field_validator("bands")

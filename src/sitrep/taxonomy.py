@@ -1,4 +1,5 @@
-"""The words of the domain, defined once: RSIT classes, incident categories, partner types, TLP.
+"""The words of the domain, defined once: RSIT classes, incident categories, partner types, TLP, the
+key indicators and the rating.
 
 Every label shown to a reader (Chinese and English) comes from here.  Taxonomy follows ENISA's
 Reference Security Incident Taxonomy (RSIT); TLP follows TLP 2.0.
@@ -236,3 +237,24 @@ _PARTNER_LABELS = {
 }
 
 PARTNER_ORDER = tuple(PartnerType)
+
+
+# The eight key indicators of the weekly report, in the order of its key-indicator table:
+# (key, Chinese label, English label).  Their definitions are in ``sitrep.metrics``.
+INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("infected_hosts", "境内感染网络病毒的主机数量", "Malware-infected hosts"),
+    ("defaced_sites", "境内被篡改网站总数", "Defaced websites"),
+    ("defaced_gov_sites", "其中政府网站数量", "of which government websites"),
+    ("backdoored_sites", "境内被植入后门网站总数", "Backdoored websites"),
+    ("backdoored_gov_sites", "其中政府网站数量", "of which government websites"),
+    ("phishing_pages", "针对境内网站的仿冒页面数量", "Phishing pages targeting domestic websites"),
+    # The two vulnerability indicators count first publications: see ``vulnerabilities.py``.
+    ("new_vulnerabilities", "新增信息安全漏洞数量", "New vulnerabilities"),
+    ("new_high_vulnerabilities", "其中高危漏洞数量", "of which high severity"),
+)
+
+INDICATOR_KEYS: tuple[str, ...] = tuple(key for key, _, _ in INDICATORS)
+
+# The overall rating of a week (DESIGN.md §6), best first, and its English words.
+RATINGS = ("优", "良", "中", "差", "危")
+RATING_EN = {"优": "excellent", "良": "good", "中": "fair", "差": "poor", "危": "critical"}

@@ -16,8 +16,7 @@ import ibis.expr.types as ir
 
 from sitrep.config import Settings
 from sitrep.hosts import under_any_expr
-from sitrep.metrics.labels import KEYS
-from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, INFECTED_SYSTEM, PHISHING
+from sitrep.taxonomy import BACKDOOR, BACKDOOR_IDENTIFIERS, DEFACEMENT, INDICATOR_KEYS, INFECTED_SYSTEM, PHISHING
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ Key = Callable[[ir.Table], ir.Column]
 
 @dataclass(frozen=True)
 class Indicator:
-    """One key indicator: its key (labels in ``labels.py``), which rows count, and what is counted
+    """One key indicator: its key (labels in ``taxonomy.INDICATORS``), which rows count, and what is counted
     distinctly."""
 
     key: str
@@ -48,8 +47,8 @@ class Indicator:
     distinct: Key
 
     def __post_init__(self) -> None:
-        if self.key not in KEYS:
-            raise ValueError(f"indicator {self.key!r} has no labels in sitrep.metrics.labels")
+        if self.key not in INDICATOR_KEYS:
+            raise ValueError(f"indicator {self.key!r} has no labels in sitrep.taxonomy.INDICATORS")
 
 
 def is_class(t: ir.Table, taxonomy: str, type_: str) -> ir.BooleanValue:
@@ -105,7 +104,7 @@ BACKDOORED_GOV_SITES = Indicator("backdoored_gov_sites", gov(backdoored), site_k
 PHISHING_PAGES = Indicator("phishing_pages", phishing, lambda t: t.source_url)
 
 # The indicators computed from events, in report order (the two vulnerability ones are in
-# ``vulnerabilities.py``; the labels of all eight are in ``labels.py``).
+# ``vulnerabilities.py``; the labels of all eight are in ``taxonomy.INDICATORS``).
 EVENT_INDICATORS: tuple[Indicator, ...] = (
     INFECTED_HOSTS,
     DEFACED_SITES,

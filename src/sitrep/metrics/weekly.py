@@ -15,8 +15,8 @@ import ibis.expr.types as ir
 from sitrep.config import Workspace
 from sitrep.metrics import breakdowns, vulnerabilities
 from sitrep.metrics.indicators import EVENT_INDICATORS, Context
-from sitrep.metrics.labels import ORDER
 from sitrep.metrics.source import backend, events_table, in_window
+from sitrep.taxonomy import INDICATORS
 from sitrep.weeks import Week
 
 SCHEMA = "sitrep.metrics/1"
@@ -63,7 +63,7 @@ def values_by_week(
     vulns = new.group_by("bucket").aggregate(
         new_vulnerabilities=new.vkey.count(), new_high_vulnerabilities=new.high.sum()
     )
-    found: dict[str, dict[str, int]] = {name: {key: 0 for key, _, _ in ORDER} for name, _, _ in windows}
+    found: dict[str, dict[str, int]] = {name: {key: 0 for key, _, _ in INDICATORS} for name, _, _ in windows}
     for row in counted.to_pyarrow().to_pylist():
         if row["bucket"] is not None:
             found[row["bucket"]][row["indicator"]] = int(row["n"])
@@ -98,7 +98,7 @@ def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None,
             "zh": zh,
             "en": en,
         }
-        for key, zh, en in ORDER
+        for key, zh, en in INDICATORS
     }
     current = events.filter(in_window(events, start, end))
     new_vulns = new_both.filter((new_both["first"] >= start) & (new_both["first"] < end))

@@ -12,12 +12,11 @@ from typing import Any
 
 from sitrep.config import Settings
 from sitrep.enrich.regions import name as region_name
-from sitrep.metrics.labels import ORDER
 from sitrep.report import wording as w
 from sitrep.report.facts import INCIDENT_NUMBERS, restricted
 from sitrep.report.model import Chart, Direction, IndicatorRow, Link, Report, Section, Series
 from sitrep.report.rating import RatingResult
-from sitrep.taxonomy import OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
+from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
 PUBLIC_SCHEMA = "sitrep.report/1"
@@ -95,7 +94,7 @@ class _Composer:
             self.t("rating", rating=w.rating_word(rating.label, self.lang)), infra, self.t("threats")
         )
         rows = []
-        for key, _, _ in ORDER:
+        for key, _, _ in INDICATORS:
             item = self.indicators[key]
             text, direction = change(item["value"], item["previous"], item["change_pct"], self.lang)
             rows.append(
@@ -168,7 +167,7 @@ class _Composer:
             self.t("chart_trend", n=len(weeks)),
             "trend",
             [s["week"].split("-")[1] for s in weeks],
-            [Series(w.SHORT[self.lang][key], [s[key] for s in weeks]) for key, _, _ in ORDER],
+            [Series(w.SHORT[self.lang][key], [s[key] for s in weeks]) for key, _, _ in INDICATORS],
         )
 
     # Section 2 -------------------------------------------------------------------------------

@@ -21,11 +21,10 @@ from sitrep.incidents.models import Incident
 from sitrep.incidents.stats import handled_incidents, weekly_stats
 from sitrep.incidents.vocabulary import AssetKind, Grade, Status
 from sitrep.metrics.indicators import Context, is_class
-from sitrep.metrics.labels import ORDER
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
 from sitrep.report.rating import rate
-from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory, PartnerType
+from sitrep.taxonomy import INDICATORS, MALWARE_DISTRIBUTION, TLP, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
 SCHEMA = "sitrep.facts/1"
@@ -148,7 +147,7 @@ def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> 
     """All facts of ``week``'s issue, rated (the structure :mod:`sitrep.report.publish` freezes)."""
     events = event_facts(workspace, week)
     incidents = incident_facts(workspace, week)
-    this = {key: events["metrics"]["indicators"][key]["value"] for key, _, _ in ORDER}
+    this = {key: events["metrics"]["indicators"][key]["value"] for key, _, _ in INDICATORS}
     history = [w for w in events["series"][:-1] if w["in_history"]]
     rating = rate(this, history, workspace.settings.rating, major_infrastructure=incidents["major_infrastructure"])
     return {

@@ -13,7 +13,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sitrep.config import RATINGS, Rating
+from sitrep.config import Rating
+from sitrep.taxonomy import RATINGS
 
 # The score used when no indicator has a baseline yet: "as usual", so a new workspace is not alarmed.
 NEUTRAL_SCORE = 1.0

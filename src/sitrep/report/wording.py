@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sitrep.taxonomy import RATING_EN
 from sitrep.weeks import Week
 
 LANGS = ("zh", "en")
 
-RATING_EN = {"优": "excellent", "良": "good", "中": "fair", "差": "poor", "危": "critical"}
 THREAT_LEVEL_EN = {"高": "high", "中": "medium", "低": "low"}
 ZH_NUMERALS = "零一二三四五六七八九十"
 
