@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sitrep.config import Workspace, init_workspace
+from sitrep.config import Workspace
+from sitrep.workspace import init_workspace
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,10 @@ from sitrep.config import (
     ConfigError,
     Settings,
     Workspace,
-    default_config_text,
-    init_workspace,
     load_workspace,
     resolve_home,
 )
+from sitrep.workspace import init_workspace
 
 
 def _write(root: Path, text: str) -> Path:
@@ -59,28 +57,6 @@ def test_domain_lists_are_normalised() -> None:
     assert s.enrichment.gov_suffixes == ["gov.cn"]
     assert s.enrichment.country_tlds == ["cn"]
     assert s.enrichment.protected_sites == ["jd.com"]
-
-
-def test_init_creates_folders_and_a_valid_config(tmp_path: Path) -> None:
-    ws = init_workspace(tmp_path / "new" / "ws")
-    assert ws.root == (tmp_path / "new" / "ws").resolve()
-    assert ws.config_path.is_file()
-    assert ws.lake_dir.is_dir() and ws.lake_dir == ws.root / "lake"
-    assert ws.reports_dir.is_dir() and ws.reports_dir == ws.root / "reports"
-    assert (ws.root / "sitrep.db").is_file()
-    assert not list(ws.root.glob("*.tmp"))
-    text = ws.config_path.read_text(encoding="utf-8")
-    assert "docs/configuration.md" in text
-    # The file round-trips: parsing it gives back exactly the defaults.
-    assert Settings.model_validate(tomllib.loads(text)) == Settings()
-    assert tomllib.loads(default_config_text()) == Settings().model_dump(mode="json")
-
-
-def test_init_keeps_an_existing_config_unless_forced(tmp_path: Path) -> None:
-    ws = init_workspace(tmp_path / "ws")
-    _write(ws.root, '[organisation]\nname = "MYCERT"\n')
-    assert init_workspace(ws.root).settings.organisation.name == "MYCERT"
-    assert init_workspace(ws.root, overwrite=True).settings.organisation.name == "CNCERT"
 
 
 def test_fixture_workspace_loads(workspace: Workspace) -> None:

@@ -401,23 +401,3 @@ def default_config_text() -> str:
         "# Remove a key to fall back to its default.\n\n"
     )
     return header + tomli_w.dumps(Settings().model_dump(mode="json"))
-
-
-def init_workspace(home: str | os.PathLike[str] | None = None, *, overwrite: bool = False) -> Workspace:
-    """Create a workspace folder with its configuration, lake, database and report folders."""
-    root = resolve_home(home)
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / CONFIG_NAME
-    if path.exists() and not overwrite:
-        workspace = load_workspace(root)
-    else:
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text(default_config_text(), encoding="utf-8")
-        os.replace(tmp, path)
-        workspace = load_workspace(root)
-    for folder in (workspace.lake_dir, workspace.reports_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    from sitrep.incidents.db import upgrade  # the database layer imports this module
-
-    upgrade(workspace)
-    return workspace

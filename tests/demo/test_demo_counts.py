@@ -17,7 +17,7 @@ WEEKS = [Week(2024, 52), Week(2025, 1)]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from sitrep.config import init_workspace
+    from sitrep.workspace import init_workspace
 
     workspace = init_workspace(tmp_path_factory.mktemp("demo") / "ws")
     per_week = volumes(WEEKS, seed=3, scale=0.05)

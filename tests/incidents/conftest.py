@@ -24,8 +24,9 @@ import pytest
 import tomli_w
 from sqlalchemy import text
 
-from sitrep.config import Workspace, init_workspace
+from sitrep.config import Workspace
 from sitrep.incidents.db import make_engine
+from sitrep.workspace import init_workspace
 
 DATA = Path(__file__).with_name("data")
 

@@ -42,7 +42,7 @@ def test_ingesting_twice_adds_nothing(workspace):
 
 
 def test_event_id_is_deterministic_across_workspaces(tmp_path):
-    from sitrep.config import init_workspace
+    from sitrep.workspace import init_workspace
 
     ids = []
     for name in ("a", "b"):

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import lake_rows
-from sitrep.config import init_workspace
 from sitrep.feeds import get_feed
 from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.rejects import list_rejects
+from sitrep.workspace import init_workspace
 
 EXAMPLES = int(os.environ.get("SITREP_MANGLE_EXAMPLES", "12"))
 RECORDS = 8

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import SAMPLES, lake_rows
-from sitrep.config import init_workspace
 from sitrep.feeds import get_feed
 from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.rejects import list_rejects
+from sitrep.workspace import init_workspace
 
 # A few per file in every test run; SITREP_MANGLE_EXAMPLES=500 for a long hunt.
 EXAMPLES = int(os.environ.get("SITREP_MANGLE_EXAMPLES", "4"))

@@ -20,12 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import tomli_w
 
-from sitrep.config import Workspace, init_workspace
+from sitrep.config import Workspace
 from sitrep.incidents.db import session_scope
 from sitrep.incidents.importer import import_incidents
 from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake
 from sitrep.weeks import Week
+from sitrep.workspace import init_workspace
 
 WEEK = Week(2025, 1)
 HOSTILE_FAMILY = "<script>alert(1)</script>"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sitrep.cli.common import console, state, user_errors
-from sitrep.config import init_workspace
+from sitrep.workspace import init_workspace
 
 
 def init(

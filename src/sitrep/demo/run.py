@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitrep.config import Workspace, init_workspace
+from sitrep.config import Workspace
 from sitrep.demo.feeds import volumes, write_week
 from sitrep.demo.incidents import generate_incidents
 from sitrep.lake.ingest import IngestResult, ingest_paths
 from sitrep.report.publish import publish_and_render_demo
 from sitrep.weeks import Week
+from sitrep.workspace import init_workspace
 
 
 @dataclass
