@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from sitrep.report import wording as w
-from sitrep.report.compose import change
 from sitrep.weeks import Week
 
 
@@ -25,10 +24,12 @@ def test_titles_carry_the_year_on_both_dates_only_when_the_week_crosses_a_year()
 
 
 def test_change_cells_have_an_arrow_one_decimal_and_a_dash_for_a_zero_last_week():
-    assert change(117, 107, 9.3, "zh") == ("↑ 上升 9.3%", "up")
-    assert change(44, 65, -32.3, "zh") == ("↓ 下降 32.3%", "down")
-    assert change(5, 0, None, "zh") == ("—", "new")
-    assert change(5, 5, 0.0, "en") == ("unchanged", "flat")
+    assert w.change(117, 9.3, "zh") == ("↑ 上升 9.3%", "up")
+    assert w.change(44, -32.3, "zh") == ("↓ 下降 32.3%", "down")
+    assert w.change(5, None, "zh") == ("—", "new")
+    assert w.change(0, None, "zh") == ("—", "none")
+    assert w.change(5, 0.0, "en") == ("unchanged", "flat")
+    assert w.change_clause(-32.3, "zh") == "较上周环比下降了32.3%"
 
 
 def test_lists_join_with_dunhao_and_a_final_conjunction():

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sitrep.cli.common import fail, out, print_json, workspace
 from sitrep.enrich.regions import name as region_name
+from sitrep.report.wording import change
 from sitrep.weeks import Week
 
 
@@ -20,16 +21,6 @@ def parse_week(text: str | None, ws_timezone) -> Week:
         return Week.parse(text)
     except ValueError as exc:
         fail(str(exc))
-
-
-def _change(value: int, previous: int, pct: float | None) -> str:
-    if pct is None:
-        return "—" if value else "0"
-    if pct > 0:
-        return f"↑ 上升 {pct:.1f}%"
-    if pct < 0:
-        return f"↓ 下降 {-pct:.1f}%"
-    return "持平 0.0%"
 
 
 def metrics(
@@ -70,7 +61,7 @@ def print_metrics(data: dict) -> None:
             values["zh"],
             f"{values['value']:,}",
             f"{values['previous']:,}",
-            _change(values["value"], values["previous"], values["change_pct"]),
+            change(values["value"], values["change_pct"], "zh")[0],
         )
     out.print(table)
     b = data["breakdowns"]

@@ -14,7 +14,7 @@ from sitrep.config import Settings
 from sitrep.enrich.regions import name as region_name
 from sitrep.report import wording as w
 from sitrep.report.facts import INCIDENT_NUMBERS, restricted
-from sitrep.report.model import Chart, Direction, IndicatorRow, Link, Report, Section, Series
+from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series
 from sitrep.report.rating import RatingResult
 from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
@@ -36,28 +36,6 @@ def public_id(facts: dict[str, Any], ref: str) -> str:
     if restricted(facts, ref):
         return "restricted-" + hashlib.sha256(ref.encode("utf-8")).hexdigest()[:12]
     return ref
-
-
-def change(value: int, previous: int, pct: float | None, lang: str) -> tuple[str, Direction]:
-    """The table's change cell: ``↑ 上升 9.4%``, ``↓ 下降 32.3%``, ``持平``, or ``—`` when last week was 0."""
-    if pct is None:
-        return ("—", "new") if value else ("—", "none")
-    if pct > 0:
-        return f"↑ {w.text(lang, 'up')} {pct:.1f}%", "up"
-    if pct < 0:
-        return f"↓ {w.text(lang, 'down')} {-pct:.1f}%", "down"
-    return w.text(lang, "flat"), "flat"
-
-
-def change_clause(value: int, previous: int, pct: float | None, lang: str) -> str:
-    """``较上周环比上升了9.4%`` and its siblings, for sentences."""
-    if pct is None:
-        return w.text(lang, "change_new")
-    if pct > 0:
-        return w.text(lang, "change_up", x=w.pct(pct))
-    if pct < 0:
-        return w.text(lang, "change_down", x=w.pct(-pct))
-    return w.text(lang, "change_flat")
 
 
 class _Composer:
@@ -96,7 +74,7 @@ class _Composer:
         rows = []
         for key, _, _ in INDICATORS:
             item = self.indicators[key]
-            text, direction = change(item["value"], item["previous"], item["change_pct"], self.lang)
+            text, direction = w.change(item["value"], item["change_pct"], self.lang)
             rows.append(
                 IndicatorRow(
                     key=key,
@@ -265,7 +243,7 @@ class _Composer:
         ):
             item = ind[name]
             if item["value"]:
-                clause = change_clause(item["value"], item["previous"], item["change_pct"], self.lang)
+                clause = w.change_clause(item["change_pct"], self.lang)
                 gov.append(self.t(key, n=self.n(item["value"]), pct=w.pct(shares[share]), change=clause))
         if phishing["pages"] and phishing["ips"]:
             gov.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sitrep.report.model import Direction
 from sitrep.taxonomy import RATING_EN
 from sitrep.weeks import Week
 
@@ -300,3 +301,27 @@ def dates(week: Week, lang: str) -> str:
 def title(week: Week, lang: str) -> str:
     """The issue's full title, e.g. ``网络安全信息与动态周报2025年第1期（2024年12月30日-2025年1月5日）``."""
     return text(lang, "title", year=week.year, number=week.number, dates=dates(week, lang))
+
+
+def change(value: int, change_pct: float | None, lang: str) -> tuple[str, Direction]:
+    """A change against last week (``change_pct`` as ``metrics.weekly.change_pct`` gives it) as the
+    indicator table shows it — ``↑ 上升 9.4%``, ``↓ 下降 32.3%``, ``持平``, or ``—`` when last week was 0
+    — with its direction.  The report's table and ``sitrep metrics`` both print this."""
+    if change_pct is None:
+        return ("—", "new") if value else ("—", "none")
+    if change_pct > 0:
+        return f"↑ {text(lang, 'up')} {change_pct:.1f}%", "up"
+    if change_pct < 0:
+        return f"↓ {text(lang, 'down')} {-change_pct:.1f}%", "down"
+    return text(lang, "flat"), "flat"
+
+
+def change_clause(change_pct: float | None, lang: str) -> str:
+    """The same change for sentences: ``较上周环比上升了9.4%`` and its siblings."""
+    if change_pct is None:
+        return text(lang, "change_new")
+    if change_pct > 0:
+        return text(lang, "change_up", x=pct(change_pct))
+    if change_pct < 0:
+        return text(lang, "change_down", x=pct(-change_pct))
+    return text(lang, "change_flat")
