@@ -16,15 +16,15 @@ import ibis.expr.types as ir
 from sqlalchemy import and_, or_, select
 
 from sitrep.config import Workspace
-from sitrep.incidents.db import session_scope
+from sitrep.incidents.db import open_store
 from sitrep.incidents.models import Incident
-from sitrep.incidents.stats import handled_incidents, weekly_stats
-from sitrep.incidents.vocabulary import AssetKind, Grade, Status
+from sitrep.incidents.stats import handling_numbers
+from sitrep.incidents.vocabulary import Grade, Status
 from sitrep.metrics.indicators import Context, is_class
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
 from sitrep.report.rating import rate
-from sitrep.taxonomy import INDICATORS, MALWARE_DISTRIBUTION, TLP, IncidentCategory, PartnerType
+from sitrep.taxonomy import INDICATORS, MALWARE_DISTRIBUTION, TLP, IncidentCategory
 from sitrep.weeks import Week
 
 SCHEMA = "sitrep.facts/1"
@@ -32,7 +32,7 @@ TREND_WEEKS = 8
 PUBLIC_TLP = tuple(t.value for t in TLP if t.public)
 MAJOR_GRADES = (Grade.MAJOR.value, Grade.ESPECIALLY_MAJOR.value)
 
-# The incident numbers of section 5 (keys of ``incidents.weekly_stats``), in report order.
+# The incident numbers of section 5 (keys of ``HandlingNumbers.headline``), in report order.
 INCIDENT_NUMBERS = ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms")
 
 
@@ -109,35 +109,24 @@ def _major_infrastructure(session: Any, start: datetime, end: datetime) -> list[
 
 
 def incident_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
-    """Section 5 numbers (from :func:`sitrep.incidents.stats.weekly_stats`) and the incidents behind each."""
+    """Section 5 numbers and the incidents behind each, both from
+    :func:`sitrep.incidents.stats.handling_numbers`."""
     start, end = week.bounds(workspace.timezone)
-    settings = workspace.settings.incidents
-    with session_scope(workspace) as session:
-        stats = weekly_stats(session, week, tz=workspace.timezone, no_response_hours=settings.no_response_hours)
-        handled = handled_incidents(session, start, end)
-        mobile = [i for i in handled if i.category == IncidentCategory.MOBILE_MALWARE.value]
-        behind = {
-            "handled": [i.ref for i in handled],
-            "cross_border": [i.ref for i in handled if i.cross_border],
-            "phishing": [i.ref for i in handled if i.category == IncidentCategory.PHISHING.value],
-            "mobile_malware_urls": [i.ref for i in mobile if any(a.kind == AssetKind.URL.value for a in i.assets)],
-            "mobile_malware_platforms": [
-                i.ref for i in mobile if any(r.partner.type == PartnerType.APP_STORE.value for r in i.requests)
-            ],
-        }
-        by_category = {c.value: [i.ref for i in handled if i.category == c.value] for c in IncidentCategory}
-        by_partner_type = {
-            t: [i.ref for i in handled if any(r.partner.type == t for r in i.requests)]
-            for t in stats["by_partner_type"]
-        }
+    with open_store(workspace).read() as session:
+        numbers = handling_numbers(session, week, workspace.timezone)
         majors = _major_infrastructure(session, start, end)
-        tlp = {i.ref: i.tlp for i in [*handled, *majors]}
+        tlp = {**numbers.tlp, **{i.ref: i.tlp for i in majors}}
+    headline = numbers.headline()
     return {
-        "numbers": {key: stats[key] for key in INCIDENT_NUMBERS},
-        "partner_types": stats["partner_types"],
-        "by_category": stats["by_category"],
-        "by_partner_type": stats["by_partner_type"],
-        "evidence": {**behind, "by_category": by_category, "by_partner_type": by_partner_type},
+        "numbers": {key: headline[key].value for key in INCIDENT_NUMBERS},
+        "partner_types": numbers.partner_types,
+        "by_category": {key: counted.value for key, counted in numbers.by_category.items()},
+        "by_partner_type": {key: counted.value for key, counted in numbers.by_partner_type.items()},
+        "evidence": {
+            **{key: list(headline[key].refs) for key in INCIDENT_NUMBERS},
+            "by_category": {key: list(counted.refs) for key, counted in numbers.by_category.items()},
+            "by_partner_type": {key: list(counted.refs) for key, counted in numbers.by_partner_type.items()},
+        },
         "major_infrastructure": [i.ref for i in majors],
         "tlp": tlp,
     }
