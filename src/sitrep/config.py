@@ -231,12 +231,37 @@ def _default_propose_rules() -> list[ProposeRule]:
     ]
 
 
+# Hours a partner of each type has to act on a request once it is sent (its due date).
+DEFAULT_SLA_HOURS: dict[PartnerType, int] = {
+    PartnerType.CLOUD: 24,
+    PartnerType.REGISTRAR: 48,
+    PartnerType.APP_STORE: 48,
+    PartnerType.BRANCH: 72,
+    PartnerType.INTL_ORG: 120,
+    PartnerType.FOREIGN_CERT: 120,
+    PartnerType.TELECOM: 48,
+    PartnerType.HOSTING: 48,
+    PartnerType.OTHER: 72,
+}
+
+
 class IncidentRules(_Section):
-    """Incident handling: proposal rules and when a silent partner counts as not answering."""
+    """Incident handling: proposal rules, partner SLAs and reminders, when a silent partner counts as not
+    answering, refs of new incidents, and how long a writer waits for the database."""
 
     no_response_hours: Annotated[int, Field(ge=1)] = 72
     max_linked_events: Annotated[int, Field(ge=1)] = 1000
+    # Partner types missing from the table keep their default.
+    sla_hours: dict[PartnerType, Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    reminder_hours: Annotated[int, Field(ge=1)] = 24
+    ref_prefix: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,19}$")] = "INC"
+    busy_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     propose: list[ProposeRule] = Field(default_factory=_default_propose_rules)
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _every_type(cls, values: dict[PartnerType, int]) -> dict[PartnerType, int]:
+        return {**DEFAULT_SLA_HOURS, **values}
 
 
 RATING_INDICATORS = (

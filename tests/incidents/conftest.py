@@ -25,7 +25,7 @@ import tomli_w
 from sqlalchemy import text
 
 from sitrep.config import Workspace
-from sitrep.incidents.db import make_engine
+from sitrep.incidents.db import close_stores, make_engine
 from sitrep.workspace import init_workspace
 
 DATA = Path(__file__).with_name("data")
@@ -140,6 +140,13 @@ def make_workspace(root: Path, database_url: str | None = None, **sections: dict
         config["storage"] = {**config.get("storage", {}), "database_url": database_url}
     (root / "sitrep.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
     return init_workspace(root)
+
+
+@pytest.fixture(autouse=True)
+def _one_store_per_test() -> Iterator[None]:
+    """Each test opens its own stores (the process keeps one per database) and closes them after."""
+    yield
+    close_stores()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -63,6 +63,8 @@ def test_add_update_resolve_show_with_audit(ws):
         "http://icbc-login.example.com/",
         "-p",
         "阿里云",
+        "--reported-at",
+        "2025-01-02T09:00",
         "--json",
     )
     assert result.exit_code == 0, result.output

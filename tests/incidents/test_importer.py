@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from sitrep.cli import app
 from sitrep.incidents.db import session_scope
 from sitrep.incidents.importer import import_incidents, parse_time
 from sitrep.incidents.models import AuditEntry, Incident, Partner
-from sitrep.incidents.records import InputError
+from sitrep.incidents.records import InputError, UnknownFormat
 
 from .conftest import DATA
 
@@ -145,9 +147,15 @@ def test_unreadable_files_are_one_clear_error(ws, tmp_path):
         _import(ws, binary)
     unknown = tmp_path / "x.xlsx"
     shutil.copy(ACCEPTANCE, unknown)
-    with pytest.raises(InputError, match="--format"):
+    # The core states the fact; naming the option that cures it is the CLI's hint.
+    with pytest.raises(UnknownFormat, match=r"cannot tell the format from '\.xlsx' \(csv, json") as caught:
         _import(ws, unknown)
+    assert "--format" not in str(caught.value)
     assert _import(ws, unknown, fmt="csv").created == 72
+    result = CliRunner().invoke(app, ["--home", str(ws.root), "incidents", "import", str(unknown)])
+    assert result.exit_code == 2, result.output
+    assert "cannot tell the format from '.xlsx'" in result.output and "name it with --format" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_parse_time_uses_the_workspace_zone_only_without_offset(ws):

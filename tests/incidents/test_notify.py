@@ -16,6 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from sitrep.incidents.db import session_scope
+from sitrep.incidents.desk import Desk
 from sitrep.incidents.models import Incident
 from sitrep.incidents.notify import NotifyError, send_notifications
 from sitrep.incidents.partners import PartnerSpec, upsert_partner
@@ -153,9 +154,9 @@ def test_notifications_arrive_over_starttls_in_each_language(tmp_path, backend, 
     ws = _workspace(tmp_path, backend, controller.port, certificate[0])
     monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
     _seed(ws)
-    report = send_notifications(ws, actor="duty")
+    report = send_notifications(Desk.open(ws), actor="duty")
     assert [s["partner"] for s in report.sent] == ["阿里云", "JPCERT/CC"]
-    assert report.skipped == [{"partner": "无邮箱机构", "reason": "no e-mail address"}]
+    assert report.skipped == [{"kind": "request", "partner": "无邮箱机构", "reason": "no e-mail address"}]
     assert len(inbox.messages) == 2
     by_rcpt = {rcpts[0]: email.message_from_bytes(raw, policy=policy.default) for _, rcpts, raw in inbox.messages}
     zh = by_rcpt["abuse@aliyun.example.cn"]
@@ -181,7 +182,7 @@ def test_notifications_arrive_over_starttls_in_each_language(tmp_path, backend, 
         assert incidents["N-4"].requests[0].sent_at is None
         assert incidents["N-5"].requests[0].sent_at is None and incidents["N-5"].status == "new"
     # Nothing is pending any more: a second run sends nothing.
-    assert send_notifications(ws, actor="duty").sent == []
+    assert send_notifications(Desk.open(ws), actor="duty").sent == []
     assert len(inbox.messages) == 2
 
 
@@ -191,7 +192,7 @@ def test_missing_password_variable_is_a_clear_error(tmp_path, smtp_server, certi
     monkeypatch.delenv("TEST_SITREP_SMTP_PW", raising=False)
     _seed(ws)
     with pytest.raises(NotifyError, match="TEST_SITREP_SMTP_PW"):
-        send_notifications(ws, actor="duty")
+        send_notifications(Desk.open(ws), actor="duty")
     assert inbox.messages == []
 
 
@@ -201,7 +202,7 @@ def test_wrong_password_is_refused_and_nothing_is_recorded(tmp_path, smtp_server
     monkeypatch.setenv("TEST_SITREP_SMTP_PW", "wrong")
     _seed(ws)
     with pytest.raises(NotifyError, match="cannot use the SMTP relay"):
-        send_notifications(ws, actor="duty")
+        send_notifications(Desk.open(ws), actor="duty")
     with session_scope(ws) as session:
         assert all(r.sent_at is None for i in session.scalars(select(Incident)) for r in i.requests)
 
@@ -221,7 +222,7 @@ def test_an_untrusted_certificate_is_refused(tmp_path, smtp_server, certificate,
     monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
     _seed(ws)
     with pytest.raises(NotifyError, match="CERTIFICATE_VERIFY_FAILED"):
-        send_notifications(ws, actor="duty")
+        send_notifications(Desk.open(ws), actor="duty")
     assert inbox.messages == []
 
 
@@ -229,7 +230,7 @@ def test_dry_run_writes_eml_files_and_records_nothing(tmp_path, backend):
     ws = make_workspace(tmp_path / "ws", backend or None)
     _seed(ws)
     outbox = tmp_path / "outbox"
-    report = send_notifications(ws, actor="duty", dry_run=True, out_dir=outbox)
+    report = send_notifications(Desk.open(ws), actor="duty", dry_run=True, out_dir=outbox)
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == 2 and report.dry_run
     messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]

@@ -19,9 +19,9 @@ from .conftest import DATA
 W01 = Week(2025, 1)
 
 
-def _stats(ws, week=W01):
+def _stats(ws, week=W01, no_response_hours=72):
     with session_scope(ws) as session:
-        return weekly_stats(session, week, tz=ws.timezone, no_response_hours=72)
+        return weekly_stats(session, week, tz=ws.timezone, no_response_hours=no_response_hours)
 
 
 def test_acceptance_week_numbers(ws):
@@ -71,8 +71,11 @@ def test_empty_week_is_all_zero(ws):
     assert data["handled"] == 0 and data["partner_types"] == [] and data["median_hours_to_resolve"] is None
     assert data["scorecard"] == {
         "partners": [],
+        "types": [],
         "requests": 0,
+        "sent": 0,
         "acknowledged": 0,
+        "median_hours_to_acknowledge": None,
         "median_hours_to_takedown": None,
         "no_response": [],
     }
@@ -87,8 +90,9 @@ def test_scorecard_counts_answers_takedown_time_and_silent_partners(ws):
         def requests_of(name):
             return session.scalars(select(CoordinationRequest).join(Partner).where(Partner.name == name)).all()
 
+        # A request is sent after its incident was reported (an earlier time is refused).
         for i, request in enumerate(requests_of("腾讯云")):
-            sent = start + timedelta(hours=10 + i)
+            sent = request.incident.reported_at + timedelta(hours=1 + i)
             update_request(
                 session,
                 request,
@@ -99,10 +103,11 @@ def test_scorecard_counts_answers_takedown_time_and_silent_partners(ws):
                 outcome=Outcome.TAKEN_DOWN,
             )
         for request in requests_of("CERT-RU"):
-            update_request(session, request, actor="t", sent_at=start + timedelta(hours=1))
+            update_request(session, request, actor="t", sent_at=request.incident.reported_at + timedelta(hours=1))
         for request in requests_of("HKCERT"):
             update_request(session, request, actor="t", sent_at=start + timedelta(days=6, hours=12))
-    card = _stats(ws)["scorecard"]
+    # CERT-RU's last request is sent 62 h before the week ends: silent past 48 h.
+    card = _stats(ws, no_response_hours=48)["scorecard"]
     rows = {r["partner"]: r for r in card["partners"]}
     tencent = rows["腾讯云"]
     assert tencent["requests"] == 6 and tencent["acknowledged"] == 6 and tencent["taken_down"] == 6

@@ -1,66 +1,53 @@
-"""``sitrep incidents …``: cases, coordination requests, import, proposals, notifications, weekly numbers."""
+"""``sitrep incidents …``: cases, coordination requests, import, proposals, notifications, weekly numbers.
+
+Every command parses its arguments, calls one use case of :mod:`sitrep.incidents.service` and prints
+the result; the rules live there.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
 
-from sitrep.cli.common import console, out, print_json, user_errors, workspace
-from sitrep.incidents.db import session_scope
-from sitrep.incidents.importer import import_incidents, parse_bool, parse_time
-from sitrep.incidents.models import CoordinationRequest, Incident, utcnow
-from sitrep.incidents.notify import NotifyError, send_notifications
-from sitrep.incidents.partners import find_partner
-from sitrep.incidents.propose import propose as propose_incidents
-from sitrep.incidents.records import ImportReport, InputError
-from sitrep.incidents.stats import weekly_stats
-from sitrep.incidents.views import incident_detail, incident_summary
-from sitrep.incidents.vocabulary import (
-    OPEN_STATUSES,
-    Grade,
-    Outcome,
-    ReportedVia,
-    Status,
-    parse_enum,
+from sitrep.cli.common import console, fail, out, print_json, workspace
+from sitrep.config import ConfigError
+from sitrep.incidents import service
+from sitrep.incidents.desk import Desk
+from sitrep.incidents.errors import (
+    DuplicateRef,
+    InactivePartner,
+    PartnerInUse,
+    StoreError,
+    UnknownIncident,
+    UnknownPartner,
 )
-from sitrep.incidents.workflow import (
-    Home,
-    WorkflowError,
-    add_asset,
-    add_request,
-    create_incident,
-    link_events,
-    override_cross_border,
-    refresh_cross_border,
-    set_field,
-    transition,
-    update_request,
-)
-from sitrep.taxonomy import TLP, IncidentCategory
-from sitrep.weeks import Week
+from sitrep.incidents.notify import NotifyError
+from sitrep.incidents.records import ImportReport, UnknownFormat
+from sitrep.incidents.scorecard import Scorecard
+from sitrep.incidents.views import IncidentDetail, timeline
+from sitrep.incidents.vocabulary import Outcome, Status
+from sitrep.taxonomy import IncidentCategory
 
 app = typer.Typer(
     name="incidents",
-    help="Incident handling: cases, coordination with partners, import, proposals from events, "
-    "partner notifications and the weekly handling numbers.",
+    help="Incident handling: cases, owners and notes, coordination with partners and their due dates, "
+    "import, proposals from events, partner notifications and reminders, and the weekly handling numbers.",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
 )
 
-ERRORS = (WorkflowError, ValueError, InputError, NotifyError)
 CATEGORIES = ", ".join(c.value for c in IncidentCategory)
 STATUSES = ", ".join(s.value for s in Status)
 OUTCOMES = ", ".join(o.value for o in Outcome)
+TIME_HELP = "ISO 8601 time or 'now' (local workspace time without an offset)"
 
 ActorOption = Annotated[
     str | None,
@@ -71,55 +58,67 @@ ActorOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+RefArgument = Annotated[str, typer.Argument(help="The incident's ref (see 'sitrep incidents list').")]
+CategoryFilter = Annotated[str | None, typer.Option("--category", "-c", help=f"Only this category: {CATEGORIES}.")]
+OwnerFilter = Annotated[str | None, typer.Option("--owner", help="Only incidents this analyst owns.")]
+UnassignedFilter = Annotated[bool, typer.Option("--unassigned", help="Only incidents nobody owns.")]
+PartnerFilter = Annotated[
+    str | None, typer.Option("--partner", "-p", help="Only incidents with a request to this partner.")
+]
+SearchFilter = Annotated[
+    str | None, typer.Option("--search", help="Only incidents whose ref or title contains this text.")
+]
+ReportedBeforeFilter = Annotated[
+    str | None, typer.Option("--reported-before", help=f"Only incidents reported before this time ({TIME_HELP}).")
+]
+
+# What the CLI adds to a refusal of the core: where to look, what to run.
+_HINTS: dict[type[Exception], str] = {
+    UnknownIncident: " (see 'sitrep incidents list')",
+    UnknownPartner: " (see 'sitrep partners list', or add it with 'sitrep partners add')",
+    InactivePartner: " (reactivate it with 'sitrep partners add NAME --type …')",
+    DuplicateRef: " (choose another --ref, or leave --ref out for the next number)",
+    PartnerInUse: " (keep its history and stop new requests with 'sitrep partners remove NAME --deactivate')",
+    UnknownFormat: "; name it with --format csv or json",
+    NotifyError: " (check [smtp] in sitrep.toml)",
+    StoreError: " (check [storage] database_url in sitrep.toml, or try again when the other writer is done)",
+}
 
 
-def _actor(actor: str | None) -> str:
+@contextmanager
+def errors() -> Iterator[None]:
+    """Print a refused use case as one line with its hint and leave with exit code 2."""
+    try:
+        yield
+    except (ValueError, NotifyError, ConfigError) as exc:
+        hint = next((text for kind, text in _HINTS.items() if isinstance(exc, kind)), "")
+        fail(f"{exc}{hint}")
+
+
+def actor_of(actor: str | None) -> str:
+    """The actor of the audit trail: --actor / $SITREP_USER, else the login name."""
     return actor or os.environ.get("SITREP_USER") or getpass.getuser()
 
 
-def _when(text: str | None, tz: ZoneInfo) -> datetime | None:
-    """'now', an ISO 8601 time (local workspace time when it has no offset), or None."""
-    if text is None:
-        return None
-    return utcnow() if text.strip().lower() == "now" else parse_time(text, tz)
+def desk() -> Desk:
+    """The desk of the selected workspace (its database migrated on first use)."""
+    ws = workspace()
+    with errors():
+        return Desk.open(ws)
 
 
-def _load(session: Session, ref: str) -> Incident:
-    incident = session.scalars(
-        select(Incident)
-        .where(Incident.ref == ref)
-        .options(
-            selectinload(Incident.assets),
-            selectinload(Incident.events),
-            selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
-            selectinload(Incident.audit),
-        )
-    ).first()
-    if incident is None:
-        raise ValueError(f"no incident with ref {ref!r} (see 'sitrep incidents list')")
-    return incident
-
-
-def _week(text: str | None, tz: ZoneInfo) -> Week:
-    return Week.parse(text) if text else Week.last_complete(tz)
-
-
-def _next_ref(session: Session, tz: ZoneInfo) -> str:
-    prefix = f"INC-{utcnow().astimezone(tz):%Y%m%d}-"
-    count = session.scalar(select(func.count()).select_from(Incident).where(Incident.ref.like(prefix + "%")))
-    return f"{prefix}{(count or 0) + 1:04d}"
-
-
-def _print_report(report: ImportReport, as_json: bool) -> None:
+def print_import(report: ImportReport, as_json: bool) -> None:
+    """An import's counts and its rejected rows (line and reason)."""
     if as_json:
         print_json(report.as_dict())
-    else:
-        console.print(
-            f"{report.file}: read {report.read} = created {report.created} + updated "
-            f"{report.updated} + unchanged {report.unchanged} + rejected {report.rejected}"
-        )
-        for reject in report.rejects:
-            console.print(f"  line {reject.line}: {reject.reason}", markup=False)
+        return
+    console.print(
+        f"{report.file}: read {report.read} = created {report.created} + updated "
+        f"{report.updated} + unchanged {report.unchanged} + rejected {report.rejected}",
+        markup=False,
+    )
+    for reject in report.rejects:
+        console.print(f"  line {reject.line}: {reject.reason}", markup=False)
 
 
 @app.command("add")
@@ -127,13 +126,18 @@ def add(
     title: Annotated[str, typer.Option("--title", help="Short description of the case.")],
     category: Annotated[str, typer.Option("--category", "-c", help=f"One of: {CATEGORIES}.")],
     asset: Annotated[
-        list[str] | None, typer.Option("--asset", "-a", help="Affected URL, domain or IP (repeat for several).")
+        list[str] | None,
+        typer.Option("--asset", "-a", help="Affected URL, domain or IP (repeat for several)."),
     ] = None,
     partner: Annotated[
         list[str] | None,
         typer.Option("--partner", "-p", help="Partner (see 'sitrep partners list') to coordinate with; repeatable."),
     ] = None,
-    ref: Annotated[str | None, typer.Option("--ref", help="Your reference (unique); default INC-<date>-<n>.")] = None,
+    ref: Annotated[
+        str | None,
+        typer.Option("--ref", help="Your reference (unique); default <ref_prefix>-<date>-<n>, e.g. INC-20250102-0001."),
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="The analyst who handles it.")] = None,
     reporter: Annotated[str | None, typer.Option("--reporter", help="Who reported it.")] = None,
     reporter_country: Annotated[
         str | None,
@@ -143,8 +147,7 @@ def add(
         str, typer.Option("--reported-via", help="complaint, partner, monitoring or foreign-cert.")
     ] = "monitoring",
     reported_at: Annotated[
-        str | None,
-        typer.Option("--reported-at", help="ISO 8601 time it was reported (default now; local without offset)."),
+        str | None, typer.Option("--reported-at", help=f"When it was reported (default now; {TIME_HELP}).")
     ] = None,
     grade: Annotated[str, typer.Option("--grade", help="一般, 较大, 重大 or 特别重大 (GB/T 20986).")] = "一般",
     tlp: Annotated[str, typer.Option("--tlp", help="CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")] = "AMBER",
@@ -160,113 +163,97 @@ def add(
     Example:
       sitrep incidents add --title "仿冒工商银行" -c phishing -a http://icbc-login.example.com/ -p 阿里云
     """
-    ws = workspace()
-    who = _actor(actor)
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        home = Home.of(ws)
-        chosen_ref = (ref or "").strip() or _next_ref(session, ws.timezone)
-        if session.scalar(select(func.count()).where(Incident.ref == chosen_ref)):
-            raise ValueError(f"an incident with ref {chosen_ref!r} exists already")
-        incident = create_incident(
-            session,
-            ref=chosen_ref,
+    with errors():
+        data = service.add_incident(
+            desk(),
             title=title,
-            category=parse_enum(IncidentCategory, category, "category"),
-            actor=who,
-            reported_via=parse_enum(ReportedVia, reported_via, "reported_via"),
+            category=category,
+            actor=actor_of(actor),
+            ref=ref,
+            assets=asset or [],
+            partner_names=partner or [],
             reporter=reporter,
-            reporter_country=(reporter_country or "").upper() or None,
-            grade=Grade.parse(grade),
-            tlp=TLP.parse(tlp),
-            reported_at=_when(reported_at, ws.timezone) or utcnow(),
+            reporter_country=reporter_country,
+            reported_via=reported_via,
+            reported_at=reported_at,
+            grade=grade,
+            tlp=tlp,
+            events=event or [],
+            owner=owner,
         )
-        for value in asset or []:
-            add_asset(session, incident, value, actor=who, home=home)
-        for name in partner or []:
-            found = find_partner(session, name)
-            if found is None:
-                raise ValueError(f"no partner {name!r} (add it with 'sitrep partners add')")
-            add_request(session, incident, found, actor=who)
-        link_events(session, incident, event or [], actor=who)
-        refresh_cross_border(session, incident, home, actor=who)
-        session.flush()
-        data = incident_detail(incident, ws.timezone)
     if as_json:
         print_json(data)
-    else:
-        console.print(
-            f"Added incident {data['ref']} ({data['category']}, cross-border: "
-            f"{'yes' if data['cross_border'] else 'no'})",
-            markup=False,
-        )
+        return
+    console.print(
+        f"Added incident {data['ref']} ({data['category']}, cross-border: {'yes' if data['cross_border'] else 'no'})",
+        markup=False,
+    )
 
 
 @app.command("list")
 def list_incidents(
     status: Annotated[
-        list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses: {STATUSES}.")
+        list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses (repeatable): {STATUSES}.")
     ] = None,
-    category: Annotated[str | None, typer.Option("--category", "-c", help=f"Only this category: {CATEGORIES}.")] = None,
+    category: CategoryFilter = None,
     open_only: Annotated[
         bool, typer.Option("--open", help="Only open incidents (new, triaged, coordinating).")
     ] = False,
     week: Annotated[
         str | None, typer.Option("--week", "-w", help="Only incidents resolved in this ISO week (e.g. 2025-W01).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 200,
+    owner: OwnerFilter = None,
+    unassigned: UnassignedFilter = False,
+    partner: PartnerFilter = None,
+    search: SearchFilter = None,
+    reported_before: ReportedBeforeFilter = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first (1–10000).")] = 200,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Continue after this ref: the last one of the previous page."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List incidents, newest first, with filters."""
-    ws = workspace()
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc()).limit(limit)
-        statuses = [parse_enum(Status, s, "status").value for s in status or []]
-        if open_only:
-            statuses += [s.value for s in OPEN_STATUSES]
-        if statuses:
-            query = query.where(Incident.status.in_(statuses))
-        if category:
-            query = query.where(Incident.category == parse_enum(IncidentCategory, category, "category").value)
-        if week:
-            start, end = Week.parse(week).bounds(ws.timezone)
-            query = query.where(
-                Incident.status == Status.RESOLVED.value, Incident.resolved_at >= start, Incident.resolved_at < end
+    """List incidents, newest first, with filters, a page at a time (see --limit and --after)."""
+    query = service.IncidentQuery(
+        statuses=status or [],
+        open_only=open_only,
+        category=category,
+        owner=owner,
+        unassigned=unassigned,
+        partner=partner,
+        resolved_in=week,
+        search=search,
+        reported_before=reported_before,
+    )
+    with errors():
+        page = service.list_incidents(desk(), query, limit=limit, after=after)
+    if as_json:
+        print_json(page.incidents)
+    else:
+        table = Table("ref", "status", "owner", "category", "grade", "tlp", "cross-border", "title")
+        for row in page.incidents:
+            table.add_row(
+                row["ref"],
+                row["status"],
+                row["owner"] or "",
+                row["category"],
+                row["grade"],
+                row["tlp"],
+                "yes" if row["cross_border"] else "",
+                row["title"],
             )
-        rows = [incident_summary(i, ws.timezone) for i in session.scalars(query)]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("ref", "status", "category", "grade", "tlp", "cross-border", "title")
-    for row in rows:
-        table.add_row(
-            row["ref"],
-            row["status"],
-            row["category"],
-            row["grade"],
-            row["tlp"],
-            "yes" if row["cross_border"] else "",
-            row["title"],
-        )
-    out.print(table)
-    console.print(f"{len(rows)} incident(s)")
+        out.print(table)
+        console.print(f"{len(page.incidents)} incident(s)")
+    if page.next_after:
+        console.print(f"more: add --after {page.next_after} for the next page", markup=False)
 
 
-@app.command("show")
-def show(
-    ref: Annotated[str, typer.Argument(help="The incident's ref.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Show one incident: assets, linked events, coordination requests and its audit trail."""
-    ws = workspace()
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        data = incident_detail(_load(session, ref), ws.timezone)
-    if as_json:
-        print_json(data)
-        return
+def _print_detail(data: IncidentDetail) -> None:
     out.print(f"{data['ref']}  {data['title']}", markup=False)
     out.print(
-        f"  category {data['category']}  status {data['status']}  grade {data['grade']}  "
-        f"TLP:{data['tlp']}  cross-border {'yes' if data['cross_border'] else 'no'}"
+        f"  category {data['category']}  status {data['status']}  owner {data['owner'] or '-'}  "
+        f"grade {data['grade']}  TLP:{data['tlp']}  cross-border {'yes' if data['cross_border'] else 'no'}"
         + (f" (override: {data['cross_border_reason']})" if data["cross_border_override"] is not None else ""),
         markup=False,
     )
@@ -279,30 +266,38 @@ def show(
     if data["events"]:
         out.print(f"  events {len(data['events'])} linked")
     for req in data["requests"]:
-        stages = (
-            ", ".join(
-                f"{k.removesuffix('_at')} {req[k]}"
-                for k in ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
-                if req[k]
-            )
-            or "not sent"
-        )
+        stages = [
+            f"{key.removesuffix('_at')} {req[key]}"  # type: ignore[literal-required]
+            for key in ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
+            if req[key]  # type: ignore[literal-required]
+        ]
+        due = f"; due {req['due_at']}{' (OVERDUE)' if req['overdue'] else ''}" if req["due_at"] else ""
         out.print(
-            f"  request {req['partner']} ({req['partner_type']}): {stages}"
+            f"  request {req['partner']} ({req['partner_type']}): {', '.join(stages) or 'not sent'}{due}"
             + (f"; outcome {req['outcome']}" if req["outcome"] else ""),
             markup=False,
         )
-    out.print("  audit:")
-    for entry in data["audit"]:
-        out.print(
-            f"    {entry['at']}  {entry['actor']}  {entry['field']}: {entry['old'] or ''} → {entry['new'] or ''}",
-            markup=False,
-        )
+    out.print("  timeline:")
+    for entry in timeline(data):
+        entered = f"  (entered {entry['entered_at']})" if entry["back_dated"] else ""
+        out.print(f"    {entry['at']}  {entry['actor']}  {entry['text']}{entered}", markup=False)
+
+
+@app.command("show")
+def show(ref: RefArgument, as_json: JsonOption = False) -> None:
+    """Show one incident: assets, linked events, coordination requests (with due dates) and its timeline
+    (the audit trail and the notes; a back-dated change shows when it was entered)."""
+    with errors():
+        data = service.show_incident(desk(), ref)
+    if as_json:
+        print_json(data)
+    else:
+        _print_detail(data)
 
 
 @app.command("update")
 def update(
-    ref: Annotated[str, typer.Argument(help="The incident's ref.")],
+    ref: RefArgument,
     status: Annotated[
         str | None,
         typer.Option(
@@ -312,11 +307,17 @@ def update(
             "unresolved; new/triaged may also be rejected).",
         ),
     ] = None,
-    at: Annotated[str | None, typer.Option("--at", help="When the status change happened (default now).")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help=f"When the status change happened (default now; {TIME_HELP}; not before the report)."
+        ),
+    ] = None,
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
     category: Annotated[str | None, typer.Option("--category", "-c", help=f"New category: {CATEGORIES}.")] = None,
     grade: Annotated[str | None, typer.Option("--grade", help="New grade: 一般, 较大, 重大, 特别重大.")] = None,
     tlp: Annotated[str | None, typer.Option("--tlp", help="New TLP label.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="New owner ('' for nobody).")] = None,
     add_assets: Annotated[list[str] | None, typer.Option("--add-asset", help="Add an affected asset.")] = None,
     event: Annotated[list[str] | None, typer.Option("--event", help="Link a lake event_id.")] = None,
     cross_border: Annotated[
@@ -329,100 +330,192 @@ def update(
     partner: Annotated[
         str | None, typer.Option("--partner", "-p", help="Partner whose request to add or update (added when new).")
     ] = None,
-    sent: Annotated[str | None, typer.Option("--sent", help="Request sent at TIME or 'now' (with --partner).")] = None,
+    sent: Annotated[
+        str | None,
+        typer.Option("--sent", help="Request sent at TIME or 'now' (with --partner); sets its due date by the SLA."),
+    ] = None,
     acknowledged: Annotated[
         str | None, typer.Option("--acknowledged", help="Partner acknowledged at TIME or 'now'.")
     ] = None,
     actioned: Annotated[str | None, typer.Option("--actioned", help="Partner acted at TIME or 'now'.")] = None,
     verified: Annotated[str | None, typer.Option("--verified", help="We verified at TIME or 'now'.")] = None,
     outcome: Annotated[str | None, typer.Option("--outcome", help=f"Request outcome: {OUTCOMES}.")] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", help="Set the request's due date by hand (TIME, with --partner).")
+    ] = None,
     actor: ActorOption = None,
 ) -> None:
-    """Change an incident: status, fields, assets, cross-border override or a partner's request.
+    """Change an incident: status, fields, owner, assets, cross-border override or a partner's request.
 
-    Every change is recorded in the audit trail ('sitrep incidents show REF').  An illegal status change
-    is refused with the allowed next statuses.
+    Every change is recorded in the audit trail ('sitrep incidents show REF') with who made it, when it
+    took effect and when it was entered.  An illegal status change is refused with the allowed next
+    statuses; a time before the incident's report time is refused.
     Example: sitrep incidents update INC-20250102-0001 --partner 阿里云 --acknowledged now
     """
-    ws = workspace()
-    who = _actor(actor)
-    tz = ws.timezone
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        incident = _load(session, ref)
-        home = Home.of(ws)
-        fields = {
-            "title": title,
-            "grade": Grade.parse(grade) if grade else None,
-            "tlp": TLP.parse(tlp) if tlp else None,
-            "category": parse_enum(IncidentCategory, category, "category") if category else None,
-        }
-        for name, value in fields.items():
-            if value is not None:
-                set_field(session, incident, name, value, who)
-        for value in add_assets or []:
-            add_asset(session, incident, value, actor=who, home=home)
-        link_events(session, incident, event or [], actor=who)
-        stages = {
-            "sent_at": _when(sent, tz),
-            "acknowledged_at": _when(acknowledged, tz),
-            "actioned_at": _when(actioned, tz),
-            "verified_at": _when(verified, tz),
-            "outcome": parse_enum(Outcome, outcome, "outcome") if outcome else None,
-        }
-        if partner:
-            found = find_partner(session, partner)
-            if found is None:
-                raise ValueError(f"no partner {partner!r} (add it with 'sitrep partners add')")
-            request, _ = add_request(session, incident, found, actor=who)
-            session.flush()
-            update_request(session, request, actor=who, **stages)
-        elif any(v is not None for v in stages.values()):
-            raise ValueError("request times and --outcome need --partner")
-        if cross_border is not None:
-            value = None if cross_border.strip().lower() == "derive" else parse_bool(cross_border)
-            override_cross_border(session, incident, value, reason=reason, actor=who, home=home)
-        else:
-            refresh_cross_border(session, incident, home, actor=who)
-        if status:
-            transition(session, incident, parse_enum(Status, status, "status"), actor=who, at=_when(at, tz))
-        now_status = incident.status
-    console.print(f"Updated {ref} (status {now_status})", markup=False)
+    changes = service.IncidentChanges(
+        status=status,
+        at=at,
+        title=title,
+        category=category,
+        grade=grade,
+        tlp=tlp,
+        owner=owner,
+        add_assets=add_assets or [],
+        events=event or [],
+        cross_border=cross_border,
+        reason=reason,
+        partner=partner,
+        sent=sent,
+        acknowledged=acknowledged,
+        actioned=actioned,
+        verified=verified,
+        outcome=outcome,
+        due=due,
+    )
+    with errors():
+        data = service.update_incident(desk(), ref, changes, actor=actor_of(actor))
+    console.print(f"Updated {data['ref']} (status {data['status']})", markup=False)
+
+
+@app.command("assign")
+def assign(
+    ref: RefArgument,
+    owner: Annotated[str | None, typer.Argument(help="The analyst who handles it from now on.")] = None,
+    unassign: Annotated[bool, typer.Option("--unassign", help="Nobody owns it any more.")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Give an incident an owner (or take it away with --unassign).  Example: sitrep incidents assign C-1 alice"""
+    if (owner is None) == (not unassign):
+        fail("name the new owner, or pass --unassign")
+    with errors():
+        data = service.assign_incident(desk(), ref, None if unassign else owner, actor=actor_of(actor))
+    console.print(f"{data['ref']} is owned by {data['owner'] or 'nobody'}", markup=False)
+
+
+@app.command("note")
+def note(
+    ref: RefArgument,
+    text: Annotated[str, typer.Argument(help="The note (quote it; line breaks are kept).")],
+    at: Annotated[
+        str | None, typer.Option("--at", help=f"When it happened (default now; {TIME_HELP}; not before the report).")
+    ] = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put a note on an incident's timeline (a call made, what a partner answered…).
+
+    Example: sitrep incidents note C-1 "万网 confirmed by phone, takedown tonight"
+    """
+    with errors():
+        data = service.note_incident(desk(), ref, text, actor=actor_of(actor), at=at)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"Noted on {ref.strip()} at {data['at']}", markup=False)
 
 
 @app.command("resolve")
 def resolve(
-    ref: Annotated[str, typer.Argument(help="The incident's ref (must be coordinating).")],
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Refs of the incidents to close; or give criteria below to close all that match."),
+    ] = None,
     as_status: Annotated[
         str, typer.Option("--as", help="Closing status: resolved, rejected or unresolved.")
     ] = "resolved",
     outcome: Annotated[
         str | None, typer.Option("--outcome", help=f"Outcome to record on requests that have none: {OUTCOMES}.")
     ] = None,
-    at: Annotated[str | None, typer.Option("--at", help="When it was closed (default now).")] = None,
+    at: Annotated[str | None, typer.Option("--at", help=f"When they were closed (default now; {TIME_HELP}).")] = None,
+    category: CategoryFilter = None,
+    owner: OwnerFilter = None,
+    unassigned: UnassignedFilter = False,
+    partner: PartnerFilter = None,
+    search: SearchFilter = None,
+    reported_before: ReportedBeforeFilter = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be closed, change nothing.")] = False,
     actor: ActorOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Close an incident (coordinating → resolved, rejected or unresolved), optionally with an outcome."""
-    ws = workspace()
-    who = _actor(actor)
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        incident = _load(session, ref)
-        goal = parse_enum(Status, as_status, "status")
-        if not goal.closed:
-            raise ValueError(f"--as must be resolved, rejected or unresolved, not {goal.value}")
-        when = _when(at, ws.timezone) or utcnow()
-        transition(session, incident, goal, actor=who, at=when)
-        if outcome:
-            result = parse_enum(Outcome, outcome, "outcome")
-            for request in incident.requests:
-                if request.outcome is None:
-                    update_request(
-                        session,
-                        request,
-                        actor=who,
-                        outcome=result,
-                        actioned_at=when if result.effective and not request.actioned_at else None,
-                    )
-    console.print(f"{ref} is {goal.value}", markup=False)
+    """Close incidents (coordinating → resolved or unresolved; new/triaged/coordinating → rejected),
+    optionally recording an outcome on their requests.
+
+    By ref, or in bulk by criteria: every incident that matches them and can be closed that way, e.g.
+    'sitrep incidents resolve --partner 万网 --category phishing --outcome taken-down'.  One that is
+    refused is reported and the others are closed.  Exit code 2 when none was closed and one was
+    refused, 1 when some were refused.
+    """
+    query = service.IncidentQuery(
+        category=category,
+        owner=owner,
+        unassigned=unassigned,
+        partner=partner,
+        search=search,
+        reported_before=reported_before,
+    )
+    with errors():
+        report = service.resolve_incidents(
+            desk(),
+            refs or [],
+            query,
+            actor=actor_of(actor),
+            as_status=as_status,
+            outcome=outcome,
+            at=at,
+            dry_run=dry_run,
+        )
+    if as_json:
+        print_json(
+            {
+                "status": report.status,
+                "dry_run": report.dry_run,
+                "closed": report.closed,
+                "refused": [{"ref": r.ref, "reason": r.reason} for r in report.refused],
+            }
+        )
+    else:
+        verb = "would be" if dry_run else "is"
+        for ref in report.closed:
+            console.print(f"{ref} {verb} {report.status}", markup=False)
+        for refused in report.refused:
+            console.print(f"error: {refused.reason}", markup=False)
+        if not report.closed and not report.refused:
+            console.print("no incident matches that can be closed that way")
+    if report.refused:
+        raise typer.Exit(1 if report.closed else 2)
+
+
+@app.command("overdue")
+def overdue(
+    owner: OwnerFilter = None,
+    partner: Annotated[str | None, typer.Option("--partner", "-p", help="Only requests to this partner.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Coordination requests past their due date, the longest overdue first.
+
+    A request is due [incidents.sla_hours] of its partner's type after it was sent (e.g. 48 h for a
+    registrar); it is overdue while its incident is open and the partner has neither acted nor been
+    given an outcome.  'sitrep incidents notify' mails reminders for them.
+    """
+    with errors():
+        rows = service.overdue_requests(desk(), owner=owner, partner=partner)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("ref", "partner", "type", "sent", "due", "hours over", "owner", "status")
+    for row in rows:
+        table.add_row(
+            row["ref"],
+            row["partner"],
+            row["partner_type"],
+            (row["sent_at"] or "")[:16],
+            (row["due_at"] or "")[:16],
+            f"{row['hours_overdue']:.1f}",
+            row["owner"] or "",
+            row["status"],
+        )
+    out.print(table)
+    console.print(f"{len(rows)} overdue request(s)")
 
 
 @app.command("import")
@@ -440,12 +533,12 @@ def import_file(
     Columns: ref, title, category, reported_at, resolved_at, status, reporter, partner, partner_type,
     partner_country, asset, cross_border, grade, tlp (several partners or assets separated by ';';
     empty cross_border = derive it; times ISO 8601, workspace time zone when no offset).  See
-    docs/incidents.md for optional columns and an example.  Exit code 1 when rows were rejected.
+    docs/incidents.md for optional columns (owner, request times…) and an example.  Exit code 1 when
+    rows were rejected.
     """
-    ws = workspace()
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        report = import_incidents(session, file, workspace=ws, actor=_actor(actor), fmt=format)
-    _print_report(report, as_json)
+    with errors():
+        report = service.import_incidents(desk(), file, actor=actor_of(actor), fmt=format)
+    print_import(report, as_json)
     if report.rejects:
         raise typer.Exit(1)
 
@@ -464,13 +557,11 @@ def propose(
     domestic defacement or backdoor → the branch of its region.  One incident per site (or URL); an
     asset that already has an open incident gets the new events linked instead.
     """
-    ws = workspace()
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        chosen = _week(week, ws.timezone)
-        proposals = propose_incidents(session, ws, chosen, actor=_actor(actor), dry_run=dry_run)
-        rows = [p.as_dict() for p in proposals]
+    with errors():
+        result = service.propose_incidents(desk(), week, actor=actor_of(actor), dry_run=dry_run)
+    rows = [p.as_dict() for p in result.proposals]
     if as_json:
-        print_json({"week": str(chosen), "dry_run": dry_run, "proposals": rows})
+        print_json({"week": str(result.week), "dry_run": result.dry_run, "proposals": rows})
         return
     table = Table("action", "incident", "category", "asset", "events", "partner", "routing")
     for row in rows:
@@ -486,7 +577,7 @@ def propose(
     out.print(table)
     created = sum(1 for r in rows if r["action"] == "create")
     console.print(
-        f"{chosen}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
+        f"{result.week}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
         f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones"
     )
 
@@ -497,31 +588,41 @@ def notify(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for --dry-run (default <workspace>/outbox).")
     ] = None,
+    reminders: Annotated[
+        bool,
+        typer.Option("--reminders/--no-reminders", help="Also remind partners of overdue requests (default yes)."),
+    ] = True,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """E-mail each partner its pending requests (triaged or coordinating incidents, not yet sent).
+    """E-mail each partner its pending requests (triaged or coordinating incidents, not yet sent), and
+    remind it of overdue ones.
 
     One message per partner in its language (zh/en) with the affected assets as a CSV attachment, sent
     through [smtp] of sitrep.toml (STARTTLS, login with the password from the smtp.password_env
-    variable).  Records the sent time on each request and moves triaged incidents to coordinating.
+    variable).  Records the sent time on each request (which sets its due date) and moves triaged
+    incidents to coordinating.  A reminder goes at most every [incidents] reminder_hours.  A partner
+    that cannot be mailed is reported and the others are still sent; exit code 1 when one failed.
     """
-    ws = workspace()
-    with user_errors(*ERRORS):
-        report = send_notifications(ws, actor=_actor(actor), dry_run=dry_run, out_dir=out_dir)
+    with errors():
+        report = service.notify_partners(
+            desk(), actor=actor_of(actor), dry_run=dry_run, out_dir=out_dir, reminders=reminders
+        )
     if as_json:
         print_json(report.as_dict())
     else:
         for item in report.sent:
             where = item.get("file") or item["email"]
+            what = "reminder of" if item["kind"] == "reminder" else "request for"
             console.print(
-                f"{'wrote' if dry_run else 'sent'} {item['partner']}: {len(item['incidents'])} incident(s) → {where}",
+                f"{'wrote' if dry_run else 'sent'} {item['partner']}: {what} {len(item['incidents'])} incident(s) "
+                f"→ {where}",
                 markup=False,
             )
-        for item in report.skipped + report.failed:
-            console.print(f"not sent to {item['partner']}: {item['reason']}", markup=False)
+        for problem in report.skipped + report.failed:
+            console.print(f"not sent to {problem['partner']} ({problem['kind']}): {problem['reason']}", markup=False)
         if not report.sent:
-            console.print("no pending requests to notify")
+            console.print("no pending requests or reminders to send")
     if report.failed:
         raise typer.Exit(1)
 
@@ -535,36 +636,83 @@ def stats(
 ) -> None:
     """The week's handling numbers: incidents resolved in the week, cross-border, phishing, mobile-malware
     URLs and app stores, partner types, breakdowns, median time to resolve and a partner scorecard."""
-    ws = workspace()
-    with user_errors(*ERRORS), session_scope(ws) as session:
-        data = weekly_stats(
-            session, _week(week, ws.timezone), tz=ws.timezone, no_response_hours=ws.settings.incidents.no_response_hours
-        )
+    with errors():
+        data = service.incident_stats(desk(), week)
     if as_json:
         print_json(data)
         return
     out.print(f"{data['week']} ({data['start'][:10]} – {data['end'][:10]})")
-    for key in (
-        "handled",
-        "cross_border",
-        "phishing",
-        "mobile_malware_urls",
-        "mobile_malware_platforms",
-        "median_hours_to_resolve",
-    ):
-        out.print(f"  {key:<26}{data[key] if data[key] is not None else '-'}")
+    numbers = {
+        "handled": data["handled"],
+        "cross_border": data["cross_border"],
+        "phishing": data["phishing"],
+        "mobile_malware_urls": data["mobile_malware_urls"],
+        "mobile_malware_platforms": data["mobile_malware_platforms"],
+        "median_hours_to_resolve": data["median_hours_to_resolve"],
+    }
+    for key, value in numbers.items():
+        out.print(f"  {key:<26}{value if value is not None else '-'}")
     out.print(f"  {'partner_types':<26}{', '.join(data['partner_types']) or '-'}")
-    table = Table("partner", "type", "requests", "acknowledged", "taken down", "no response", "median h")
-    for row in data["scorecard"]["partners"]:
+    print_scorecard(data["scorecard"])
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def print_scorecard(card: Scorecard) -> None:
+    """A scorecard as two tables: per partner, then per partner type."""
+    table = Table(
+        "partner",
+        "type",
+        "requests",
+        "sent",
+        "acknowledged",
+        "taken down",
+        "no response",
+        "median h ack",
+        "median h down",
+    )
+    for row in card["partners"]:
         table.add_row(
             row["partner"],
             row["type"],
             str(row["requests"]),
+            str(row["sent"]),
             str(row["acknowledged"]),
             str(row["taken_down"]),
-            str(row["no_response"]),
-            str(row["median_hours_to_takedown"] or "-"),
+            f"{row['no_response']} ({_share(row['no_response_share'])})",
+            _hours(row["median_hours_to_acknowledge"]),
+            _hours(row["median_hours_to_takedown"]),
         )
     out.print(table)
-    if data["scorecard"]["no_response"]:
-        out.print("  did not answer: " + ", ".join(data["scorecard"]["no_response"]), markup=False)
+    kinds = Table(
+        "type",
+        "partners",
+        "requests",
+        "sent",
+        "acknowledged",
+        "taken down",
+        "no response",
+        "median h ack",
+        "median h down",
+    )
+    for row in card["types"]:
+        kinds.add_row(
+            row["type"],
+            str(row["partners"]),
+            str(row["requests"]),
+            str(row["sent"]),
+            str(row["acknowledged"]),
+            str(row["taken_down"]),
+            f"{row['no_response']} ({_share(row['no_response_share'])})",
+            _hours(row["median_hours_to_acknowledge"]),
+            _hours(row["median_hours_to_takedown"]),
+        )
+    out.print(kinds)
+    if card["no_response"]:
+        out.print("  did not answer: " + ", ".join(card["no_response"]), markup=False)

@@ -1,4 +1,5 @@
-"""``sitrep partners …``: the directory of outside parties incidents are coordinated with."""
+"""``sitrep partners …``: the directory of outside parties incidents are coordinated with, and how
+they answer (scorecards)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import console, out, print_json, user_errors, workspace
-from sitrep.cli.incidents import ActorOption, JsonOption, _actor, _print_report
-from sitrep.incidents.db import session_scope
-from sitrep.incidents.partners import PartnerSpec, import_partners, list_partners, upsert_partner
-from sitrep.incidents.records import InputError
-from sitrep.incidents.views import partner_dict
-from sitrep.incidents.vocabulary import parse_enum
+from sitrep.cli.common import console, out, print_json
+from sitrep.cli.incidents import ActorOption, JsonOption, actor_of, desk, errors, print_import, print_scorecard
+from sitrep.incidents import service
+from sitrep.incidents.views import PartnerView
 from sitrep.taxonomy import PartnerType
 
 TYPES = ", ".join(t.value for t in PartnerType)
@@ -23,11 +21,17 @@ app = typer.Typer(
     name="partners",
     help="The partner directory: cloud providers, registrars, app stores, branches, international "
     "organisations, foreign CERTs… with the domain suffixes, AS numbers and regions each answers for "
-    "(used to route incidents).",
+    "(used to route incidents), and their scorecards.",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
 )
+
+NameArgument = Annotated[str, typer.Argument(help="The partner's name (case does not matter).")]
+
+
+def _scope(row: PartnerView) -> str:
+    return ", ".join([*row["suffixes"], *(f"AS{a}" for a in row["asns"]), *row["regions"]])
 
 
 @app.command("add")
@@ -52,16 +56,17 @@ def add(
     ] = None,
     actor: ActorOption = None,
 ) -> None:
-    """Add a partner, or replace the details of the partner with that name.
+    """Add a partner, or replace the details of the partner with that name (a deactivated one is
+    reactivated).  Names and e-mail addresses with control characters are refused.
 
     Example: sitrep partners add 广东分中心 --type branch --region GD --email gd@example.cn
     """
-    ws = workspace()
-    with user_errors(ValueError), session_scope(ws) as session:
-        kind = parse_enum(PartnerType, type, "partner type")
-        spec = PartnerSpec.build(
-            name=name,
-            type=kind,
+    with errors():
+        saved = service.add_partner(
+            desk(),
+            name,
+            type,
+            actor=actor_of(actor),
             country=country,
             email=email,
             language=language,
@@ -69,31 +74,90 @@ def add(
             asns=asn or [],
             regions=region or [],
         )
-        _, outcome = upsert_partner(session, spec, actor=_actor(actor))
-    console.print(f"Partner {spec.name}: {outcome}", markup=False)
+    console.print(f"Partner {saved.partner['name']}: {saved.outcome}", markup=False)
 
 
 @app.command("list")
 def list_command(
     type: Annotated[str | None, typer.Option("--type", "-t", help=f"Only this type: {TYPES}.")] = None,
+    all_partners: Annotated[bool, typer.Option("--all", help="Include deactivated partners.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List the partner directory, in the report's canonical type order."""
-    ws = workspace()
-    with user_errors(ValueError), session_scope(ws) as session:
-        kind = parse_enum(PartnerType, type, "partner type") if type else None
-        rows = [partner_dict(p) for p in list_partners(session, kind)]
+    with errors():
+        rows = service.list_partners(desk(), type, inactive=all_partners)
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "type", "country", "language", "email", "answers for")
+    table = Table("name", "type", "country", "language", "email", "answers for", *(["active"] if all_partners else []))
     for row in rows:
-        scope = [*row["suffixes"], *(f"AS{a}" for a in row["asns"]), *row["regions"]]
-        table.add_row(
-            row["name"], row["type"], row["country"] or "", row["language"], row["email"] or "", ", ".join(scope)
-        )
+        cells = [row["name"], row["type"], row["country"] or "", row["language"], row["email"] or "", _scope(row)]
+        table.add_row(*cells, *((["yes" if row["active"] else "no"]) if all_partners else []))
     out.print(table)
     console.print(f"{len(rows)} partner(s)")
+
+
+@app.command("show")
+def show(
+    name: NameArgument,
+    recent: Annotated[int, typer.Option("--recent", help="Show this many of its newest requests.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one partner: its details, how many requests it has (open, overdue), its newest requests and
+    the changes of its entry."""
+    with errors():
+        data = service.show_partner(desk(), name, recent=recent)
+    if as_json:
+        print_json(data)
+        return
+    partner = data["partner"]
+    out.print(
+        f"{partner['name']}  {partner['type']}  {partner['country'] or '-'}  {partner['email'] or 'no e-mail'}  "
+        f"language {partner['language']}{'' if partner['active'] else '  (deactivated)'}",
+        markup=False,
+    )
+    out.print(f"  answers for {_scope(partner) or '-'}", markup=False)
+    out.print(
+        f"  requests {data['requests']}, open {data['open_requests']}, overdue {data['overdue_requests']}",
+        markup=False,
+    )
+    table = Table("ref", "status", "sent", "acknowledged", "actioned", "outcome", "due", "title")
+    for row in data["recent"]:
+        table.add_row(
+            row["ref"],
+            row["status"],
+            (row["sent_at"] or "")[:16],
+            (row["acknowledged_at"] or "")[:16],
+            (row["actioned_at"] or "")[:16],
+            row["outcome"] or "",
+            (row["due_at"] or "")[:16] + (" OVERDUE" if row["overdue"] else ""),
+            row["title"],
+        )
+    out.print(table)
+    for entry in data["audit"]:
+        out.print(
+            f"    {entry['at']}  {entry['actor']}  {entry['field']}: {entry['old'] or ''} → {entry['new'] or ''}",
+            markup=False,
+        )
+
+
+@app.command("remove")
+def remove(
+    name: NameArgument,
+    deactivate: Annotated[
+        bool,
+        typer.Option("--deactivate", help="Keep the partner and its requests' history, but send it no new requests."),
+    ] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Remove a partner from the directory.
+
+    A partner named by coordination requests cannot be removed (that would rewrite their history):
+    deactivate it with --deactivate instead; 'sitrep partners add' with its name reactivates it.
+    """
+    with errors():
+        outcome = service.remove_partner(desk(), name, actor=actor_of(actor), deactivate=deactivate)
+    console.print(f"Partner {name.strip()}: {outcome}", markup=False)
 
 
 @app.command("import")
@@ -108,9 +172,31 @@ def import_command(
     Columns: name, type, country, email, language, suffixes, asns, regions (lists separated by ';').
     Exit code 1 when rows were rejected.
     """
-    ws = workspace()
-    with user_errors(ValueError, InputError), session_scope(ws) as session:
-        report = import_partners(session, file, actor=_actor(actor), fmt=format)
-    _print_report(report, as_json)
+    with errors():
+        report = service.import_partners(desk(), file, actor=actor_of(actor), fmt=format)
+    print_import(report, as_json)
     if report.rejects:
         raise typer.Exit(1)
+
+
+@app.command("scorecard")
+def scorecard(
+    weeks: Annotated[int, typer.Option("--weeks", "-n", help="How many weeks, ending with --week.")] = 4,
+    week: Annotated[
+        str | None, typer.Option("--week", "-w", help="The last week counted (default: the last complete week).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """How partners answered: per partner and per partner type, the requests sent in the weeks, how many
+    were acknowledged and taken down, the median hours to acknowledge and to take down, and the share
+    with no response (not acknowledged within [incidents] no_response_hours, or outcome no-response).
+
+    The same definitions as the scorecard of 'sitrep incidents stats'.
+    """
+    with errors():
+        data = service.partner_scorecard(desk(), weeks=weeks, week=week)
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"{data['first_week']} – {data['last_week']} ({data['start'][:10]} – {data['end'][:10]})")
+    print_scorecard(data["scorecard"])

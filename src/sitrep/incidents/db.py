@@ -1,23 +1,45 @@
-"""Open the incident database named by the workspace and migrate it with Alembic.
+"""The incident store: one engine per process on the workspace database, migrated once when opened.
 
 SQLite in the workspace by default, PostgreSQL when ``storage.database_url`` says so
-(``postgresql+psycopg://user@host/db``).  Alembic is configured in code, so no ``alembic.ini`` is
-needed at run time; the migration scripts ship inside the package (``incidents/migrations``).
+(``postgresql+psycopg://user@host/db``).  Several processes (the CLI, the web desk, a cron job) write
+at the same time, so:
+
+- SQLite runs in WAL mode (readers never wait for the writer) and a **write** transaction starts with
+  ``BEGIN IMMEDIATE``: it takes the write lock before its first read.  A deferred transaction that
+  reads first and writes later is refused outright when another writer committed in between, which a
+  busy timeout cannot cure.  A writer that finds the lock taken waits up to
+  ``[incidents] busy_timeout_seconds``; PostgreSQL waits as long for a row lock (``lock_timeout``).
+- :func:`open_store` keeps one :class:`Store` (one engine and its pool) per database for the life of
+  the process and migrates the schema the first time; a web server holds it.
+
+Alembic is configured in code, so no ``alembic.ini`` is needed at run time; the migration scripts
+ship inside the package (``incidents/migrations``).
 """
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitrep.config import Workspace
+from sitrep.incidents.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration.  Checking it needs one query instead of Alembic's script directory (a quarter
+# of a second at every start); a test holds it to Alembic's head.
+HEAD = "0002"
+DEFAULT_BUSY_TIMEOUT = 30.0
+# pg_advisory_xact_lock key that serialises migrations of one PostgreSQL database ("sitrep" in ASCII).
+_MIGRATION_LOCK = 0x736974726570
+_WRITE = "sitrep_write"
 
 
 def _normalise_url(url: str) -> str:
@@ -28,31 +50,35 @@ def _normalise_url(url: str) -> str:
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores foreign keys (and ON DELETE CASCADE) unless asked on every connection.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-    # pysqlite's own transaction handling breaks SAVEPOINT (used for per-row import rollback);
-    # let SQLAlchemy emit BEGIN itself instead (the documented pysqlite recipe).
+    # pysqlite's own transaction handling breaks SAVEPOINT (used for per-row import rollback) and
+    # cannot say IMMEDIATE; SQLAlchemy emits BEGIN itself instead (the documented pysqlite recipe).
     dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # SQLite ignores foreign keys (and ON DELETE CASCADE) unless asked on every connection.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Persistent in the file; a no-op once set (an in-memory database answers "memory").
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (SQLite gets foreign keys switched on)."""
-    engine = create_engine(_normalise_url(url), future=True)
-    if engine.dialect.name == "sqlite":
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine for ``url``: SQLite in WAL mode with foreign keys and a busy timeout, PostgreSQL with a
+    lock timeout of the same length."""
+    url = _normalise_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def engine_for(workspace: Workspace) -> Engine:
-    """The engine of the workspace database (``Workspace.database_url``)."""
-    return make_engine(workspace.database_url)
+        return engine
+    connect_args = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} if backend == "postgresql" else {}
+    # pre_ping: a long-running holder (the web desk) survives a restarted database server.
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
 def alembic_config(connection: Any | None = None) -> Any:
@@ -67,41 +93,128 @@ def alembic_config(connection: Any | None = None) -> Any:
     return config
 
 
-def upgrade_engine(engine: Engine) -> None:
-    """Migrate the database behind ``engine`` to the newest schema (a no-op when already there)."""
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.begin() as connection:
-        if MigrationContext.configure(connection).get_current_revision() == head:
+
+def upgrade_engine(engine: Engine) -> None:
+    """Migrate the database behind ``engine`` to the newest schema (a no-op when already there).
+
+    Concurrent first starts are safe: the migration runs under the write lock (SQLite) or an advisory
+    lock (PostgreSQL) and checks the revision again once it holds it.
+    """
+    with engine.connect() as connection:
+        if _revision(connection) == HEAD:
             return
-        command.upgrade(alembic_config(connection), "head")
+    from alembic import command
+
+    with engine.execution_options(**{_WRITE: True}).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        if _revision(connection) != HEAD:
+            command.upgrade(alembic_config(connection), "head")
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn a database that cannot be reached or stays locked into a :class:`StoreError` that says so."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig) if exc.orig is not None else str(exc)
+        if "locked" in reason or "busy" in reason or "lock timeout" in reason:
+            raise StoreError(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
+        raise StoreError(f"cannot use the incident database {_shown(url)}: {reason.strip()}") from exc
+
+
+class Store:
+    """The incident database of a workspace: an engine, and sessions that read or write in one
+    transaction (committed on success, rolled back on error)."""
+
+    def __init__(self, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.url = _normalise_url(url)
+        self.engine = make_engine(self.url, busy_timeout=busy_timeout)
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision."""
+        with _database_errors(self.url):
+            upgrade_engine(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading (it takes no write lock; closing it rolls back, nothing is committed)."""
+        with _database_errors(self.url), self._readers() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction: the write lock is taken at its start, the transaction
+        commits when the block ends and rolls back when it raises."""
+        with _database_errors(self.url), self._writers() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close the pool's connections."""
+        self.engine.dispose()
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(workspace: Workspace) -> Store:
+    """The process's store of the workspace database, opened and migrated on first use."""
+    url = _normalise_url(workspace.database_url)
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = Store(url, busy_timeout=workspace.settings.incidents.busy_timeout_seconds)
+            try:
+                store.migrate()
+            except BaseException:
+                store.dispose()
+                raise
+            _stores[url] = store
+    return store
+
+
+def close_stores() -> None:
+    """Dispose of every store this process opened (at exit, and between tests)."""
+    with _stores_lock:
+        stores = list(_stores.values())
+        _stores.clear()
+    for store in stores:
+        store.dispose()
+
+
+atexit.register(close_stores)
 
 
 def upgrade(workspace: Workspace) -> None:
     """Create or migrate the workspace database to the newest schema."""
-    engine = engine_for(workspace)
-    try:
-        upgrade_engine(engine)
-    finally:
-        engine.dispose()
+    open_store(workspace)
 
 
-@contextmanager
-def session_factory(workspace: Workspace) -> Iterator[sessionmaker[Session]]:
-    """A session factory on the (migrated) workspace database, for work in several transactions."""
-    engine = engine_for(workspace)
-    try:
-        upgrade_engine(engine)
-        yield sessionmaker(engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
+def engine_for(workspace: Workspace) -> Engine:
+    """The engine of the workspace database (the process's one, migrated)."""
+    return open_store(workspace).engine
 
 
 @contextmanager
 def session_scope(workspace: Workspace) -> Iterator[Session]:
-    """A session in one transaction on the workspace database: commit on success, roll back on error."""
-    with session_factory(workspace) as factory, factory() as session, session.begin():
+    """A write session in one transaction on the workspace database (see :meth:`Store.write`)."""
+    with open_store(workspace).write() as session:
         yield session

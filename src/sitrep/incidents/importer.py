@@ -3,7 +3,9 @@
 The whole file is one transaction; each row runs in a savepoint, so a row that fails half-way leaves
 nothing behind while the good rows are kept.  Re-importing the same file changes nothing; a changed
 row updates its incident (every change audited), and a status that cannot be reached from the stored
-one is refused.  Columns are documented in ``docs/incidents.md``.
+one is refused.  A row goes through the same workflow functions as a change typed by an analyst, so
+the same checks hold (no change before the report time, real domain names, no control characters).
+Columns are documented in ``docs/incidents.md``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sitrep.config import Workspace
 from sitrep.incidents.models import Incident, Partner
 from sitrep.incidents.partners import PartnerSpec, upsert_partner
 from sitrep.incidents.records import ImportReport, Reject, cell, read_records, split_list
+from sitrep.incidents.sla import Sla
 from sitrep.incidents.vocabulary import CLOSED_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
 from sitrep.incidents.workflow import (
     STATUS_TIME,
@@ -64,6 +67,7 @@ OPTIONAL_COLUMNS = (
     "actioned_at",
     "verified_at",
     "outcome",
+    "owner",
 )
 
 _TRUE = {"1", "true", "yes", "y", "是", "跨境"}
@@ -124,6 +128,7 @@ class IncidentRow:
     grade: Grade | None
     tlp: TLP | None
     cross_border: bool | None
+    owner: str | None = None
     partners: list[tuple[str, PartnerType | None, str | None]] = field(default_factory=list)
     assets: list[tuple[str, str | None]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
@@ -153,8 +158,6 @@ def parse_row(line: int, raw: dict[str, Any], tz: ZoneInfo) -> IncidentRow:
         raise ValueError("status resolved needs resolved_at")
     if closed_at is not None and status not in CLOSED_STATUSES:
         raise ValueError(f"resolved_at is set but status is {status.value}")
-    if reported_at and closed_at and closed_at < reported_at:
-        raise ValueError("resolved_at is before reported_at")
 
     names = split_list(raw.get("partner"))
     types = _aligned(split_list(raw.get("partner_type")), len(names), "partner_type")
@@ -198,6 +201,7 @@ def parse_row(line: int, raw: dict[str, Any], tz: ZoneInfo) -> IncidentRow:
         grade=Grade.parse(grade_text) if grade_text else None,
         tlp=tlp,
         cross_border=parse_bool(cell(raw, "cross_border")),
+        owner=cell(raw, "owner") or None,
         partners=partners,
         assets=assets,
         events=split_list(raw.get("events")),
@@ -248,6 +252,7 @@ def _apply(
     incident: Incident | None,
     directory: _Directory,
     home: Home,
+    sla: Sla,
     actor: str,
 ) -> str:
     for name, kind, _ in row.partners:
@@ -267,6 +272,7 @@ def _apply(
             grade=row.grade or Grade.GENERAL,
             tlp=row.tlp or TLP.AMBER,
             reported_at=row.reported_at,
+            owner=row.owner,
         )
     audit_before = len(incident.audit)
     updates: dict[str, Any] = {
@@ -278,6 +284,7 @@ def _apply(
         "grade": row.grade,
         "tlp": row.tlp,
         "reported_at": row.reported_at,
+        "owner": row.owner,
     }
     for name, value in updates.items():
         if value is not None:
@@ -287,7 +294,7 @@ def _apply(
     link_events(session, incident, row.events, actor=actor)
     for name, kind, country in row.partners:
         request, _ = add_request(session, incident, directory.get(name, kind, country), actor=actor)
-        update_request(session, request, actor=actor, **row.stages)
+        update_request(session, request, actor=actor, sla=sla, **row.stages)
     current = Status(incident.status)
     if row.status != current:
         advance(
@@ -315,8 +322,13 @@ def import_rows(
     tz: ZoneInfo,
     actor: str,
     file: str = "<rows>",
+    sla: Sla | None = None,
 ) -> ImportReport:
-    """Import ``(line, record)`` pairs into the open session; see :func:`import_incidents`."""
+    """Import ``(line, record)`` pairs into the open session; see :func:`import_incidents`.
+
+    Requests sent without a due date get one from ``sla`` (default: the built-in table).
+    """
+    sla = sla or Sla.default()
     report = ImportReport(file=file)
     directory = _Directory(session, actor)
     seen: dict[str, int] = {}
@@ -329,7 +341,7 @@ def import_rows(
             seen[row.ref] = line
             incident = session.scalars(select(Incident).where(Incident.ref == row.ref)).first()
             with session.begin_nested():
-                outcome = _apply(session, row, incident, directory, home, actor)
+                outcome = _apply(session, row, incident, directory, home, sla, actor)
         except (ValueError, WorkflowError) as exc:
             # The savepoint is rolled back; forget partners it created so later rows re-create them.
             directory.by_name = {k: p for k, p in directory.by_name.items() if p in session}
@@ -355,4 +367,5 @@ def import_incidents(
         tz=workspace.timezone,
         actor=actor,
         file=str(path),
+        sla=Sla.of(workspace.settings.incidents),
     )

@@ -1,5 +1,5 @@
 """The incident store's tables (SQLAlchemy 2 declarative): incidents, assets, linked events,
-coordination requests, partners and the audit trail.
+coordination requests, partners, notes, the audit trail and the ref counters.
 
 Enumerated values (category, status, partner type…) are stored as their strings so that the same
 schema works on SQLite and PostgreSQL and stays readable with plain SQL.  Every timestamp is stored in
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -83,6 +84,8 @@ class Partner(Base):
     suffixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     asns: Mapped[list[int]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A deactivated partner keeps its requests (their history) but gets no new ones.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     requests: Mapped[list[CoordinationRequest]] = relationship(back_populates="partner")
@@ -107,6 +110,8 @@ class Incident(Base):
     grade: Mapped[str] = mapped_column(String(10), default=Grade.GENERAL.value)
     tlp: Mapped[str] = mapped_column(String(20), default=TLP.AMBER.value)
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    # The analyst who handles the case (free text, like the audit trail's actor); None = unassigned.
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
     # ``cross_border`` is the effective value the statistics count; it is derived unless
     # ``cross_border_override`` is set, in which case ``cross_border_reason`` says why.
     cross_border: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -132,6 +137,9 @@ class Incident(Base):
     )
     audit: Mapped[list[AuditEntry]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="AuditEntry.id"
+    )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Note.id"
     )
 
     @property
@@ -187,13 +195,19 @@ class CoordinationRequest(Base):
     actioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20))
+    # When the partner should have acted: sent_at + the SLA of its type (``[incidents.sla_hours]``),
+    # fixed when the request is sent, or set by hand.  Indexed: ``incidents overdue`` asks by it.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The last reminder mailed for an overdue request (``notify`` waits ``reminder_hours`` between them).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     incident: Mapped[Incident] = relationship(back_populates="requests")
     partner: Mapped[Partner] = relationship(back_populates="requests")
 
 
 class AuditEntry(Base):
-    """One change: who, when, which field of what, old value → new value."""
+    """One change: who, which field of what, old value → new value, when it took effect (``at``) and
+    when it was entered (``entered_at``): a back-dated change keeps both."""
 
     __tablename__ = "audit_log"
 
@@ -206,5 +220,31 @@ class AuditEntry(Base):
     new: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     incident: Mapped[Incident | None] = relationship(back_populates="audit")
+
+
+class Note(Base):
+    """A remark of an analyst on the incident's timeline (a call made, what a partner said…)."""
+
+    __tablename__ = "incident_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="notes")
+
+
+class RefCounter(Base):
+    """The last number handed out for a ref prefix (``INC-20250102-``): incremented inside the adding
+    transaction, so concurrent adds get distinct refs (the row lock or SQLite's write lock orders them)."""
+
+    __tablename__ = "ref_counters"
+
+    prefix: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

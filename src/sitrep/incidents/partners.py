@@ -1,5 +1,8 @@
 """The partner directory and routing: who answers for a domain suffix, an AS, a region or a country.
 
+A partner named by coordination requests is never deleted (that would rewrite their history); it can
+be deactivated instead, which keeps its requests and refuses new ones.
+
 Routing tries the wanted partner types in order (e.g. registrar, then hosting, then cloud); within a
 type the most specific rule wins: AS number, then the longest matching domain suffix, then region,
 then country.  The first type with a match gives the partner, so configuration decides the
@@ -18,10 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sitrep.hosts import longest_suffix
-from sitrep.incidents.models import Partner
+from sitrep.incidents.errors import PartnerInUse, UnknownPartner
+from sitrep.incidents.inputs import domain_name, plain_text
+from sitrep.incidents.models import CoordinationRequest, Partner
 from sitrep.incidents.records import ImportReport, Reject, cell, read_records, split_list
 from sitrep.incidents.vocabulary import parse_enum
-from sitrep.incidents.workflow import WorkflowError, record
+from sitrep.incidents.workflow import MAX_NAME, WorkflowError, record
 from sitrep.taxonomy import PartnerType
 
 LANGUAGES = ("zh", "en")
@@ -55,17 +60,21 @@ class PartnerSpec:
         asns: Iterable[str | int] = (),
         regions: Iterable[str] = (),
     ) -> PartnerSpec:
-        """Validate raw values; raise ``ValueError`` naming the bad one."""
-        name = name.strip()
-        if not name:
-            raise ValueError("partner name is empty")
+        """Validate raw values; raise ``ValueError`` naming the bad one.
+
+        Names and e-mail addresses with control characters are refused (they would forge e-mail
+        headers and CSV lines); suffixes must be domain names (``cn`` and ``中国`` included).
+        """
+        name = plain_text(name, "partner name", max_length=MAX_NAME)
         kind = type if isinstance(type, PartnerType) else parse_enum(PartnerType, type, "partner type")
         cc = (country or "").strip().upper() or None
         if cc is not None and not _COUNTRY.match(cc):
             raise ValueError(f"country {country!r} is not a two-letter ISO code")
         mail = (email or "").strip() or None
-        if mail is not None and not _EMAIL.match(mail):
-            raise ValueError(f"e-mail {email!r} is not an address")
+        if mail is not None:
+            plain_text(mail, "partner e-mail")
+            if not _EMAIL.match(mail):
+                raise ValueError(f"e-mail {email!r} is not an address")
         lang = (language or "").strip().lower() or ("zh" if cc in (None, "CN") else "en")
         if lang not in LANGUAGES:
             raise ValueError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
@@ -81,10 +90,16 @@ class PartnerSpec:
             country=cc,
             email=mail,
             language=lang,
-            suffixes=tuple(dict.fromkeys(s.strip().strip(".").lower() for s in suffixes if s.strip())),
+            suffixes=tuple(dict.fromkeys(_suffix(s) for s in suffixes if s.strip())),
             asns=tuple(dict.fromkeys(numbers)),
             regions=tuple(dict.fromkeys(r.strip().upper() for r in regions if r.strip())),
         )
+
+
+def _suffix(text: str) -> str:
+    """A domain suffix a partner answers for: a domain name or a top-level domain (``cn``)."""
+    suffix = text.strip().strip(".").lower()
+    return suffix if "." not in suffix and suffix.isalnum() else domain_name(suffix)
 
 
 def find_partner(session: Session, name: str) -> Partner | None:
@@ -92,11 +107,22 @@ def find_partner(session: Session, name: str) -> Partner | None:
     return session.scalars(select(Partner).where(func.lower(Partner.name) == name.strip().lower())).first()
 
 
-def list_partners(session: Session, type: PartnerType | None = None) -> list[Partner]:
-    """All partners (optionally of one type), by type in canonical order then name."""
+def get_partner(session: Session, name: str) -> Partner:
+    """The partner called ``name``; raise :class:`UnknownPartner` when there is none."""
+    partner = find_partner(session, name)
+    if partner is None:
+        raise UnknownPartner(name.strip())
+    return partner
+
+
+def list_partners(session: Session, type: PartnerType | None = None, *, inactive: bool = True) -> list[Partner]:
+    """Partners (optionally of one type; without the deactivated ones unless ``inactive``), by type in
+    canonical order then name."""
     query = select(Partner)
     if type is not None:
         query = query.where(Partner.type == type.value)
+    if not inactive:
+        query = query.where(Partner.active.is_(True))
     order = {t.value: i for i, t in enumerate(PartnerType)}
     return sorted(session.scalars(query), key=lambda p: (order.get(p.type, 99), p.name.lower()))
 
@@ -124,7 +150,7 @@ def upsert_partner(session: Session, spec: PartnerSpec, *, actor: str, replace: 
     partner = find_partner(session, spec.name)
     values = _values(spec)
     if partner is None:
-        partner = Partner(name=spec.name, **values)
+        partner = Partner(name=spec.name, active=True, **values)
         session.add(partner)
         session.flush()
         record(session, None, "created", None, spec.name, actor, entity="partner", entity_id=partner.id)
@@ -132,6 +158,10 @@ def upsert_partner(session: Session, spec: PartnerSpec, *, actor: str, replace: 
     if not replace:
         return partner, "unchanged"
     changed = False
+    if not partner.active:
+        partner.active = True
+        record(session, None, "active", False, True, actor, entity="partner", entity_id=partner.id)
+        changed = True
     for key in _FIELDS:
         old = getattr(partner, key)
         if old != values[key]:
@@ -175,6 +205,30 @@ def import_partners(session: Session, path: Path, *, actor: str, fmt: str | None
     return report
 
 
+def request_count(session: Session, partner: Partner) -> int:
+    """How many coordination requests name the partner."""
+    query = select(func.count()).select_from(CoordinationRequest).where(CoordinationRequest.partner_id == partner.id)
+    return session.scalar(query) or 0
+
+
+def remove_partner(session: Session, partner: Partner, *, actor: str) -> None:
+    """Delete a partner no request names; raise :class:`PartnerInUse` otherwise."""
+    used = request_count(session, partner)
+    if used:
+        raise PartnerInUse(partner.name, used)
+    record(session, None, "removed", partner.name, None, actor, entity="partner", entity_id=partner.id)
+    session.delete(partner)
+
+
+def deactivate_partner(session: Session, partner: Partner, *, actor: str) -> bool:
+    """Stop new requests to the partner, keeping its history; return whether it was active."""
+    if not partner.active:
+        return False
+    partner.active = False
+    record(session, None, "active", True, False, actor, entity="partner", entity_id=partner.id)
+    return True
+
+
 @dataclass(frozen=True)
 class Route:
     """The partner chosen for an asset and the rule that chose it (shown to the analyst)."""
@@ -192,12 +246,15 @@ def route(
     region: str | None = None,
     country: str | None = None,
 ) -> Route | None:
-    """Pick the partner for an asset: first wanted type with a match; AS, suffix, region, country."""
+    """Pick the partner for an asset: first wanted type with a match; AS, suffix, region, country.
+
+    Deactivated partners are never picked.
+    """
     host = (host or "").lower().rstrip(".")
     region = (region or "").upper() or None
     country = (country or "").upper() or None
     for kind in types:
-        candidates = [p for p in partners if p.type == kind.value]
+        candidates = [p for p in partners if p.type == kind.value and p.active is not False]
         if asn is not None:
             for partner in candidates:
                 if asn in (partner.asns or []):

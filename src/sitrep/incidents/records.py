@@ -11,11 +11,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 
 class InputError(ValueError):
     """The file as a whole cannot be read (unknown format, not UTF-8, not a JSON array…)."""
+
+
+class UnknownFormat(InputError):
+    """The format was not given and the file's suffix does not tell it."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class ImportReport:
     def rejected(self) -> int:
         return len(self.rejects)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ImportSummary:
         return {
             "file": self.file,
             "read": self.read,
@@ -53,13 +57,30 @@ class ImportReport:
         }
 
 
+class RejectRow(TypedDict):
+    line: int
+    reason: str
+
+
+class ImportSummary(TypedDict):
+    """:class:`ImportReport` as JSON."""
+
+    file: str
+    read: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rejects: list[RejectRow]
+
+
 def detect_format(path: Path, given: str | None = None) -> str:
     """``csv`` or ``json``: as given, else from the suffix (``.jsonl``/``.ndjson`` are JSON lines)."""
     fmt = (given or path.suffix.lstrip(".")).lower()
     if fmt in ("jsonl", "ndjson"):
         return "json"
     if fmt not in ("csv", "json"):
-        raise InputError(f"{path}: cannot tell the format from {path.suffix!r}; pass --format csv or json")
+        raise UnknownFormat(f"{path}: cannot tell the format from {path.suffix!r} (csv, json, jsonl or ndjson)")
     return fmt
 
 

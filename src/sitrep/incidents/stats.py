@@ -1,42 +1,80 @@
-"""The weekly handling numbers of DESIGN.md §3.5 and §5, plus breakdowns and a partner scorecard.
+"""The weekly handling numbers of DESIGN.md §3.5 and §5, each with the refs behind it, plus breakdowns
+and a partner scorecard.
 
 *Handled in the week* means status resolved with ``resolved_at`` in ``[start, end)`` of the ISO week
 in the workspace time zone (:meth:`sitrep.weeks.Week.bounds`).  Every number is computed from those
-incidents:
+incidents, and :func:`handling_numbers` returns each one together with the incidents it counts, so the
+report's numbers and their evidence cannot disagree:
 
 - ``handled``: how many; ``cross_border``: how many are cross-border; ``phishing``: how many are
   phishing;
-- ``mobile_malware_urls``: distinct URL assets of the mobile-malware incidents;
-- ``mobile_malware_platforms``: distinct app-store partners those incidents were coordinated with;
+- ``mobile_malware_urls``: distinct URL assets of the mobile-malware incidents (the refs: those
+  incidents with a URL asset);
+- ``mobile_malware_platforms``: distinct app-store partners those incidents were coordinated with
+  (the refs: those incidents with an app-store request);
 - ``partner_types``: the partner types involved, in the canonical order of ``taxonomy.PARTNER_ORDER``.
 
-The scorecard covers the week's coordination: requests sent in the week or belonging to an incident
-handled in the week.
+The scorecard (:mod:`sitrep.incidents.scorecard`) covers the week's coordination: requests sent in the
+week or belonging to an incident handled in the week.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents.models import CoordinationRequest, Incident
-from sitrep.incidents.vocabulary import AssetKind, Outcome, Status
+from sitrep.incidents.scorecard import Scorecard, hours, median, score, week_requests
+from sitrep.incidents.vocabulary import AssetKind, Status
 from sitrep.taxonomy import PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
 
-def _hours(delta: timedelta) -> float:
-    return delta.total_seconds() / 3600
+@dataclass(frozen=True)
+class Counted:
+    """A number of the report and the refs of the incidents behind it (in handling order)."""
+
+    value: int
+    refs: tuple[str, ...]
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+@dataclass(frozen=True)
+class HandlingNumbers:
+    """The week's incident numbers, each with its refs."""
+
+    week: Week
+    start: datetime
+    end: datetime
+    handled: Counted
+    cross_border: Counted
+    phishing: Counted
+    mobile_malware_urls: Counted
+    mobile_malware_platforms: Counted
+    by_category: dict[str, Counted]
+    by_partner_type: dict[str, Counted]
+    median_hours_to_resolve: float | None
+    tlp: dict[str, str]  # ref → TLP label of every handled incident
+    handled_ids: tuple[int, ...]
+
+    @property
+    def partner_types(self) -> list[str]:
+        """The partner types involved, in the canonical order."""
+        return [kind for kind, counted in self.by_partner_type.items() if counted.value]
+
+    def headline(self) -> dict[str, Counted]:
+        """The five numbers of section 5, in report order."""
+        return {
+            "handled": self.handled,
+            "cross_border": self.cross_border,
+            "phishing": self.phishing,
+            "mobile_malware_urls": self.mobile_malware_urls,
+            "mobile_malware_platforms": self.mobile_malware_platforms,
+        }
 
 
 def handled_incidents(session: Session, start: datetime, end: datetime) -> list[Incident]:
@@ -57,103 +95,81 @@ def handled_incidents(session: Session, start: datetime, end: datetime) -> list[
     return list(session.scalars(query))
 
 
-def _scorecard(
-    session: Session, start: datetime, end: datetime, handled_ids: set[int], no_response_hours: int
-) -> dict[str, Any]:
-    query = (
-        select(CoordinationRequest)
-        .where(
-            or_(
-                and_(CoordinationRequest.sent_at >= start, CoordinationRequest.sent_at < end),
-                CoordinationRequest.incident_id.in_(handled_ids or {-1}),
-            )
-        )
-        .options(selectinload(CoordinationRequest.partner))
-    )
-    rows: dict[int, dict[str, Any]] = {}
-    takedown_hours: dict[int, list[float]] = defaultdict(list)
-    silent_cutoff = end - timedelta(hours=no_response_hours)
-    silent: set[str] = set()
-    for request in session.scalars(query):
-        partner = request.partner
-        row = rows.setdefault(
-            partner.id,
-            {
-                "partner": partner.name,
-                "type": partner.type,
-                "country": partner.country,
-                "requests": 0,
-                "sent": 0,
-                "acknowledged": 0,
-                "actioned": 0,
-                "taken_down": 0,
-                "refused": 0,
-                "no_response": 0,
-                "median_hours_to_takedown": None,
-            },
-        )
-        row["requests"] += 1
-        sent = request.sent_at is not None and request.sent_at < end
-        acknowledged = request.acknowledged_at is not None and request.acknowledged_at < end
-        row["sent"] += sent
-        row["acknowledged"] += acknowledged
-        row["actioned"] += request.actioned_at is not None and request.actioned_at < end
-        outcome = Outcome(request.outcome) if request.outcome else None
-        row["taken_down"] += bool(outcome and outcome.effective)
-        row["refused"] += outcome is Outcome.REFUSED
-        unanswered = outcome is Outcome.NO_RESPONSE or (
-            sent and not acknowledged and outcome is None and request.sent_at <= silent_cutoff
-        )
-        row["no_response"] += unanswered
-        if unanswered:
-            silent.add(partner.name)
-        if outcome and outcome.effective and request.sent_at and request.actioned_at:
-            takedown_hours[partner.id].append(_hours(request.actioned_at - request.sent_at))
-    for partner_id, hours in takedown_hours.items():
-        rows[partner_id]["median_hours_to_takedown"] = _median(hours)
-    order = {t.value: i for i, t in enumerate(PARTNER_ORDER)}
-    partners = sorted(rows.values(), key=lambda r: (order.get(r["type"], 99), r["partner"]))
-    all_hours = [h for hours in takedown_hours.values() for h in hours]
-    return {
-        "partners": partners,
-        "requests": sum(r["requests"] for r in partners),
-        "acknowledged": sum(r["acknowledged"] for r in partners),
-        "median_hours_to_takedown": _median(all_hours),
-        "no_response": sorted(silent),
-    }
+def _counted(incidents: list[Incident], value: int | None = None) -> Counted:
+    refs = tuple(i.ref for i in incidents)
+    return Counted(len(refs) if value is None else value, refs)
 
 
-def weekly_stats(session: Session, week: Week, *, tz: ZoneInfo, no_response_hours: int = 72) -> dict[str, Any]:
-    """The handling numbers of ``week`` as a JSON-ready dict (schema in ``docs/incidents.md``)."""
+def handling_numbers(session: Session, week: Week, tz: ZoneInfo) -> HandlingNumbers:
+    """The numbers of ``week`` and the incidents behind each (see the module docstring)."""
     start, end = week.bounds(tz)
     incidents = handled_incidents(session, start, end)
     mobile = [i for i in incidents if i.category == IncidentCategory.MOBILE_MALWARE.value]
-    mobile_urls = {a.value for i in mobile for a in i.assets if a.kind == AssetKind.URL.value}
-    platforms = {r.partner.id for i in mobile for r in i.requests if r.partner.type == PartnerType.APP_STORE.value}
-    by_category = {c.value: 0 for c in IncidentCategory}
-    by_partner_type = {t.value: 0 for t in PARTNER_ORDER}
-    for incident in incidents:
-        by_category[incident.category] = by_category.get(incident.category, 0) + 1
-        for kind in {r.partner.type for r in incident.requests}:
-            by_partner_type[kind] = by_partner_type.get(kind, 0) + 1
+    with_urls = [i for i in mobile if any(a.kind == AssetKind.URL.value for a in i.assets)]
+    with_stores = [i for i in mobile if any(r.partner.type == PartnerType.APP_STORE.value for r in i.requests)]
+    urls = {a.value for i in with_urls for a in i.assets if a.kind == AssetKind.URL.value}
+    stores = {r.partner.id for i in with_stores for r in i.requests if r.partner.type == PartnerType.APP_STORE.value}
+    categories = [c.value for c in IncidentCategory]
+    categories += sorted({i.category for i in incidents} - set(categories))
+    kinds = [t.value for t in PARTNER_ORDER]
     resolve_hours = [
-        _hours(i.resolved_at - i.reported_at)
-        for i in incidents
-        if i.reported_at is not None and i.resolved_at is not None
+        hours(i.resolved_at - i.reported_at) for i in incidents if i.reported_at is not None and i.resolved_at
     ]
+    return HandlingNumbers(
+        week=week,
+        start=start,
+        end=end,
+        handled=_counted(incidents),
+        cross_border=_counted([i for i in incidents if i.cross_border]),
+        phishing=_counted([i for i in incidents if i.category == IncidentCategory.PHISHING.value]),
+        mobile_malware_urls=_counted(with_urls, len(urls)),
+        mobile_malware_platforms=_counted(with_stores, len(stores)),
+        by_category={c: _counted([i for i in incidents if i.category == c]) for c in categories},
+        by_partner_type={
+            t: _counted([i for i in incidents if any(r.partner.type == t for r in i.requests)]) for t in kinds
+        },
+        median_hours_to_resolve=median(resolve_hours),
+        tlp={i.ref: i.tlp for i in incidents},
+        handled_ids=tuple(i.id for i in incidents),
+    )
+
+
+class WeeklyStats(TypedDict):
+    """``sitrep incidents stats --json`` (schema in ``docs/incidents.md``)."""
+
+    week: str
+    start: str
+    end: str
+    handled: int
+    cross_border: int
+    phishing: int
+    mobile_malware_urls: int
+    mobile_malware_platforms: int
+    partner_types: list[str]
+    by_category: dict[str, int]
+    by_partner_type: dict[str, int]
+    median_hours_to_resolve: float | None
+    scorecard: Scorecard
+    incidents: list[str]
+
+
+def weekly_stats(session: Session, week: Week, *, tz: ZoneInfo, no_response_hours: int = 72) -> WeeklyStats:
+    """The handling numbers of ``week``, the breakdowns and the week's scorecard."""
+    numbers = handling_numbers(session, week, tz)
+    requests = week_requests(session, numbers.start, numbers.end, numbers.handled_ids)
     return {
         "week": str(week),
-        "start": start.astimezone(tz).isoformat(),
-        "end": end.astimezone(tz).isoformat(),
-        "handled": len(incidents),
-        "cross_border": sum(1 for i in incidents if i.cross_border),
-        "phishing": by_category[IncidentCategory.PHISHING.value],
-        "mobile_malware_urls": len(mobile_urls),
-        "mobile_malware_platforms": len(platforms),
-        "partner_types": [t.value for t in PARTNER_ORDER if by_partner_type[t.value]],
-        "by_category": by_category,
-        "by_partner_type": by_partner_type,
-        "median_hours_to_resolve": _median(resolve_hours),
-        "scorecard": _scorecard(session, start, end, {i.id for i in incidents}, no_response_hours),
-        "incidents": [i.ref for i in incidents],
+        "start": numbers.start.astimezone(tz).isoformat(),
+        "end": numbers.end.astimezone(tz).isoformat(),
+        "handled": numbers.handled.value,
+        "cross_border": numbers.cross_border.value,
+        "phishing": numbers.phishing.value,
+        "mobile_malware_urls": numbers.mobile_malware_urls.value,
+        "mobile_malware_platforms": numbers.mobile_malware_platforms.value,
+        "partner_types": numbers.partner_types,
+        "by_category": {key: counted.value for key, counted in numbers.by_category.items()},
+        "by_partner_type": {key: counted.value for key, counted in numbers.by_partner_type.items()},
+        "median_hours_to_resolve": numbers.median_hours_to_resolve,
+        "scorecard": score(requests, as_of=numbers.end, no_response_hours=no_response_hours),
+        "incidents": list(numbers.handled.refs),
     }

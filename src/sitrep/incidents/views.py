@@ -1,19 +1,118 @@
-"""Incidents and partners as plain dicts (JSON output of the CLI, and later the web app)."""
+"""Incidents, requests and partners as typed, JSON-ready values: what the use cases return to the CLI
+and the web desk (times in the workspace time zone, ISO 8601)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from sitrep.incidents.models import Incident, Partner
+from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, Note, Partner
+from sitrep.incidents.sla import is_overdue
 
 
 def _time(value: datetime | None, tz: ZoneInfo) -> str | None:
     return value.astimezone(tz).isoformat() if value else None
 
 
-def partner_dict(partner: Partner) -> dict[str, Any]:
+class PartnerView(TypedDict):
+    """A partner of the directory."""
+
+    name: str
+    type: str
+    country: str | None
+    email: str | None
+    language: str
+    suffixes: list[str]
+    asns: list[int]
+    regions: list[str]
+    active: bool
+
+
+class IncidentSummary(TypedDict):
+    """One line of ``incidents list``: the fields an analyst scans."""
+
+    ref: str
+    title: str
+    category: str
+    status: str
+    owner: str | None
+    grade: str
+    tlp: str
+    cross_border: bool
+    reported_at: str | None
+    resolved_at: str | None
+
+
+class RequestView(TypedDict):
+    """A coordination request and how far it got."""
+
+    partner: str
+    partner_type: str
+    partner_country: str | None
+    sent_at: str | None
+    acknowledged_at: str | None
+    actioned_at: str | None
+    verified_at: str | None
+    outcome: str | None
+    due_at: str | None
+    reminded_at: str | None
+    overdue: bool
+
+
+class AuditView(TypedDict):
+    """One audit entry: ``at`` is when the change took effect, ``entered_at`` when it was recorded."""
+
+    at: str | None
+    entered_at: str | None
+    actor: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+class NoteView(TypedDict):
+    """A note on the incident's timeline."""
+
+    at: str | None
+    entered_at: str | None
+    author: str
+    text: str
+
+
+class IncidentDetail(IncidentSummary):
+    """Everything about one incident: assets, events, requests, notes and the audit trail."""
+
+    reported_via: str
+    reporter: str | None
+    reporter_country: str | None
+    cross_border_override: bool | None
+    cross_border_reason: str | None
+    timestamps: dict[str, str | None]
+    assets: list[dict[str, str | None]]
+    events: list[str]
+    requests: list[RequestView]
+    notes: list[NoteView]
+    audit: list[AuditView]
+
+
+class OverdueView(TypedDict):
+    """A request past its due date (``incidents overdue``)."""
+
+    ref: str
+    title: str
+    status: str
+    owner: str | None
+    tlp: str
+    partner: str
+    partner_type: str
+    sent_at: str | None
+    due_at: str | None
+    hours_overdue: float
+    reminded_at: str | None
+
+
+def partner_view(partner: Partner) -> PartnerView:
     """A partner of the directory."""
     return {
         "name": partner.name,
@@ -24,16 +123,18 @@ def partner_dict(partner: Partner) -> dict[str, Any]:
         "suffixes": list(partner.suffixes or []),
         "asns": list(partner.asns or []),
         "regions": list(partner.regions or []),
+        "active": partner.active is not False,
     }
 
 
-def incident_summary(incident: Incident, tz: ZoneInfo) -> dict[str, Any]:
-    """One line of ``incidents list``: the fields an analyst scans."""
+def incident_summary(incident: Incident, tz: ZoneInfo) -> IncidentSummary:
+    """One line of ``incidents list``."""
     return {
         "ref": incident.ref,
         "title": incident.title,
         "category": incident.category,
         "status": incident.status,
+        "owner": incident.owner,
         "grade": incident.grade,
         "tlp": incident.tlp,
         "cross_border": incident.cross_border,
@@ -42,48 +143,110 @@ def incident_summary(incident: Incident, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def incident_detail(incident: Incident, tz: ZoneInfo) -> dict[str, Any]:
-    """Everything about one incident: assets, events, requests and the audit trail."""
-    data = incident_summary(incident, tz)
-    data.update(
+def request_view(request: CoordinationRequest, tz: ZoneInfo, *, overdue: bool) -> RequestView:
+    """A request of an incident (``overdue`` as judged by :func:`sitrep.incidents.sla.is_overdue`)."""
+    return {
+        "partner": request.partner.name,
+        "partner_type": request.partner.type,
+        "partner_country": request.partner.country,
+        "sent_at": _time(request.sent_at, tz),
+        "acknowledged_at": _time(request.acknowledged_at, tz),
+        "actioned_at": _time(request.actioned_at, tz),
+        "verified_at": _time(request.verified_at, tz),
+        "outcome": request.outcome,
+        "due_at": _time(request.due_at, tz),
+        "reminded_at": _time(request.reminded_at, tz),
+        "overdue": overdue,
+    }
+
+
+def audit_view(entry: AuditEntry, tz: ZoneInfo) -> AuditView:
+    """One audit entry."""
+    return {
+        "at": _time(entry.at, tz),
+        "entered_at": _time(entry.entered_at, tz),
+        "actor": entry.actor,
+        "field": entry.field,
+        "old": entry.old,
+        "new": entry.new,
+    }
+
+
+def note_view(note: Note, tz: ZoneInfo) -> NoteView:
+    """One note."""
+    return {
+        "at": _time(note.at, tz),
+        "entered_at": _time(note.entered_at, tz),
+        "author": note.author,
+        "text": note.text,
+    }
+
+
+def incident_detail(incident: Incident, tz: ZoneInfo, now: datetime) -> IncidentDetail:
+    """Everything about one incident (requests judged overdue as of ``now``)."""
+    summary = incident_summary(incident, tz)
+    return {
+        **summary,
+        "reported_via": incident.reported_via,
+        "reporter": incident.reporter,
+        "reporter_country": incident.reporter_country,
+        "cross_border_override": incident.cross_border_override,
+        "cross_border_reason": incident.cross_border_reason,
+        "timestamps": {
+            name: _time(getattr(incident, f"{name}_at"), tz)
+            for name in (
+                "created",
+                "reported",
+                "triaged",
+                "coordinating",
+                "resolved",
+                "rejected",
+                "unresolved",
+                "updated",
+            )
+        },
+        "assets": [{"kind": a.kind, "value": a.value, "country": a.country} for a in incident.assets],
+        "events": [link.event_id for link in incident.events],
+        "requests": [request_view(r, tz, overdue=is_overdue(r, now)) for r in incident.requests],
+        "notes": [note_view(n, tz) for n in incident.notes],
+        "audit": [audit_view(e, tz) for e in incident.audit],
+    }
+
+
+class TimelineEntry(TypedDict):
+    """One line of an incident's timeline: a change of the audit trail or a note."""
+
+    at: str | None
+    entered_at: str | None
+    back_dated: bool  # entered later than it took effect (by more than a minute)
+    actor: str
+    text: str
+
+
+def _minutes(stamp: str | None) -> str:
+    return (stamp or "")[:16]
+
+
+def timeline(detail: IncidentDetail) -> list[TimelineEntry]:
+    """The audit trail and the notes of an incident, in the order they took effect."""
+    entries: list[TimelineEntry] = [
         {
-            "reported_via": incident.reported_via,
-            "reporter": incident.reporter,
-            "reporter_country": incident.reporter_country,
-            "cross_border_override": incident.cross_border_override,
-            "cross_border_reason": incident.cross_border_reason,
-            "timestamps": {
-                name: _time(getattr(incident, f"{name}_at"), tz)
-                for name in (
-                    "created",
-                    "reported",
-                    "triaged",
-                    "coordinating",
-                    "resolved",
-                    "rejected",
-                    "unresolved",
-                    "updated",
-                )
-            },
-            "assets": [{"kind": a.kind, "value": a.value, "country": a.country} for a in incident.assets],
-            "events": [link.event_id for link in incident.events],
-            "requests": [
-                {
-                    "partner": r.partner.name,
-                    "partner_type": r.partner.type,
-                    "partner_country": r.partner.country,
-                    "sent_at": _time(r.sent_at, tz),
-                    "acknowledged_at": _time(r.acknowledged_at, tz),
-                    "actioned_at": _time(r.actioned_at, tz),
-                    "verified_at": _time(r.verified_at, tz),
-                    "outcome": r.outcome,
-                }
-                for r in incident.requests
-            ],
-            "audit": [
-                {"at": _time(e.at, tz), "actor": e.actor, "field": e.field, "old": e.old, "new": e.new}
-                for e in incident.audit
-            ],
+            "at": e["at"],
+            "entered_at": e["entered_at"],
+            "back_dated": _minutes(e["entered_at"]) > _minutes(e["at"]),
+            "actor": e["actor"],
+            "text": f"{e['field']}: {e['old'] or ''} → {e['new'] or ''}",
         }
-    )
-    return data
+        for e in detail["audit"]
+    ]
+    entries += [
+        {
+            "at": n["at"],
+            "entered_at": n["entered_at"],
+            "back_dated": _minutes(n["entered_at"]) > _minutes(n["at"]),
+            "actor": n["author"],
+            "text": "note: " + n["text"].replace("\n", "\n      "),
+        }
+        for n in detail["notes"]
+    ]
+    return sorted(entries, key=lambda e: e["at"] or "")

@@ -1,6 +1,8 @@
-"""Changing incidents: the status machine, the audit trail, assets, requests and cross-border.
+"""Changing incidents: the status machine, the audit trail, assets, requests, notes and cross-border.
 
-Every change goes through a function here, so each one leaves an audit entry (who, when, old → new).
+Every change goes through a function here, so each one leaves an audit entry: who, old → new, when it
+took effect and when it was entered (a back-dated change keeps both).  No change takes effect before
+the incident was reported (:func:`check_not_before_report`), whether typed by an analyst or imported.
 The status machine (DESIGN.md §5)::
 
     new ─→ triaged ─→ coordinating ─→ resolved | rejected | unresolved
@@ -12,9 +14,10 @@ that names the allowed next statuses.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,15 +25,19 @@ from sqlalchemy.orm import Session
 
 from sitrep.config import Workspace
 from sitrep.hosts import normalise, under_any
+from sitrep.incidents.errors import InactivePartner, IncidentError, WorkflowError
+from sitrep.incidents.inputs import domain_name, optional_text, plain_text
 from sitrep.incidents.models import (
     Asset,
     AuditEntry,
     CoordinationRequest,
     EventLink,
     Incident,
+    Note,
     Partner,
     utcnow,
 )
+from sitrep.incidents.sla import Sla
 from sitrep.incidents.vocabulary import AssetKind, Grade, Outcome, ReportedVia, Status
 from sitrep.taxonomy import TLP, IncidentCategory
 
@@ -53,10 +60,9 @@ STATUS_TIME = {
 }
 
 REQUEST_STAGES = ("sent_at", "acknowledged_at", "actioned_at", "verified_at")
-
-
-class WorkflowError(ValueError):
-    """A change the workflow refuses (illegal transition, missing reason…); the message says why."""
+MAX_REF = 100
+MAX_NAME = 200
+MAX_NOTE = 10_000
 
 
 @dataclass(frozen=True)
@@ -95,20 +101,51 @@ def record(
     entity_id: int | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one audit entry (``old`` → ``new`` of ``field``) to the trail."""
+    """Append one audit entry (``old`` → ``new`` of ``field``) to the trail.
+
+    ``at`` is when the change took effect (default: now); the entry time is always now.
+    """
+    entered = utcnow()
     entry = AuditEntry(
         entity=entity,
         entity_id=entity_id,
         field=field,
         old=_text(old),
         new=_text(new),
-        actor=actor,
-        at=at or utcnow(),
+        actor=check_actor(actor),
+        at=at or entered,
+        entered_at=entered,
     )
     if incident is not None:
         incident.audit.append(entry)
     else:
         session.add(entry)
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def check_not_before_report(incident: Incident, when: datetime | None, what: str) -> None:
+    """Refuse a change said to take effect (``when``) before the incident was reported."""
+    reported = incident.reported_at
+    if when is not None and reported is not None and when < reported:
+        raise WorkflowError(
+            f"incident {incident.ref}: {what} at {_utc(when)} would be before the incident was reported "
+            f"({_utc(reported)})"
+        )
+
+
+def _changes_since(incident: Incident) -> list[tuple[str, datetime]]:
+    """The effective times recorded on the incident and its requests (status and request stages)."""
+    times = [(name, getattr(incident, name)) for name in STATUS_TIME.values()]
+    times += [(f"request {name}", getattr(r, name)) for r in incident.requests for name in REQUEST_STAGES]
+    return [(name, when) for name, when in times if when is not None]
+
+
+def check_actor(actor: str) -> str:
+    """The actor of a change, as recorded in the audit trail."""
+    return plain_text(actor, "actor", max_length=MAX_NAME)
 
 
 def create_incident(
@@ -124,6 +161,7 @@ def create_incident(
     grade: Grade = Grade.GENERAL,
     tlp: TLP = TLP.AMBER,
     reported_at: datetime | None = None,
+    owner: str | None = None,
 ) -> Incident:
     """Add a new incident (status ``new``) and record its creation."""
     if not ref.strip():
@@ -132,12 +170,13 @@ def create_incident(
         raise WorkflowError("an incident needs a title")
     now = utcnow()
     incident = Incident(
-        ref=ref.strip(),
-        title=title.strip(),
+        ref=plain_text(ref, "ref", max_length=MAX_REF),
+        title=plain_text(title, "title"),
         category=category.value,
         reported_via=reported_via.value,
-        reporter=reporter,
+        reporter=optional_text(reporter, "reporter", max_length=300),
         reporter_country=reporter_country,
+        owner=optional_text(owner, "owner", max_length=MAX_NAME),
         grade=grade.value,
         tlp=tlp.value,
         status=Status.NEW.value,
@@ -148,17 +187,34 @@ def create_incident(
     )
     session.add(incident)
     record(session, incident, "created", None, incident.ref, actor, at=now)
+    if incident.owner:
+        record(session, incident, "owner", None, incident.owner, actor, at=now)
     return incident
 
 
 def set_field(session: Session, incident: Incident, field: str, value: Any, actor: str) -> bool:
-    """Change one plain field (title, category, grade, tlp, reporter…); return whether it changed."""
+    """Change one plain field (title, category, grade, tlp, reporter, owner…); return whether it changed.
+
+    Text is checked (one line, no control characters); a report time is refused when a recorded
+    change would then predate it.
+    """
     if field in ("status", "cross_border", "cross_border_override", "cross_border_reason", "id", "ref"):
         raise WorkflowError(f"{field} is changed through its own function, not set_field")
     stored = value.value if hasattr(value, "value") else value
+    if field == "title":
+        stored = plain_text(stored, "title")
+    elif field in ("owner", "reporter") and stored is not None:
+        stored = optional_text(stored, field, max_length=MAX_NAME)
     old = getattr(incident, field)
     if old == stored:
         return False
+    if field == "reported_at" and stored is not None:
+        earlier = [(name, when) for name, when in _changes_since(incident) if when < stored]
+        if earlier:
+            name, when = min(earlier, key=lambda item: item[1])
+            raise WorkflowError(
+                f"incident {incident.ref}: reported_at {_utc(stored)} would be after its {name} ({_utc(when)})"
+            )
     setattr(incident, field, stored)
     incident.updated_at = utcnow()
     record(session, incident, field, old, stored, actor)
@@ -180,10 +236,34 @@ def transition(session: Session, incident: Incident, to: Status, *, actor: str, 
             f"(allowed from {current.value}: {allowed})"
         )
     when = at or utcnow()
+    check_not_before_report(incident, when, f"the change to {to.value}")
     incident.status = to.value
     setattr(incident, STATUS_TIME[to], when)
     incident.updated_at = utcnow()
     record(session, incident, "status", current.value, to.value, actor, at=when)
+
+
+def close_incident(
+    session: Session,
+    incident: Incident,
+    goal: Status,
+    *,
+    actor: str,
+    at: datetime,
+    outcome: Outcome | None = None,
+    sla: Sla | None = None,
+) -> None:
+    """Close the incident as ``goal`` at ``at``; ``outcome`` goes to every request that has none, and
+    an effective one (taken down, fixed) also stamps ``actioned_at`` where it is missing."""
+    if not goal.closed:
+        raise WorkflowError(f"an incident is closed as resolved, rejected or unresolved, not {goal.value}")
+    transition(session, incident, goal, actor=actor, at=at)
+    if outcome is None:
+        return
+    for request in incident.requests:
+        if request.outcome is None:
+            actioned = at if outcome.effective and not request.actioned_at else None
+            update_request(session, request, actor=actor, outcome=outcome, actioned_at=actioned, sla=sla)
 
 
 def path_to(start: Status, goal: Status) -> list[Status]:
@@ -226,21 +306,45 @@ def _host(value: str) -> str:
     return (host or "").lower().rstrip(".")
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def normalise_asset(value: str, kind: AssetKind | None = None) -> tuple[AssetKind, str]:
-    """Clean an asset for storage and comparison: trimmed, host lower-cased, domains without dots."""
+    """Clean an asset for storage and comparison: trimmed, host lower-cased, domains without dots.
+
+    A domain (and the host of a URL that is not an IP) must be a real domain name
+    (:func:`sitrep.incidents.inputs.domain_name`); an IP must parse as one.
+    """
     text = value.strip()
     if not text:
         raise WorkflowError("empty asset")
+    plain_text(text, "asset")
     kind = kind or AssetKind.guess(text)
     if kind is AssetKind.URL:
-        parts = urlsplit(text)
-        if not parts.scheme or not parts.hostname:
+        try:
+            parts = urlsplit(text)
+            host = parts.hostname
+        except ValueError:
+            raise WorkflowError(f"{value!r} is not a URL") from None
+        if not parts.scheme or not host:
             raise WorkflowError(f"{value!r} is not a URL with a scheme and host")
+        if " " in text:
+            raise WorkflowError(f"{value!r} is not a URL (it holds a space)")
+        if not _is_ip(host):
+            try:
+                domain_name(host)
+            except IncidentError as exc:
+                raise WorkflowError(f"{value!r} is not a URL: its host {exc}") from None
         text = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
     elif kind is AssetKind.DOMAIN:
-        text = text.lower().rstrip(".")
-        if " " in text or "/" in text:
-            raise WorkflowError(f"{value!r} is not a domain name")
+        text = domain_name(text)
+    elif not _is_ip(text):
+        raise WorkflowError(f"{value!r} is not an IP address")
     return kind, text
 
 
@@ -285,10 +389,15 @@ def link_events(session: Session, incident: Incident, event_ids: list[str], *, a
 def add_request(
     session: Session, incident: Incident, partner: Partner, *, actor: str
 ) -> tuple[CoordinationRequest, bool]:
-    """Open a coordination request to ``partner`` (once per partner); return it and whether it was new."""
+    """Open a coordination request to ``partner`` (once per partner); return it and whether it was new.
+
+    A deactivated partner gets no new request.
+    """
     for request in incident.requests:
         if request.partner_id == partner.id or request.partner is partner:
             return request, False
+    if partner.active is False:
+        raise InactivePartner(partner.name)
     request = CoordinationRequest(partner=partner, created_at=utcnow())
     incident.requests.append(request)
     incident.updated_at = utcnow()
@@ -306,15 +415,30 @@ def update_request(
     actioned_at: datetime | None = None,
     verified_at: datetime | None = None,
     outcome: Outcome | None = None,
+    due_at: datetime | None = None,
+    reminded_at: datetime | None = None,
+    sla: Sla | None = None,
 ) -> bool:
-    """Record progress of a request (only the values given); return whether anything changed."""
+    """Record progress of a request (only the values given); return whether anything changed.
+
+    A stage's audit entry takes effect at the stage's time; no stage may predate the report time.
+    When the request is first sent and has no due date, ``sla`` gives it one.
+    """
     changes: dict[str, Any] = {
         "sent_at": sent_at,
         "acknowledged_at": acknowledged_at,
         "actioned_at": actioned_at,
         "verified_at": verified_at,
         "outcome": outcome.value if outcome else None,
+        "due_at": due_at,
+        "reminded_at": reminded_at,
     }
+    if sent_at is not None and due_at is None and request.due_at is None and sla is not None:
+        changes["due_at"] = sla.due(request.partner.type, sent_at)
+    incident = request.incident
+    for field in REQUEST_STAGES:
+        if changes[field] is not None and changes[field] != getattr(request, field):
+            check_not_before_report(incident, changes[field], f"{request.partner.name}'s request {field}")
     changed = False
     for field, value in changes.items():
         old = getattr(request, field)
@@ -323,18 +447,30 @@ def update_request(
         setattr(request, field, value)
         record(
             session,
-            request.incident,
+            incident,
             f"request.{field}",
             old,
             value,
             actor,
             entity="request",
             entity_id=request.id,
+            at=value if field in REQUEST_STAGES else None,
         )
         changed = True
     if changed:
         request.incident.updated_at = utcnow()
     return changed
+
+
+def add_note(session: Session, incident: Incident, text: str, *, author: str, at: datetime | None = None) -> Note:
+    """Put an analyst's note on the incident's timeline (at ``at``, default now; not before the report)."""
+    body = plain_text(text, "note", max_length=MAX_NOTE, multiline=True)
+    entered = utcnow()
+    check_not_before_report(incident, at, "the note")
+    note = Note(author=check_actor(author), text=body, at=at or entered, entered_at=entered)
+    incident.notes.append(note)
+    incident.updated_at = entered
+    return note
 
 
 def derive_cross_border(incident: Incident, home: Home) -> bool:

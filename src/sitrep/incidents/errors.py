@@ -1,0 +1,60 @@
+"""What the incident use cases refuse, as facts: the CLI and the web desk add their own hints.
+
+Every error is a ``ValueError`` (bad input or a refused change) and carries the value it is about, so a
+caller can word its hint (``see 'sitrep incidents list'``) without parsing the message.
+"""
+
+from __future__ import annotations
+
+
+class IncidentError(ValueError):
+    """A use case refused its input or a change; the message says what and why."""
+
+
+class WorkflowError(IncidentError):
+    """A change the workflow refuses (illegal transition, missing reason…); the message says why."""
+
+
+class UnknownIncident(IncidentError):
+    """No incident has this ref."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no incident with ref {ref!r}")
+        self.ref = ref
+
+
+class UnknownPartner(IncidentError):
+    """No partner of the directory has this name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no partner {name!r} in the directory")
+        self.name = name
+
+
+class InactivePartner(IncidentError):
+    """The partner was deactivated: it keeps its history but gets no new requests."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"partner {name!r} is deactivated")
+        self.name = name
+
+
+class DuplicateRef(IncidentError):
+    """An incident with this ref exists already."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"an incident with ref {ref!r} exists already")
+        self.ref = ref
+
+
+class PartnerInUse(IncidentError):
+    """The partner is named by coordination requests, so removing it would rewrite their history."""
+
+    def __init__(self, name: str, requests: int) -> None:
+        super().__init__(f"partner {name!r} has {requests} coordination request(s)")
+        self.name = name
+        self.requests = requests
+
+
+class StoreError(IncidentError):
+    """The incident database cannot be used (unreachable, or busy beyond the wait limit)."""

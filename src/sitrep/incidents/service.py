@@ -1,0 +1,703 @@
+"""The incident use cases: what an analyst does at the CLI or the web desk, as functions that take plain
+arguments (text as typed, times as ISO 8601 or ``now``) and return typed values.
+
+Each use case opens its own transaction on the desk's store (:class:`~sitrep.incidents.desk.Desk`):
+a write transaction for a change, so it holds the write lock from its start, and a read one for a
+question.  Refusals are :class:`~sitrep.incidents.errors.IncidentError` (and ``ValueError`` for a
+value that does not parse) whose messages state the fact; the caller adds its hints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from sitrep.incidents import importer, partners
+from sitrep.incidents.desk import Desk
+from sitrep.incidents.errors import DuplicateRef, IncidentError, UnknownIncident
+from sitrep.incidents.importer import parse_bool, parse_time
+from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
+from sitrep.incidents.notify import NotifyReport, send_notifications
+from sitrep.incidents.partners import PartnerSpec, get_partner
+from sitrep.incidents.propose import Proposal, propose
+from sitrep.incidents.records import ImportReport
+from sitrep.incidents.refs import next_ref
+from sitrep.incidents.scorecard import Scorecard, score, sent_requests
+from sitrep.incidents.sla import is_overdue, overdue_condition
+from sitrep.incidents.stats import WeeklyStats, weekly_stats
+from sitrep.incidents.views import (
+    AuditView,
+    IncidentDetail,
+    IncidentSummary,
+    NoteView,
+    OverdueView,
+    PartnerView,
+    audit_view,
+    incident_detail,
+    incident_summary,
+    note_view,
+    partner_view,
+)
+from sitrep.incidents.vocabulary import OPEN_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
+from sitrep.incidents.workflow import (
+    TRANSITIONS,
+    add_asset,
+    add_note,
+    add_request,
+    close_incident,
+    create_incident,
+    link_events,
+    override_cross_border,
+    refresh_cross_border,
+    set_field,
+    transition,
+    update_request,
+)
+from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
+from sitrep.weeks import Week
+
+MAX_PAGE = 10_000
+
+
+class _Rollback(Exception):
+    """Leaves a write transaction without committing (dry runs)."""
+
+
+@contextmanager
+def _writing(desk: Desk, dry_run: bool = False) -> Iterator[Session]:
+    """A write session that commits, or, for a dry run, rolls everything back."""
+    try:
+        with desk.store.write() as session:
+            yield session
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+
+
+# -- parsing what was typed ---------------------------------------------------------------------------
+
+
+def parse_when(value: str | datetime | None, tz: ZoneInfo, now: datetime | None = None) -> datetime | None:
+    """``now``, an ISO 8601 time (local time in ``tz`` when it has no offset), a datetime, or None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if value.strip().lower() == "now":
+        return now or utcnow()
+    return parse_time(value, tz)
+
+
+def week_or_last(text: str | None, tz: ZoneInfo) -> Week:
+    """The ISO week ``text`` names (``2025-W01``), or the last complete week."""
+    return Week.parse(text) if text and text.strip() else Week.last_complete(tz)
+
+
+def _load(session: Session, ref: str) -> Incident:
+    incident = session.scalars(
+        select(Incident)
+        .where(Incident.ref == ref.strip())
+        .options(
+            selectinload(Incident.assets),
+            selectinload(Incident.events),
+            selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
+            selectinload(Incident.notes),
+            selectinload(Incident.audit),
+        )
+    ).first()
+    if incident is None:
+        raise UnknownIncident(ref.strip())
+    return incident
+
+
+def _detail(desk: Desk, incident: Incident) -> IncidentDetail:
+    return incident_detail(incident, desk.tz, utcnow())
+
+
+# -- incidents ----------------------------------------------------------------------------------------
+
+
+def add_incident(
+    desk: Desk,
+    *,
+    title: str,
+    category: str,
+    actor: str,
+    ref: str | None = None,
+    assets: Sequence[str] = (),
+    partner_names: Sequence[str] = (),
+    reporter: str | None = None,
+    reporter_country: str | None = None,
+    reported_via: str = ReportedVia.MONITORING.value,
+    reported_at: str | datetime | None = None,
+    grade: str = Grade.GENERAL.value,
+    tlp: str = TLP.AMBER.value,
+    events: Sequence[str] = (),
+    owner: str | None = None,
+) -> IncidentDetail:
+    """Record a new incident (status new); without ``ref`` it gets the next ``<prefix>-<date>-<n>``."""
+    kind = parse_enum(IncidentCategory, category, "category")
+    via = parse_enum(ReportedVia, reported_via, "reported_via")
+    when = parse_when(reported_at, desk.tz) or utcnow()
+    with desk.store.write() as session:
+        chosen = (ref or "").strip()
+        if chosen and session.scalar(select(exists().where(Incident.ref == chosen))):
+            raise DuplicateRef(chosen)
+        incident = create_incident(
+            session,
+            ref=chosen or next_ref(session, desk.rules.ref_prefix, desk.tz, utcnow()),
+            title=title,
+            category=kind,
+            actor=actor,
+            reported_via=via,
+            reporter=reporter,
+            reporter_country=(reporter_country or "").strip().upper() or None,
+            grade=Grade.parse(grade),
+            tlp=TLP.parse(tlp),
+            reported_at=when,
+            owner=owner,
+        )
+        for value in assets:
+            add_asset(session, incident, value, actor=actor, home=desk.home)
+        for name in partner_names:
+            add_request(session, incident, get_partner(session, name), actor=actor)
+        link_events(session, incident, list(events), actor=actor)
+        refresh_cross_border(session, incident, desk.home, actor=actor)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another writer took the same ref between our check and our insert (PostgreSQL).
+            raise DuplicateRef(incident.ref) from None
+        return _detail(desk, incident)
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Which incidents a list (or a bulk change) is about; every given criterion must hold."""
+
+    statuses: Sequence[str] = ()
+    open_only: bool = False
+    category: str | None = None
+    owner: str | None = None
+    unassigned: bool = False
+    partner: str | None = None
+    resolved_in: str | None = None  # an ISO week
+    search: str | None = None  # in the ref or the title, case-insensitive
+    reported_before: str | datetime | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.statuses
+            or self.open_only
+            or self.category
+            or self.owner
+            or self.unassigned
+            or self.partner
+            or self.resolved_in
+            or self.search
+            or self.reported_before
+        )
+
+
+def _statuses(query: IncidentQuery) -> list[str]:
+    chosen = [parse_enum(Status, s, "status").value for s in query.statuses]
+    if query.open_only:
+        chosen += [s.value for s in OPEN_STATUSES]
+    return chosen
+
+
+def _filtered(session: Session, statement: Select[Any], query: IncidentQuery, tz: ZoneInfo) -> Select[Any]:
+    statuses = _statuses(query)
+    if statuses:
+        statement = statement.where(Incident.status.in_(statuses))
+    if query.category:
+        statement = statement.where(Incident.category == parse_enum(IncidentCategory, query.category, "category").value)
+    if query.owner:
+        statement = statement.where(func.lower(Incident.owner) == query.owner.strip().lower())
+    if query.unassigned:
+        statement = statement.where(Incident.owner.is_(None))
+    if query.partner:
+        partner = get_partner(session, query.partner)
+        statement = statement.where(
+            exists().where(CoordinationRequest.incident_id == Incident.id, CoordinationRequest.partner_id == partner.id)
+        )
+    if query.resolved_in:
+        start, end = Week.parse(query.resolved_in).bounds(tz)
+        statement = statement.where(
+            Incident.status == Status.RESOLVED.value, Incident.resolved_at >= start, Incident.resolved_at < end
+        )
+    before = parse_when(query.reported_before, tz)
+    if before is not None:
+        statement = statement.where(Incident.reported_at < before)
+    if query.search and query.search.strip():
+        text = query.search.strip().lower()
+        statement = statement.where(
+            or_(
+                func.lower(Incident.ref).contains(text, autoescape=True),
+                func.lower(Incident.title).contains(text, autoescape=True),
+            )
+        )
+    return statement
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    """One page of a listing, newest first; ``next_after`` continues it (None on the last page)."""
+
+    incidents: list[IncidentSummary]
+    next_after: str | None
+
+
+def list_incidents(
+    desk: Desk, query: IncidentQuery | None = None, *, limit: int = 200, after: str | None = None
+) -> IncidentPage:
+    """Incidents matching ``query``, newest first, ``limit`` at a time.
+
+    Pages are keyed by the last ref of the previous page (``after``), so a page costs the same at the
+    first incident and the hundred-thousandth, and an incident added meanwhile shifts nothing.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise IncidentError(f"limit {limit} is not between 1 and {MAX_PAGE}")
+    with desk.store.read() as session:
+        statement = _filtered(session, select(Incident), query or IncidentQuery(), desk.tz)
+        if after:
+            last = session.scalar(select(Incident.id).where(Incident.ref == after.strip()))
+            if last is None:
+                raise UnknownIncident(after.strip())
+            statement = statement.where(Incident.id < last)
+        rows = list(session.scalars(statement.order_by(Incident.id.desc()).limit(limit + 1)))
+    page = [incident_summary(i, desk.tz) for i in rows[:limit]]
+    return IncidentPage(page, page[-1]["ref"] if len(rows) > limit else None)
+
+
+def show_incident(desk: Desk, ref: str) -> IncidentDetail:
+    """One incident with its assets, events, requests, notes and audit trail."""
+    with desk.store.read() as session:
+        return _detail(desk, _load(session, ref))
+
+
+@dataclass(frozen=True)
+class IncidentChanges:
+    """What ``update`` changes; None (or empty) leaves a field as it is.
+
+    Request times and ``outcome`` apply to the request to ``partner`` (opened when there is none);
+    ``cross_border`` is ``yes``/``no`` (with a ``reason``) or ``derive``; ``owner`` ``""`` unassigns.
+    """
+
+    status: str | None = None
+    at: str | datetime | None = None
+    title: str | None = None
+    category: str | None = None
+    grade: str | None = None
+    tlp: str | None = None
+    owner: str | None = None
+    add_assets: Sequence[str] = ()
+    events: Sequence[str] = ()
+    cross_border: str | None = None
+    reason: str | None = None
+    partner: str | None = None
+    sent: str | datetime | None = None
+    acknowledged: str | datetime | None = None
+    actioned: str | datetime | None = None
+    verified: str | datetime | None = None
+    outcome: str | None = None
+    due: str | datetime | None = None
+
+
+def update_incident(desk: Desk, ref: str, changes: IncidentChanges, *, actor: str) -> IncidentDetail:
+    """Apply ``changes`` in one transaction, every one audited: fields, assets, events, the partner's
+    request, cross-border, and last the status (so an illegal status change refuses everything)."""
+    tz, now = desk.tz, utcnow()
+    fields: dict[str, Any] = {
+        "title": changes.title,
+        "grade": Grade.parse(changes.grade) if changes.grade else None,
+        "tlp": TLP.parse(changes.tlp) if changes.tlp else None,
+        "category": parse_enum(IncidentCategory, changes.category, "category") if changes.category else None,
+    }
+    stages = {
+        "sent_at": parse_when(changes.sent, tz, now),
+        "acknowledged_at": parse_when(changes.acknowledged, tz, now),
+        "actioned_at": parse_when(changes.actioned, tz, now),
+        "verified_at": parse_when(changes.verified, tz, now),
+        "due_at": parse_when(changes.due, tz, now),
+        "outcome": parse_enum(Outcome, changes.outcome, "outcome") if changes.outcome else None,
+    }
+    if not changes.partner and any(v is not None for v in stages.values()):
+        raise IncidentError("request times, --due and the outcome belong to a partner's request: name the partner")
+    status = parse_enum(Status, changes.status, "status") if changes.status else None
+    when = parse_when(changes.at, tz, now)
+    with desk.store.write() as session:
+        incident = _load(session, ref)
+        for name, value in fields.items():
+            if value is not None:
+                set_field(session, incident, name, value, actor)
+        if changes.owner is not None:
+            set_field(session, incident, "owner", changes.owner.strip() or None, actor)
+        for value in changes.add_assets:
+            add_asset(session, incident, value, actor=actor, home=desk.home)
+        link_events(session, incident, list(changes.events), actor=actor)
+        if changes.partner:
+            request, _ = add_request(session, incident, get_partner(session, changes.partner), actor=actor)
+            session.flush()
+            update_request(session, request, actor=actor, sla=desk.sla, **stages)
+        if changes.cross_border is not None:
+            choice = changes.cross_border.strip().lower()
+            value = None if choice == "derive" else parse_bool(choice)
+            if value is None and choice != "derive":
+                raise IncidentError("cross-border is yes, no or derive")
+            override_cross_border(session, incident, value, reason=changes.reason, actor=actor, home=desk.home)
+        else:
+            refresh_cross_border(session, incident, desk.home, actor=actor)
+        if status is not None:
+            transition(session, incident, status, actor=actor, at=when)
+        session.flush()
+        return _detail(desk, incident)
+
+
+def assign_incident(desk: Desk, ref: str, owner: str | None, *, actor: str) -> IncidentDetail:
+    """Give the incident an owner (None or empty: nobody)."""
+    return update_incident(desk, ref, IncidentChanges(owner=owner or ""), actor=actor)
+
+
+def note_incident(desk: Desk, ref: str, text: str, *, actor: str, at: str | datetime | None = None) -> NoteView:
+    """Put a note on the incident's timeline (effective at ``at``, default now)."""
+    when = parse_when(at, desk.tz)
+    with desk.store.write() as session:
+        incident = _load(session, ref)
+        note = add_note(session, incident, text, author=actor, at=when)
+        session.flush()
+        return note_view(note, desk.tz)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An incident a bulk change left as it was, and why."""
+
+    ref: str
+    reason: str
+
+
+@dataclass
+class CloseReport:
+    """What a (bulk) resolve did."""
+
+    status: str
+    dry_run: bool
+    closed: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+
+def resolve_incidents(
+    desk: Desk,
+    refs: Sequence[str] = (),
+    query: IncidentQuery | None = None,
+    *,
+    actor: str,
+    as_status: str = Status.RESOLVED.value,
+    outcome: str | None = None,
+    at: str | datetime | None = None,
+    dry_run: bool = False,
+) -> CloseReport:
+    """Close the incidents named by ``refs``, or all those ``query`` matches that can be closed as
+    ``as_status``; ``outcome`` goes to their requests that have none (see
+    :func:`~sitrep.incidents.workflow.close_incident`).
+
+    Each incident is closed in its own savepoint: one that is refused is reported and the others are
+    closed.  A bulk close needs at least one criterion, so that nothing is closed by accident.
+    """
+    goal = parse_enum(Status, as_status, "status")
+    if not goal.closed:
+        raise IncidentError(f"an incident is closed as resolved, rejected or unresolved, not {goal.value}")
+    result = parse_enum(Outcome, outcome, "outcome") if outcome else None
+    when = parse_when(at, desk.tz) or utcnow()
+    names = [r.strip() for r in refs if r.strip()]
+    chosen = query or IncidentQuery()
+    if names and not chosen.is_empty():
+        raise IncidentError("name the incidents by ref or by criteria, not both")
+    if not names and chosen.is_empty():
+        raise IncidentError("a bulk close needs refs or at least one criterion")
+    report = CloseReport(goal.value, dry_run)
+    with _writing(desk, dry_run) as session:
+        if names:
+            incidents = [_load(session, ref) for ref in dict.fromkeys(names)]
+        else:
+            closable = [s.value for s, nexts in TRANSITIONS.items() if goal in nexts]
+            statement = _filtered(session, select(Incident), chosen, desk.tz).where(Incident.status.in_(closable))
+            statement = statement.options(selectinload(Incident.requests).selectinload(CoordinationRequest.partner))
+            incidents = list(session.scalars(statement.order_by(Incident.id)))
+        for incident in incidents:
+            try:
+                with session.begin_nested():
+                    close_incident(session, incident, goal, actor=actor, at=when, outcome=result, sla=desk.sla)
+            except IncidentError as exc:
+                session.expire(incident)
+                report.refused.append(Refused(incident.ref, str(exc)))
+                continue
+            report.closed.append(incident.ref)
+    return report
+
+
+def overdue_requests(
+    desk: Desk, *, owner: str | None = None, partner: str | None = None, now: datetime | None = None
+) -> list[OverdueView]:
+    """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first."""
+    moment = now or utcnow()
+    with desk.store.read() as session:
+        statement = (
+            select(CoordinationRequest)
+            .join(CoordinationRequest.incident)
+            .where(overdue_condition(moment))
+            .options(selectinload(CoordinationRequest.partner), selectinload(CoordinationRequest.incident))
+            .order_by(CoordinationRequest.due_at, CoordinationRequest.id)
+        )
+        if owner:
+            statement = statement.where(func.lower(Incident.owner) == owner.strip().lower())
+        if partner:
+            statement = statement.where(CoordinationRequest.partner_id == get_partner(session, partner).id)
+        requests = list(session.scalars(statement))
+    tz = desk.tz
+    return [
+        {
+            "ref": r.incident.ref,
+            "title": r.incident.title,
+            "status": r.incident.status,
+            "owner": r.incident.owner,
+            "tlp": r.incident.tlp,
+            "partner": r.partner.name,
+            "partner_type": r.partner.type,
+            "sent_at": r.sent_at.astimezone(tz).isoformat() if r.sent_at else None,
+            "due_at": r.due_at.astimezone(tz).isoformat() if r.due_at else None,
+            "hours_overdue": round((moment - r.due_at).total_seconds() / 3600, 1) if r.due_at else 0.0,
+            "reminded_at": r.reminded_at.astimezone(tz).isoformat() if r.reminded_at else None,
+        }
+        for r in requests
+    ]
+
+
+def import_incidents(desk: Desk, path: Path, *, actor: str, fmt: str | None = None) -> ImportReport:
+    """Import an incident file (CSV or JSON), one transaction for the file, a savepoint per row."""
+    with desk.store.write() as session:
+        return importer.import_rows(
+            session,
+            importer.read_records(path, fmt),
+            home=desk.home,
+            tz=desk.tz,
+            actor=actor,
+            file=str(path),
+            sla=desk.sla,
+        )
+
+
+@dataclass(frozen=True)
+class ProposeResult:
+    """The proposals of a week (with ``dry_run`` nothing was written)."""
+
+    week: Week
+    dry_run: bool
+    proposals: list[Proposal]
+
+
+def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool = False) -> ProposeResult:
+    """Turn the week's lake events into proposed incidents by the ``[[incidents.propose]]`` rules."""
+    chosen = week_or_last(week, desk.tz)
+    with _writing(desk, dry_run) as session:
+        proposals = propose(session, desk.workspace, chosen, actor=actor, dry_run=dry_run)
+    return ProposeResult(chosen, dry_run, proposals)
+
+
+def notify_partners(
+    desk: Desk, *, actor: str, dry_run: bool = False, out_dir: Path | None = None, reminders: bool = True
+) -> NotifyReport:
+    """Mail partners their pending requests and reminders of overdue ones (:mod:`sitrep.incidents.notify`)."""
+    return send_notifications(desk, actor=actor, dry_run=dry_run, out_dir=out_dir, reminders=reminders)
+
+
+def incident_stats(desk: Desk, week: str | None = None) -> WeeklyStats:
+    """The week's handling numbers, breakdowns and scorecard (default: the last complete week)."""
+    chosen = week_or_last(week, desk.tz)
+    with desk.store.read() as session:
+        return weekly_stats(session, chosen, tz=desk.tz, no_response_hours=desk.rules.no_response_hours)
+
+
+# -- partners -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerSaved:
+    """A partner after ``add``: ``outcome`` is created, updated or unchanged."""
+
+    partner: PartnerView
+    outcome: str
+
+
+def add_partner(
+    desk: Desk,
+    name: str,
+    type: str,
+    *,
+    actor: str,
+    country: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+    suffixes: Sequence[str] = (),
+    asns: Sequence[str | int] = (),
+    regions: Sequence[str] = (),
+) -> PartnerSaved:
+    """Add a partner, or replace the details of the partner with that name (reactivating it)."""
+    spec = PartnerSpec.build(
+        name=name,
+        type=type,
+        country=country,
+        email=email,
+        language=language,
+        suffixes=suffixes,
+        asns=asns,
+        regions=regions,
+    )
+    with desk.store.write() as session:
+        partner, outcome = partners.upsert_partner(session, spec, actor=actor)
+        return PartnerSaved(partner_view(partner), outcome)
+
+
+def list_partners(desk: Desk, type: str | None = None, *, inactive: bool = False) -> list[PartnerView]:
+    """The directory in the report's type order (deactivated partners only with ``inactive``)."""
+    kind = parse_enum(PartnerType, type, "partner type") if type else None
+    with desk.store.read() as session:
+        return [partner_view(p) for p in partners.list_partners(session, kind, inactive=inactive)]
+
+
+class PartnerRequestView(TypedDict):
+    """A request to the partner, for ``partners show``."""
+
+    ref: str
+    title: str
+    status: str
+    sent_at: str | None
+    acknowledged_at: str | None
+    actioned_at: str | None
+    outcome: str | None
+    due_at: str | None
+    overdue: bool
+
+
+class PartnerDetail(TypedDict):
+    """A partner with its requests (the newest ``recent``), how many are open and overdue, and the
+    changes of its entry."""
+
+    partner: PartnerView
+    requests: int
+    open_requests: int
+    overdue_requests: int
+    recent: list[PartnerRequestView]
+    audit: list[AuditView]
+
+
+def show_partner(desk: Desk, name: str, *, recent: int = 20) -> PartnerDetail:
+    """One partner of the directory with its coordination requests."""
+    tz, now = desk.tz, utcnow()
+
+    def when(moment: datetime | None) -> str | None:
+        return moment.astimezone(tz).isoformat() if moment else None
+
+    with desk.store.read() as session:
+        partner = get_partner(session, name)
+        mine = select(func.count()).select_from(CoordinationRequest).join(CoordinationRequest.incident)
+        mine = mine.where(CoordinationRequest.partner_id == partner.id)
+        total = session.scalar(mine) or 0
+        opened = session.scalar(mine.where(Incident.status.in_([s.value for s in OPEN_STATUSES]))) or 0
+        overdue = session.scalar(mine.where(overdue_condition(now))) or 0
+        latest = session.scalars(
+            select(CoordinationRequest)
+            .where(CoordinationRequest.partner_id == partner.id)
+            .options(selectinload(CoordinationRequest.incident))
+            .order_by(CoordinationRequest.id.desc())
+            .limit(recent)
+        ).all()
+        audit = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "partner", AuditEntry.entity_id == partner.id)
+            .order_by(AuditEntry.id)
+        ).all()
+        return {
+            "partner": partner_view(partner),
+            "requests": total,
+            "open_requests": opened,
+            "overdue_requests": overdue,
+            "recent": [
+                {
+                    "ref": r.incident.ref,
+                    "title": r.incident.title,
+                    "status": r.incident.status,
+                    "sent_at": when(r.sent_at),
+                    "acknowledged_at": when(r.acknowledged_at),
+                    "actioned_at": when(r.actioned_at),
+                    "outcome": r.outcome,
+                    "due_at": when(r.due_at),
+                    "overdue": is_overdue(r, now),
+                }
+                for r in latest
+            ],
+            "audit": [audit_view(e, tz) for e in audit],
+        }
+
+
+def remove_partner(desk: Desk, name: str, *, actor: str, deactivate: bool = False) -> str:
+    """Delete a partner no request names, or with ``deactivate`` keep it and stop new requests to it.
+
+    Returns ``removed``, ``deactivated`` or ``already deactivated``; removing a partner that requests
+    name raises :class:`~sitrep.incidents.errors.PartnerInUse`.
+    """
+    with desk.store.write() as session:
+        partner = get_partner(session, name)
+        if deactivate:
+            return (
+                "deactivated" if partners.deactivate_partner(session, partner, actor=actor) else "already deactivated"
+            )
+        partners.remove_partner(session, partner, actor=actor)
+        return "removed"
+
+
+def import_partners(desk: Desk, path: Path, *, actor: str, fmt: str | None = None) -> ImportReport:
+    """Import a partner list (CSV or JSON), upserting by name; bad rows are reported with their line."""
+    with desk.store.write() as session:
+        return partners.import_partners(session, path, actor=actor, fmt=fmt)
+
+
+class PartnerScorecard(TypedDict):
+    """``partners scorecard``: the requests sent in ``weeks`` weeks ending with ``last_week``."""
+
+    weeks: int
+    first_week: str
+    last_week: str
+    start: str
+    end: str
+    scorecard: Scorecard
+
+
+def partner_scorecard(desk: Desk, *, weeks: int = 4, week: str | None = None) -> PartnerScorecard:
+    """Per partner and per type: requests sent, answers, median hours to acknowledge and to take down,
+    and the share with no response, over the ``weeks`` weeks ending with ``week`` (default the last
+    complete one), by the definition the weekly scorecard uses (:mod:`sitrep.incidents.scorecard`)."""
+    if not 1 <= weeks <= 520:
+        raise IncidentError(f"weeks {weeks} is not between 1 and 520")
+    last = week_or_last(week, desk.tz)
+    first = last - (weeks - 1)
+    start, end = first.bounds(desk.tz)[0], last.bounds(desk.tz)[1]
+    with desk.store.read() as session:
+        card = score(sent_requests(session, start, end), as_of=end, no_response_hours=desk.rules.no_response_hours)
+    return {
+        "weeks": weeks,
+        "first_week": str(first),
+        "last_week": str(last),
+        "start": start.astimezone(desk.tz).isoformat(),
+        "end": end.astimezone(desk.tz).isoformat(),
+        "scorecard": card,
+    }
