@@ -70,3 +70,17 @@ def test_the_import_graph_has_no_cycle() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+ENGINE_LIBRARIES = ("sqlalchemy", "duckdb", "ibis", "pyarrow")
+
+
+def test_the_cli_imports_no_database_or_query_library() -> None:
+    """``cli/`` parses, calls the core and prints: the engines are the core's business."""
+    found = {
+        f"{_module_name(path)} imports {module}"
+        for path in (PACKAGE / "cli").rglob("*.py")
+        for module in _imports(path)
+        if module.split(".")[0] in ENGINE_LIBRARIES
+    }
+    assert not found, sorted(found)

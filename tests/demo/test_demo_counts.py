@@ -52,7 +52,7 @@ def test_metrics_equal_an_independent_count_of_the_files(demo):
     workspace, files = demo
     tz = workspace.timezone
     week = WEEKS[-1]
-    data = compute(workspace, week)["indicators"]
+    data = compute(workspace, week).indicators
     hosts = {
         r["src_ip"]
         for r in _rows(files, "event4_sinkhole")
@@ -70,7 +70,7 @@ def test_metrics_equal_an_independent_count_of_the_files(demo):
         for r in _json_rows(files, "openphish-premium")
         if r["brand"] in domestic_brands and _in_week(r["isotime"], week, tz)
     }
-    assert data["infected_hosts"]["value"] == len(hosts) > 0
-    assert data["defaced_sites"]["value"] == len(defaced) > 0
-    assert data["defaced_gov_sites"]["value"] == len(gov)
-    assert data["phishing_pages"]["value"] == len(pages) > 0
+    assert data["infected_hosts"].value == len(hosts) > 0
+    assert data["defaced_sites"].value == len(defaced) > 0
+    assert data["defaced_gov_sites"].value == len(gov)
+    assert data["phishing_pages"].value == len(pages) > 0

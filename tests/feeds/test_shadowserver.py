@@ -137,7 +137,7 @@ def test_infected_hosts_count_only_the_reports_that_define_them(workspace, tmp_p
     sinkhole.write_text(report_csv(BY_KEY["event4_sinkhole"]))
     ingest_paths(workspace, [sinkhole])
     week = Week(2025, 2)
-    alone = compute(workspace, week)["indicators"]["infected_hosts"]["value"]
+    alone = compute(workspace, week).indicators["infected_hosts"].value
     assert alone == 3
     others = []
     for key in (
@@ -164,7 +164,7 @@ def test_infected_hosts_count_only_the_reports_that_define_them(workspace, tmp_p
     results = ingest_paths(workspace, others)
     assert all(r.accepted == 3 for r in results), [(r.file, r.error) for r in results]
     assert len(lake_rows(workspace, where="domestic")) == 3 * (len(others) + 1)
-    assert compute(workspace, week)["indicators"]["infected_hosts"]["value"] == alone
+    assert compute(workspace, week).indicators["infected_hosts"].value == alone
 
 
 def test_scan_exchange_classes_follow_the_tag(workspace):

@@ -1,11 +1,14 @@
 """Indicator definitions on a hand-computed lake, with Asia/Shanghai week boundaries."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from helpers import write_events
+from sitrep.metrics.model import WeekMetrics
 from sitrep.metrics.weekly import change_pct, compute, evidence
+from sitrep.results import ResultError
 from sitrep.weeks import Week
 
 W01 = Week(2025, 1)
@@ -127,7 +130,7 @@ def lake(workspace):
 
 def test_key_indicators_match_hand_counts(lake):
     data = compute(lake, W01)
-    values = {k: (v["value"], v["previous"]) for k, v in data["indicators"].items()}
+    values = {k: (v.value, v.previous) for k, v in data.indicators.items()}
     assert values == {
         "infected_hosts": (3, 2),
         "defaced_sites": (2, 0),
@@ -138,14 +141,14 @@ def test_key_indicators_match_hand_counts(lake):
         "new_vulnerabilities": (3, 1),
         "new_high_vulnerabilities": (2, 0),
     }
-    assert (data["week"], data["start"], data["end"]) == ("2025-W01", "2024-12-30", "2025-01-05")
+    assert (data.week, data.start, data.end) == ("2025-W01", "2024-12-30", "2025-01-05")
 
 
 def test_change_is_null_when_last_week_was_zero(lake):
-    data = compute(lake, W01)["indicators"]
-    assert data["defaced_sites"]["change_pct"] is None
-    assert data["infected_hosts"]["change_pct"] == 50.0
-    assert data["backdoored_sites"]["change_pct"] == 100.0
+    data = compute(lake, W01).indicators
+    assert data["defaced_sites"].change_pct is None
+    assert data["infected_hosts"].change_pct == 50.0
+    assert data["backdoored_sites"].change_pct == 100.0
 
 
 def test_change_pct_rounds_to_one_decimal():
@@ -155,7 +158,7 @@ def test_change_pct_rounds_to_one_decimal():
 
 
 def test_breakdowns(lake):
-    b = compute(lake, W01)["breakdowns"]
+    b = compute(lake, W01).as_dict()["breakdowns"]
     assert b["malware_families"] == [{"name": "mirai", "hosts": 3}, {"name": "andromeda", "hosts": 1}]
     assert [(r["code"], r["zh"], r["hosts"]) for r in b["regions"]] == [("GD", "广东", 2), ("BJ", "北京", 1)]
     assert b["websites"] == {"defaced_gov_pct": 50.0, "backdoored_gov_pct": 50.0}
@@ -177,4 +180,16 @@ def test_evidence_lists_the_events_behind_each_number(lake):
 
 def test_empty_lake_gives_zeros(workspace):
     data = compute(workspace, W01)
-    assert all(v["value"] == 0 and v["change_pct"] is None for v in data["indicators"].values())
+    assert all(v.value == 0 and v.change_pct is None for v in data.indicators.values())
+
+
+def test_the_json_form_reads_back_and_refuses_a_renamed_field(lake):
+    data = compute(lake, W01)
+    plain = data.as_dict()
+    assert WeekMetrics.from_dict(json.loads(json.dumps(plain))) == data
+    assert list(plain) == ["schema", "week", "start", "end", "timezone", "previous_week", "indicators", "breakdowns"]
+    assert list(plain["indicators"]["infected_hosts"]) == ["value", "previous", "change_pct", "zh", "en"]
+    renamed = json.loads(json.dumps(plain))
+    renamed["breakdowns"]["phishing"]["urls"] = renamed["breakdowns"]["phishing"].pop("pages")
+    with pytest.raises(ResultError, match=r"breakdowns\.phishing\.(pages|urls)"):
+        WeekMetrics.from_dict(renamed)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -32,22 +32,18 @@ class _ProgressReporter:
         self._halt()
         self.progress.reset(self.task, total=100, description=f"{name}: starting")
 
-    def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None:
+    def stage(self, name: str, done: Callable[[], float]) -> None:
         self._halt()
         description = self.progress.tasks[self.task].description.split(":")[0]
         self.progress.update(self.task, description=f"{description}: {name}", completed=0)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, args=(con, self._stop), daemon=True)
+        self._thread = threading.Thread(target=self._poll, args=(done, self._stop), daemon=True)
         self._thread.start()
 
-    def _poll(self, con: duckdb.DuckDBPyConnection, stop: threading.Event) -> None:
+    def _poll(self, done: Callable[[], float], stop: threading.Event) -> None:
         while not stop.wait(0.2):
-            try:
-                done = con.query_progress()
-            except duckdb.Error:
-                return
-            if done >= 0:
-                self.progress.update(self.task, completed=done)
+            if (percent := done()) >= 0:
+                self.progress.update(self.task, completed=percent)
 
     def _halt(self) -> None:
         self._stop.set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,9 @@ from sitrep.cli.common import fail, out, print_json, workspace
 from sitrep.enrich.regions import name as region_name
 from sitrep.report.wording import change
 from sitrep.weeks import Week
+
+if TYPE_CHECKING:
+    from sitrep.metrics.model import WeekMetrics
 
 
 def parse_week(text: str | None, ws_timezone) -> Week:
@@ -41,7 +44,7 @@ def metrics(
     chosen = parse_week(week, ws.timezone)
     data = compute(ws, chosen, top=top)
     if as_json:
-        print_json(data)
+        print_json(data.as_dict())
         return
     print_metrics(data)
 
@@ -50,35 +53,30 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
-def print_metrics(data: dict) -> None:
+def print_metrics(data: WeekMetrics) -> None:
     """The human-readable form of a week's metrics (as ``sitrep metrics`` prints it)."""
-    out.print(f"[bold]{data['week']}[/]  {data['start']} – {data['end']}  ({data['timezone']})")
+    out.print(f"[bold]{data.week}[/]  {data.start} – {data.end}  ({data.timezone})")
     table = Table(show_edge=False)
     for name, justify in (("indicator", "left"), ("this week", "right"), ("last week", "right"), ("change", "right")):
         table.add_column(name, justify=justify)
-    for values in data["indicators"].values():
-        table.add_row(
-            values["zh"],
-            f"{values['value']:,}",
-            f"{values['previous']:,}",
-            change(values["value"], values["change_pct"], "zh")[0],
-        )
+    for item in data.indicators.values():
+        table.add_row(item.zh, f"{item.value:,}", f"{item.previous:,}", change(item.value, item.change_pct, "zh")[0])
     out.print(table)
-    b = data["breakdowns"]
-    if b["malware_families"]:
-        out.print("Top malware families: " + ", ".join(f"{f['name']} ({f['hosts']:,})" for f in b["malware_families"]))
-    if b["regions"]:
-        out.print("Top regions: " + ", ".join(f"{region_name(r['code'])} ({r['hosts']:,})" for r in b["regions"]))
-    mh = b["malware_hosting"]
+    b = data.breakdowns
+    if b.malware_families:
+        out.print("Top malware families: " + ", ".join(f"{f.name} ({f.hosts:,})" for f in b.malware_families))
+    if b.regions:
+        out.print("Top regions: " + ", ".join(f"{region_name(r.code)} ({r.hosts:,})" for r in b.regions))
+    mh = b.malware_hosting
     out.print(
-        f"Malware hosting: {mh['domains']:,} domains ({_pct(mh['foreign_domain_pct'])} foreign, "
-        f"{_pct(mh['com_domain_pct'])} .com), {mh['ips']:,} IPs ({_pct(mh['foreign_ip_pct'])} foreign)"
+        f"Malware hosting: {mh.domains:,} domains ({_pct(mh.foreign_domain_pct)} foreign, "
+        f"{_pct(mh.com_domain_pct)} .com), {mh.ips:,} IPs ({_pct(mh.foreign_ip_pct)} foreign)"
     )
-    ph = b["phishing"]
-    per_ip = "—" if ph["pages_per_ip"] is None else f"{ph['pages_per_ip']}"
-    out.print(f"Phishing: {ph['pages']:,} pages on {ph['domains']:,} domains and {ph['ips']:,} IPs ({per_ip} per IP)")
-    v = b["vulnerabilities"]
+    ph = b.phishing
+    per_ip = "—" if ph.pages_per_ip is None else f"{ph.pages_per_ip}"
+    out.print(f"Phishing: {ph.pages:,} pages on {ph.domains:,} domains and {ph.ips:,} IPs ({per_ip} per IP)")
+    v = b.vulnerabilities
     out.print(
-        f"Vulnerabilities: {v['total']:,} new — 高 {v['high']:,}, 中 {v['medium']:,}, 低 {v['low']:,}; "
-        f"{v['patched']:,} with a vendor patch"
+        f"Vulnerabilities: {v.total:,} new — 高 {v.high:,}, 中 {v.medium:,}, 低 {v.low:,}; "
+        f"{v.patched:,} with a vendor patch"
     )

@@ -53,7 +53,9 @@ class Reporter(Protocol):
 
     def start_file(self, name: str) -> None: ...
 
-    def stage(self, name: str, con: duckdb.DuckDBPyConnection) -> None: ...
+    def stage(self, name: str, done: Callable[[], float]) -> None:
+        """A stage of the current file begins; ``done()`` (callable from another thread while the stage
+        runs) gives its progress in percent, or -1 when unknown."""
 
 
 @dataclass
@@ -253,7 +255,13 @@ class _Run:
 
     def _stage(self, name: str) -> None:
         if self.reporter:
-            self.reporter.stage(name, self.con)
+            self.reporter.stage(name, self._progress)
+
+    def _progress(self) -> float:
+        try:
+            return self.con.query_progress()
+        except duckdb.Error:  # the statement ended between polls
+            return -1
 
     def execute(self) -> IngestResult:
         result = IngestResult(self.name, self.feed.name, ingest_id=self.ingest_id)

@@ -10,6 +10,14 @@ import ibis.expr.types as ir
 from sitrep.enrich.regions import name as region_name
 from sitrep.hosts import under_any_expr
 from sitrep.metrics.indicators import Context, infected, is_class, phishing
+from sitrep.metrics.model import (
+    FamilyCount,
+    MalwareHosting,
+    ObjectTypeCount,
+    PhishingHosts,
+    RegionCount,
+    VulnerabilitySplit,
+)
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, OBJECT_TYPE_EN, OBJECT_TYPES, SEVERITIES
 
 
@@ -26,22 +34,24 @@ def _domain(t: ir.Table) -> ir.StringValue:
     return ibis.ifelse(t.site_suffix.isnull(), ibis.null(str), t.site_domain)
 
 
-def malware_families(week: ir.Table, ctx: Context, top: int = 10) -> list[dict[str, Any]]:
+def malware_families(week: ir.Table, ctx: Context, top: int = 10) -> tuple[FamilyCount, ...]:
     """Families with the most infected domestic hosts (distinct IPs)."""
     rows = week.filter(infected(week, ctx) & week.malware_name.notnull())
     counted = rows.group_by(name=rows.malware_name).aggregate(hosts=rows.source_ip.nunique())
-    return _records(counted.order_by([ibis.desc("hosts"), "name"]).limit(top))
+    return tuple(FamilyCount(**r) for r in _records(counted.order_by([ibis.desc("hosts"), "name"]).limit(top)))
 
 
-def regions(week: ir.Table, ctx: Context, top: int = 10) -> list[dict[str, Any]]:
+def regions(week: ir.Table, ctx: Context, top: int = 10) -> tuple[RegionCount, ...]:
     """Provinces with the most infected hosts, with their zh/en names."""
     rows = week.filter(infected(week, ctx) & week.region.notnull())
     counted = rows.group_by(code=rows.region).aggregate(hosts=rows.source_ip.nunique())
     found = _records(counted.order_by([ibis.desc("hosts"), "code"]).limit(top))
-    return [r | {"zh": region_name(r["code"], "zh"), "en": region_name(r["code"], "en")} for r in found]
+    return tuple(
+        RegionCount(r["code"], r["hosts"], region_name(r["code"], "zh"), region_name(r["code"], "en")) for r in found
+    )
 
 
-def malware_hosting(week: ir.Table, ctx: Context) -> dict[str, Any]:
+def malware_hosting(week: ir.Table, ctx: Context) -> MalwareHosting:
     """Malware-hosting sites: domains and IPs, foreign shares, the .com share."""
     rows = week.filter(is_class(week, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
     domain = _domain(rows)
@@ -54,26 +64,26 @@ def malware_hosting(week: ir.Table, ctx: Context) -> dict[str, Any]:
         foreign_ips=rows.source_ip.nunique(where=~rows.ip_domestic.fill_null(False)),
     )
     c = _records(counts)[0]
-    return {
-        "domains": c["domains"],
-        "ips": c["ips"],
-        "foreign_domain_pct": _pct(c["foreign_domains"], c["domains"]),
-        "com_domain_pct": _pct(c["com_domains"], c["domains"]),
-        "foreign_ip_pct": _pct(c["foreign_ips"], c["ips"]),
-    }
+    return MalwareHosting(
+        domains=c["domains"],
+        ips=c["ips"],
+        foreign_domain_pct=_pct(c["foreign_domains"], c["domains"]),
+        com_domain_pct=_pct(c["com_domains"], c["domains"]),
+        foreign_ip_pct=_pct(c["foreign_ips"], c["ips"]),
+    )
 
 
-def phishing_hosts(week: ir.Table, ctx: Context) -> dict[str, Any]:
+def phishing_hosts(week: ir.Table, ctx: Context) -> PhishingHosts:
     """Phishing pages against domestic targets: how many domains and IPs host them."""
     rows = week.filter(phishing(week, ctx))
     c = _records(
         rows.aggregate(pages=rows.source_url.nunique(), domains=_domain(rows).nunique(), ips=rows.source_ip.nunique())
     )[0]
     per_ip = round(c["pages"] / c["ips"], 1) if c["ips"] else None
-    return {"pages": c["pages"], "domains": c["domains"], "ips": c["ips"], "pages_per_ip": per_ip}
+    return PhishingHosts(pages=c["pages"], domains=c["domains"], ips=c["ips"], pages_per_ip=per_ip)
 
 
-def vulnerabilities(new: ir.Table) -> dict[str, Any]:
+def vulnerabilities(new: ir.Table) -> VulnerabilitySplit:
     """Severity split, affected-object types and patch status of the week's new vulnerabilities."""
     counts = _records(
         new.aggregate(
@@ -84,22 +94,17 @@ def vulnerabilities(new: ir.Table) -> dict[str, Any]:
     )[0]
     types = {r["object_type"]: r["n"] for r in _records(new.group_by("object_type").aggregate(n=new.vkey.count()))}
     by_type = [
-        {
-            "type": t,
-            "en": OBJECT_TYPE_EN[t],
-            "count": types.get(t, 0),
-            "pct": _pct(types.get(t, 0), counts["total"]),
-        }
+        ObjectTypeCount(type=t, en=OBJECT_TYPE_EN[t], count=types.get(t, 0), pct=_pct(types.get(t, 0), counts["total"]))
         for t in OBJECT_TYPES
     ]
     unknown = sum(n for t, n in types.items() if t not in OBJECT_TYPE_EN)
     if unknown:
-        by_type.append({"type": "其他", "en": "other", "count": unknown, "pct": _pct(unknown, counts["total"])})
-    return {
-        "total": counts["total"],
-        "high": int(counts["sev_0"] or 0),
-        "medium": int(counts["sev_1"] or 0),
-        "low": int(counts["sev_2"] or 0),
-        "patched": int(counts["patched"] or 0),
-        "by_object_type": by_type,
-    }
+        by_type.append(ObjectTypeCount(type="其他", en="other", count=unknown, pct=_pct(unknown, counts["total"])))
+    return VulnerabilitySplit(
+        total=counts["total"],
+        high=int(counts["sev_0"] or 0),
+        medium=int(counts["sev_1"] or 0),
+        low=int(counts["sev_2"] or 0),
+        patched=int(counts["patched"] or 0),
+        by_object_type=tuple(by_type),
+    )

@@ -1,12 +1,12 @@
 """One week's numbers: the eight key indicators with last week's values, and the breakdowns.
 
-:func:`compute` returns the documented, stable JSON structure of ``sitrep metrics --json``
-(``docs/indicators.md``); :func:`evidence` returns the event IDs behind each indicator.
+:func:`compute` returns them as a :class:`~sitrep.metrics.model.WeekMetrics`, whose JSON form is the
+documented, stable structure of ``sitrep metrics --json`` (``docs/indicators.md``); :func:`evidence`
+returns the event IDs behind each indicator.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 from sitrep.config import Workspace
 from sitrep.metrics import breakdowns, vulnerabilities
 from sitrep.metrics.indicators import EVENT_INDICATORS, Context
+from sitrep.metrics.model import Breakdowns, IndicatorValue, WebsiteShares, WeekMetrics
 from sitrep.metrics.source import backend, events_table, in_window
 from sitrep.taxonomy import INDICATORS
 from sitrep.weeks import Week
@@ -73,7 +74,7 @@ def values_by_week(
     return found
 
 
-def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None, top: int = 10) -> dict[str, Any]:
+def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None, top: int = 10) -> WeekMetrics:
     """Everything ``sitrep metrics`` reports for ``week`` (see ``docs/indicators.md`` for the schema)."""
     ctx = Context.from_settings(workspace.settings)
     tz = workspace.timezone
@@ -91,37 +92,31 @@ def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None,
     values = values_by_week(events, ctx, [previous_week, week], tz, new_vulnerabilities=new_both)
     this, last = values[str(week)], values[str(previous_week)]
     indicators = {
-        key: {
-            "value": this[key],
-            "previous": last[key],
-            "change_pct": change_pct(this[key], last[key]),
-            "zh": zh,
-            "en": en,
-        }
+        key: IndicatorValue(this[key], last[key], change_pct(this[key], last[key]), zh, en)
         for key, zh, en in INDICATORS
     }
     current = events.filter(in_window(events, start, end))
     new_vulns = new_both.filter((new_both["first"] >= start) & (new_both["first"] < end))
-    return {
-        "schema": SCHEMA,
-        "week": str(week),
-        "start": week.monday.isoformat(),
-        "end": week.sunday.isoformat(),
-        "timezone": workspace.settings.organisation.timezone,
-        "previous_week": str(previous_week),
-        "indicators": indicators,
-        "breakdowns": {
-            "malware_families": breakdowns.malware_families(current, ctx, top),
-            "regions": breakdowns.regions(current, ctx, top),
-            "malware_hosting": breakdowns.malware_hosting(current, ctx),
-            "websites": {
-                "defaced_gov_pct": _share(this["defaced_gov_sites"], this["defaced_sites"]),
-                "backdoored_gov_pct": _share(this["backdoored_gov_sites"], this["backdoored_sites"]),
-            },
-            "phishing": breakdowns.phishing_hosts(current, ctx),
-            "vulnerabilities": breakdowns.vulnerabilities(new_vulns),
-        },
-    }
+    return WeekMetrics(
+        schema=SCHEMA,
+        week=str(week),
+        start=week.monday.isoformat(),
+        end=week.sunday.isoformat(),
+        timezone=workspace.settings.organisation.timezone,
+        previous_week=str(previous_week),
+        indicators=indicators,
+        breakdowns=Breakdowns(
+            malware_families=breakdowns.malware_families(current, ctx, top),
+            regions=breakdowns.regions(current, ctx, top),
+            malware_hosting=breakdowns.malware_hosting(current, ctx),
+            websites=WebsiteShares(
+                defaced_gov_pct=_share(this["defaced_gov_sites"], this["defaced_sites"]),
+                backdoored_gov_pct=_share(this["backdoored_gov_sites"], this["backdoored_sites"]),
+            ),
+            phishing=breakdowns.phishing_hosts(current, ctx),
+            vulnerabilities=breakdowns.vulnerabilities(new_vulns),
+        ),
+    )
 
 
 def _share(part: int, whole: int) -> float | None:

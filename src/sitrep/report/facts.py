@@ -82,9 +82,9 @@ def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
     weeks = [week - i for i in range(depth, 0, -1)] + [week]
     values = values_by_week(events, ctx, weeks, workspace.timezone)
     series = [{"week": str(w), "in_history": first is not None and w >= first, **values[str(w)]} for w in weeks]
-    families = [f["name"] for f in metrics["breakdowns"]["malware_families"]]
+    families = [f.name for f in metrics.breakdowns.malware_families]
     return {
-        "metrics": metrics,
+        "metrics": metrics.as_dict(),
         "evidence": ids,
         "series": series,
         "history_start": str(first) if first else None,
