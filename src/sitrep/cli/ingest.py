@@ -15,6 +15,7 @@ from sitrep.cli.common import console, fail, optional_workspace, out, print_json
 from sitrep.feeds import UnknownFormat, all_feeds, generic_csv, get_feed
 from sitrep.feeds.base import Feed
 from sitrep.feeds.shadowserver import SchemaError
+from sitrep.lake.errors import LakeError
 from sitrep.lake.ingest import IngestResult, ingest_paths
 from sitrep.lake.rejects import list_rejects
 
@@ -98,7 +99,8 @@ def ingest(
         reporter = _ProgressReporter(progress)
         try:
             # One call for all files: the lake lock, the DuckDB session and its reference tables serve all.
-            results = ingest_paths(ws, files, feed=feed, reporter=reporter)
+            with user_errors(LakeError):
+                results = ingest_paths(ws, files, feed=feed, reporter=reporter)
         finally:
             reporter.finish()
     if as_json:
@@ -200,7 +202,8 @@ def rejects(
 ) -> None:
     """Show rejected rows with their file, line and reason (newest ingest first)."""
     ws = workspace()
-    rows = list_rejects(ws, file=file, limit=limit or None)
+    with user_errors(LakeError):
+        rows = list_rejects(ws, file=file, limit=limit or None)
     if as_json:
         print_json(rows)
         return

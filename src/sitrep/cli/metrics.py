@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import fail, out, print_json, workspace
+from sitrep.cli.common import fail, out, print_json, user_errors, workspace
 from sitrep.enrich.regions import name as region_name
+from sitrep.lake.errors import LakeError
 from sitrep.report.wording import change
 from sitrep.weeks import Week
 
@@ -42,7 +43,8 @@ def metrics(
 
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
-    data = compute(ws, chosen, top=top)
+    with user_errors(LakeError):
+        data = compute(ws, chosen, top=top)
     if as_json:
         print_json(data.as_dict())
         return
@@ -57,8 +59,9 @@ def print_metrics(data: WeekMetrics) -> None:
     """The human-readable form of a week's metrics (as ``sitrep metrics`` prints it)."""
     out.print(f"[bold]{data.week}[/]  {data.start} – {data.end}  ({data.timezone})")
     table = Table(show_edge=False)
-    for name, justify in (("indicator", "left"), ("this week", "right"), ("last week", "right"), ("change", "right")):
-        table.add_column(name, justify=justify)
+    table.add_column("indicator")
+    for name in ("this week", "last week", "change"):
+        table.add_column(name, justify="right")
     for item in data.indicators.values():
         table.add_row(item.zh, f"{item.value:,}", f"{item.previous:,}", change(item.value, item.change_pct, "zh")[0])
     out.print(table)

@@ -10,6 +10,11 @@ Layout inside the workspace's lake folder::
 
 A file appears in ``events/`` whole or not at all (``os.replace``), so a killed ingest leaves the lake as
 it was before or after that file.  An exclusive lock serialises writers.
+
+What is not the lake's own is refused with :class:`LakeError` rather than half-used: a ``.tmp`` that is
+a symbolic link (work files must be renamed into place on the same file system), a folder of the lake
+on another file system, a file where a folder belongs, a ``*.parquet`` file in ``events/`` or
+``rejects/`` that is not Parquet.  Other stray files (``notes.txt``, sub-folders) are ignored.
 """
 
 from __future__ import annotations
@@ -30,7 +35,11 @@ import duckdb
 
 from sitrep.config import Workspace
 from sitrep.feeds.sql import lit
+from sitrep.lake.errors import LakeError
 from sitrep.lake.schema import COLUMNS, REJECT_SCHEMA
+
+# First and last four bytes of every Parquet file.
+PARQUET_MAGIC = b"PAR1"
 
 
 @dataclass(frozen=True)
@@ -60,25 +69,52 @@ class Lake:
         return self.root / ".tmp"
 
     def create(self) -> None:
-        for folder in (self.events_dir, self.rejects_dir, self.ingests_dir, self.tmp_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        """Make the lake's folders; refuse a file in the place of one, or a ``.tmp`` that is a link."""
+        if self.tmp_dir.is_symlink():
+            raise LakeError(
+                f"{self.tmp_dir} is a symbolic link (to {os.readlink(self.tmp_dir)}): the lake's work folder must "
+                "be a real folder inside the lake, because finished files are moved into place by a rename "
+                f"on the same file system; remove the link (rm {self.tmp_dir}) and run again"
+            )
+        if self.tmp_dir.is_file():
+            self.tmp_dir.unlink()  # a stray file where the work folder goes: work files are disposable
+        for folder in (self.root, self.events_dir, self.rejects_dir, self.ingests_dir, self.tmp_dir):
+            if folder.exists() and not folder.is_dir():
+                raise LakeError(f"{folder} is a file, not a folder of the lake: move it away and run again")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a broken link, no permission
+                raise LakeError(f"{folder}: cannot create the lake's folder ({exc.strerror or exc})") from None
+        work = os.stat(self.tmp_dir).st_dev
+        for folder in (self.events_dir, self.rejects_dir, self.ingests_dir):
+            if os.stat(folder).st_dev != work:
+                raise LakeError(
+                    f"{folder} is on another file system than {self.tmp_dir}: files are committed by an atomic "
+                    "rename, which cannot cross file systems; keep the whole lake folder on one file system"
+                )
 
     def event_files(self, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
         """The committed events files; with ``start``/``end``, only those that may hold events in
         ``[start, end)``, judged by the time span in their names (see :func:`events_file_name`)."""
-        files = sorted(self.events_dir.glob("*.parquet")) if self.events_dir.is_dir() else []
+        files = _parquet_files(self.events_dir)
         if start is None and end is None:
             return files
         return [p for p in files if _overlaps(p.name, start, end)]
 
     def reject_files(self) -> list[Path]:
-        return sorted(self.rejects_dir.glob("*.parquet")) if self.rejects_dir.is_dir() else []
+        return _parquet_files(self.rejects_dir)
 
     @contextmanager
     def writing(self) -> Iterator[Path]:
         """Hold the writer lock; clear work files a killed run left; yield the work folder."""
         self.create()
-        with open(self.root / ".lock", "w") as lock:
+        try:
+            lock = open(self.root / ".lock", "w")  # noqa: SIM115 (the with block below closes it)
+        except OSError as exc:
+            raise LakeError(
+                f"{self.root / '.lock'}: cannot open the lake's lock file ({exc.strerror or exc})"
+            ) from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
             self.tmp_dir.mkdir()
@@ -87,6 +123,32 @@ class Lake:
             finally:
                 shutil.rmtree(self.tmp_dir, ignore_errors=True)
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _parquet_files(folder: Path) -> list[Path]:
+    """The ``*.parquet`` files of ``folder`` (sub-folders ignored); one that is not Parquet — no
+    ``PAR1`` at both ends, as a truncated or foreign file — is refused by name."""
+    if not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            raise LakeError(f"{folder} is not a folder (a file or a broken link where the lake keeps its files)")
+        return []
+    files = sorted(p for p in folder.glob("*.parquet") if p.is_file())
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(4)
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(size - 4, 0))
+                tail = handle.read(4)
+        except OSError as exc:
+            raise LakeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        if size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+            raise LakeError(
+                f"{path} is not a Parquet file (truncated, or not written by Sitrep): the lake only holds files "
+                "ingest committed whole; move it out of the lake (re-ingest its source file if it was one)"
+            )
+    return files
 
 
 _SPAN = re.compile(r"__(\d{14})__(\d{14})\.parquet$")
