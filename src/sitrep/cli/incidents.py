@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sitrep.cli.common import console, fail, out, print_json, workspace
@@ -24,6 +25,7 @@ from sitrep.incidents.errors import (
     DuplicateRef,
     InactivePartner,
     PartnerInUse,
+    RequestWithoutPartner,
     StoreError,
     UnknownIncident,
     UnknownPartner,
@@ -72,13 +74,15 @@ ReportedBeforeFilter = Annotated[
     str | None, typer.Option("--reported-before", help=f"Only incidents reported before this time ({TIME_HELP}).")
 ]
 
-# What the CLI adds to a refusal of the core: where to look, what to run.
+# What the CLI adds to a refusal of the core: where to look, what to run.  ``{name}`` and ``{ref}``
+# are the refused value, from the exception.
 _HINTS: dict[type[Exception], str] = {
     UnknownIncident: " (see 'sitrep incidents list')",
     UnknownPartner: " (see 'sitrep partners list', or add it with 'sitrep partners add')",
-    InactivePartner: " (reactivate it with 'sitrep partners add NAME --type …')",
+    InactivePartner: " (reactivate it with 'sitrep partners add \"{name}\" --type …')",
     DuplicateRef: " (choose another --ref, or leave --ref out for the next number)",
-    PartnerInUse: " (keep its history and stop new requests with 'sitrep partners remove NAME --deactivate')",
+    PartnerInUse: " (keep its history and stop new requests with 'sitrep partners remove \"{name}\" --deactivate')",
+    RequestWithoutPartner: ": name it with --partner",
     UnknownFormat: "; name it with --format csv or json",
     NotifyError: " (check [smtp] in sitrep.toml)",
     StoreError: " (check [storage] database_url in sitrep.toml, or try again when the other writer is done)",
@@ -92,7 +96,8 @@ def errors() -> Iterator[None]:
         yield
     except (ValueError, NotifyError, ConfigError) as exc:
         hint = next((text for kind, text in _HINTS.items() if isinstance(exc, kind)), "")
-        fail(f"{exc}{hint}")
+        # The message quotes what was typed or stored: never read it as console markup.
+        fail(escape(f"{exc}{hint.format_map(vars(exc))}"))
 
 
 def actor_of(actor: str | None) -> str:

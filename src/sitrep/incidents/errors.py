@@ -56,5 +56,14 @@ class PartnerInUse(IncidentError):
         self.requests = requests
 
 
+class RequestWithoutPartner(IncidentError):
+    """Request times, a due date or an outcome were given without the partner whose request they are."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "request times, the due date and the outcome belong to one partner's request; no partner given"
+        )
+
+
 class StoreError(IncidentError):
     """The incident database cannot be used (unreachable, or busy beyond the wait limit)."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, or_, select
@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents import importer, partners
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.errors import DuplicateRef, IncidentError, UnknownIncident
+from sitrep.incidents.errors import DuplicateRef, IncidentError, RequestWithoutPartner, UnknownIncident
 from sitrep.incidents.importer import parse_bool, parse_time
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
 from sitrep.incidents.notify import NotifyReport, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
-from sitrep.incidents.propose import Proposal, propose
 from sitrep.incidents.records import ImportReport
 from sitrep.incidents.refs import next_ref
 from sitrep.incidents.scorecard import Scorecard, score, sent_requests
@@ -64,6 +63,9 @@ from sitrep.incidents.workflow import (
 )
 from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
 from sitrep.weeks import Week
+
+if TYPE_CHECKING:
+    from sitrep.incidents.propose import Proposal
 
 MAX_PAGE = 10_000
 
@@ -331,7 +333,7 @@ def update_incident(desk: Desk, ref: str, changes: IncidentChanges, *, actor: st
         "outcome": parse_enum(Outcome, changes.outcome, "outcome") if changes.outcome else None,
     }
     if not changes.partner and any(v is not None for v in stages.values()):
-        raise IncidentError("request times, --due and the outcome belong to a partner's request: name the partner")
+        raise RequestWithoutPartner
     status = parse_enum(Status, changes.status, "status") if changes.status else None
     when = parse_when(changes.at, tz, now)
     with desk.store.write() as session:
@@ -507,6 +509,9 @@ class ProposeResult:
 
 def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool = False) -> ProposeResult:
     """Turn the week's lake events into proposed incidents by the ``[[incidents.propose]]`` rules."""
+    # Proposals read the lake (Ibis, DuckDB, Arrow: half a second to import); only this use case needs them.
+    from sitrep.incidents.propose import propose
+
     chosen = week_or_last(week, desk.tz)
     with _writing(desk, dry_run) as session:
         proposals = propose(session, desk.workspace, chosen, actor=actor, dry_run=dry_run)

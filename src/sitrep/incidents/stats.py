@@ -31,16 +31,9 @@ from sqlalchemy.orm import Session, selectinload
 from sitrep.incidents.models import CoordinationRequest, Incident
 from sitrep.incidents.scorecard import Scorecard, hours, median, score, week_requests
 from sitrep.incidents.vocabulary import AssetKind, Status
+from sitrep.results import Counted
 from sitrep.taxonomy import PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
-
-
-@dataclass(frozen=True)
-class Counted:
-    """A number of the report and the refs of the incidents behind it (in handling order)."""
-
-    value: int
-    refs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
