@@ -1,4 +1,4 @@
-"""Creating a workspace: its configuration, event lake, report folders and incident database.
+"""Creating a workspace: its configuration, event lake, report folders, incident database and secret.
 
 It sits above the configuration (:mod:`sitrep.config`) and the incident store
 (:mod:`sitrep.incidents.db`), which both only read a workspace.
@@ -10,11 +10,12 @@ import os
 
 from sitrep.config import CONFIG_NAME, Workspace, default_config_text, load_workspace, resolve_home
 from sitrep.incidents.db import upgrade
+from sitrep.report.redact import workspace_secret
 
 
 def init_workspace(home: str | os.PathLike[str] | None = None, *, overwrite: bool = False) -> Workspace:
-    """Create a workspace folder with its configuration, lake, database and report folders (an existing
-    ``sitrep.toml`` is kept unless ``overwrite``)."""
+    """Create a workspace folder with its configuration, lake, database, report folders and secret key
+    (an existing ``sitrep.toml`` and secret are kept; the configuration is rewritten with ``overwrite``)."""
     root = resolve_home(home)
     root.mkdir(parents=True, exist_ok=True)
     path = root / CONFIG_NAME
@@ -26,4 +27,5 @@ def init_workspace(home: str | os.PathLike[str] | None = None, *, overwrite: boo
     for folder in (workspace.lake_dir, workspace.reports_dir):
         folder.mkdir(parents=True, exist_ok=True)
     upgrade(workspace)
+    workspace_secret(workspace)  # the key of restricted IDs in public reports (sitrep.report.redact)
     return workspace

@@ -22,3 +22,11 @@ def facts(built: Workspace) -> dict[str, Any]:
     from sitrep.report.facts import gather
 
     return gather(built, WEEK)
+
+
+@pytest.fixture(scope="session")
+def secret(built: Workspace) -> bytes:
+    """The shared workspace's secret key (keys the opaque IDs of restricted data)."""
+    from sitrep.report.redact import workspace_secret
+
+    return workspace_secret(built)

@@ -24,8 +24,8 @@ INCIDENTS = (
 )
 
 
-def test_acceptance_paragraphs_and_title(facts, built):
-    report = compose(facts, built.settings, "zh", previous=[])
+def test_acceptance_paragraphs_and_title(facts, built, secret):
+    report = compose(facts, built.settings, "zh", previous=[], secret=secret)
     assert report.title == "网络安全信息与动态周报2025年第1期（2024年12月30日-2025年1月5日）"
     assert [s.heading for s in report.sections] == [
         "本周网络安全基本态势",
@@ -39,8 +39,8 @@ def test_acceptance_paragraphs_and_title(facts, built):
     assert report.section("incidents").paragraphs == [INCIDENTS]
 
 
-def test_sections_two_to_four_follow_the_real_wording(facts, built):
-    report = compose(facts, built.settings, "zh", previous=[])
+def test_sections_two_to_four_follow_the_real_wording(facts, built, secret):
+    report = compose(facts, built.settings, "zh", previous=[], secret=secret)
     malware = report.section("malware").paragraphs
     assert malware[0].startswith("本周境内感染网络病毒的主机数量约为12个。")
     assert "排名前三位的分别是广东、江苏和浙江。" in malware[0]
@@ -63,9 +63,9 @@ def test_sections_two_to_four_follow_the_real_wording(facts, built):
     assert [r.sub for r in table] == [False, False, True, False, True, False, False, True]
 
 
-def test_english_edition_carries_the_same_numbers(facts, built):
-    zh = compose(facts, built.settings, "zh", previous=[])
-    en = compose(facts, built.settings, "en", previous=[])
+def test_english_edition_carries_the_same_numbers(facts, built, secret):
+    zh = compose(facts, built.settings, "zh", previous=[], secret=secret)
+    en = compose(facts, built.settings, "en", previous=[], secret=secret)
     assert en.title == "Weekly Network Security Report 2025 No. 1 (30 Dec 2024 – 5 Jan 2025)"
     assert (
         en.section("incidents")
@@ -88,12 +88,12 @@ def test_english_edition_carries_the_same_numbers(facts, built):
     )
 
 
-def test_sentences_whose_number_is_zero_are_left_out(facts, built):
+def test_sentences_whose_number_is_zero_are_left_out(facts, built, secret):
     zeroed = copy.deepcopy(facts)
     numbers = zeroed["incidents"]["numbers"]
     numbers.update(cross_border=0, phishing=0, mobile_malware_platforms=0)
     zeroed["incidents"]["partner_types"] = []
-    text = compose(zeroed, built.settings, "zh", previous=[]).section("incidents").paragraphs[0]
+    text = compose(zeroed, built.settings, "zh", previous=[], secret=secret).section("incidents").paragraphs[0]
     assert text == (
         "本周，CNCERT共处理网络安全事件67起。"
         "开展移动互联网恶意代码处理工作，共处理传播移动互联网恶意代码的恶意URL链接14个。"
@@ -101,7 +101,7 @@ def test_sentences_whose_number_is_zero_are_left_out(facts, built):
     numbers.update(mobile_malware_urls=0)
     ind = zeroed["metrics"]["indicators"]
     ind["backdoored_sites"]["value"] = ind["backdoored_gov_sites"]["value"] = 0
-    report = compose(zeroed, built.settings, "zh", previous=[])
+    report = compose(zeroed, built.settings, "zh", previous=[], secret=secret)
     assert report.section("incidents").paragraphs == ["本周，CNCERT共处理网络安全事件67起。"]
     websites = report.section("websites").paragraphs
     assert websites[0] == "本周CNCERT监测发现境内被篡改网站数量为5个；针对境内网站的仿冒页面数量为6个。"
@@ -109,16 +109,17 @@ def test_sentences_whose_number_is_zero_are_left_out(facts, built):
     assert not re.search(r"(?<![0-9.])0[个起]", "".join(p for s in report.sections for p in s.paragraphs))
 
 
-def test_an_empty_week_prints_no_zero_sentence(built):
+def test_an_empty_week_prints_no_zero_sentence(built, secret):
     empty = gather(built, Week(2023, 10))
-    report = compose(empty, built.settings, "zh", previous=[])
+    report = compose(empty, built.settings, "zh", previous=[], secret=secret)
     body = [p for s in report.sections[1:5] for p in s.paragraphs]
     assert set(body) == {"本周未监测到相关情况。"}
-    assert report.rating == "良" and report.score is None
+    assert report.rating is None and report.score is None
+    assert report.rating_word == "数据不足"
 
 
-def test_family_names_only_from_public_data_and_review_links(facts, built):
-    report = compose(facts, built.settings, "zh", previous=[WEEK - i for i in range(1, 7)])
+def test_family_names_only_from_public_data_and_review_links(facts, built, secret):
+    report = compose(facts, built.settings, "zh", previous=[WEEK - i for i in range(1, 7)], secret=secret)
     text = report.section("malware").paragraphs[0]
     assert f"mirai（7个）、{HOSTILE_FAMILY}（1个）和其他未公开家族（4个）" in text
     links = report.section("review").links

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from sitrep.cli import app
 from sitrep.incidents.db import session_scope
 from sitrep.incidents.importer import import_incidents
-from sitrep.report.publish import load_issue
+from sitrep.report.archive import load_issue
 
 from .data import WEEK, build_workspace, week_events, write_events
 
@@ -75,8 +75,8 @@ def test_publish_freezes_numbers_and_refresh_records_the_change(ws, tmp_path):
     assert len(changes["evidence.phishing_pages"]["added"]) == 2
 
     issue = load_issue(ws, WEEK)
-    assert [h["action"] for h in issue["history"]] == ["published", "refreshed"]
-    assert issue["history"][1]["changes"] == refreshed["changes"]
+    assert [h["action"] for h in issue.history] == ["published", "refreshed"]
+    assert issue.history[1]["changes"] == refreshed["changes"]
     out = tmp_path / "refreshed"
     _run(ws, "report", "--week", "2025-W01", "--lang", "en", "--format", "json", "-o", str(out))
     data = json.loads((out / "report.en.json").read_text(encoding="utf-8"))

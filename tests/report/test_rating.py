@@ -8,6 +8,7 @@ from sitrep.config import ConfigError, Rating, parse_settings
 from sitrep.report.compose import compose
 from sitrep.report.facts import gather
 from sitrep.report.rating import rate
+from sitrep.report.redact import workspace_secret
 
 from .data import WEEK, build_workspace
 
@@ -44,12 +45,12 @@ def test_baseline_is_the_median_of_the_last_weeks_and_every_ratio_is_explained()
     assert result.label == "中"
 
 
-def test_short_history_uses_what_exists_and_no_history_is_neutral():
+def test_short_history_uses_what_exists_and_no_history_is_not_rated():
     one = rate(_all(5), _history(_all(5)), Rating())
     assert one.label == "良" and one.ratios[0].baseline_weeks == ["2024-W40"]
     none = rate(_all(5), [], Rating())
-    assert none.score is None and none.label == "良"
-    assert all(r.ratio is None for r in none.ratios)
+    assert none.score is None and none.label is None and none.band_label is None
+    assert all(r.ratio is None and r.status == "no_baseline" for r in none.ratios)
 
 
 def test_a_rise_from_a_zero_baseline_is_shown_but_not_averaged():
@@ -89,8 +90,8 @@ def test_rating_is_configurable_and_validated(tmp_path):
         )
 
 
-def test_explanation_is_in_the_report_and_its_json(facts, built):
-    report = compose(facts, built.settings, "zh", previous=[])
+def test_explanation_is_in_the_report_and_its_json(facts, built, secret):
+    report = compose(facts, built.settings, "zh", previous=[], secret=secret)
     notes = report.section("overview").notes
     assert notes == [
         "评价依据：5项主要指标本周数值与基线（前8周中位数）之比的平均值为1.00（感染主机1.00，被篡改网站1.00，"
@@ -118,7 +119,7 @@ def test_major_infrastructure_incident_changes_the_sentence_and_floors_the_ratin
         assert not import_incidents(session, path, workspace=ws, actor="t").rejects
     facts = gather(ws, WEEK)
     assert facts["incidents"]["major_infrastructure"] == ["INF-1"]
-    report = compose(facts, ws.settings, "zh", previous=[])
+    report = compose(facts, ws.settings, "zh", previous=[], secret=workspace_secret(ws))
     text = report.section("overview").paragraphs[0]
     assert text.startswith("本周，互联网网络安全态势整体评价为中。")
     assert "本周我国互联网发生造成重大影响的基础设施运行安全事件1起。" in text

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sitrep.report.publish import render_week
+from sitrep.report.redact import restricted_id
 
 from .data import AMBER_FAMILY, HOSTILE_FAMILY, RESTRICTED_STRINGS, WEEK
 
@@ -109,7 +110,7 @@ def test_markdown_edition(rendered):
     assert "[●网络安全信息与动态周报2024年第52期（12月23日-12月29日）](<../2024-W52/report.zh.html>)" in md
 
 
-def test_json_schema_has_every_number_with_its_ids(rendered, facts):
+def test_json_schema_has_every_number_with_its_ids(rendered, facts, secret):
     data = json.loads(rendered["report.en.json"].read_text(encoding="utf-8"))
     assert data["schema"] == "sitrep.report/1" and data["week"] == "2025-W01" and data["tlp"] == "CLEAR"
     assert set(data["indicators"]) == {
@@ -124,7 +125,12 @@ def test_json_schema_has_every_number_with_its_ids(rendered, facts):
     }
     infected = data["indicators"]["infected_hosts"]
     assert infected["value"] == 12 and len(infected["events"]) == 12
-    assert infected["events"] == facts["evidence"]["infected_hosts"]
+    # CLEAR events keep their IDs; the AMBER ones are listed by their keyed opaque IDs.
+    behind = facts["evidence"]["infected_hosts"]
+    public = [i for i in behind if i in facts["public_events"]]
+    assert len(public) == 1 and public[0] in infected["events"]
+    assert sorted(infected["events"]) == sorted(i if i in public else restricted_id(secret, "event", i) for i in behind)
+    assert sum(i.startswith("restricted-") for i in infected["events"]) == 11
     assert len(data["indicators"]["new_high_vulnerabilities"]["events"]) == 4
     inc = data["incidents"]
     assert [

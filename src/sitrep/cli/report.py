@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.table import Table
 
-from sitrep.cli.common import fail, out, print_json, workspace
+from sitrep.cli.common import console, fail, out, print_json, user_errors, workspace
 from sitrep.cli.metrics import parse_week
+from sitrep.lake.errors import LakeError
+from sitrep.report.archive import IssueError
+from sitrep.report.errors import OutputError, PublishError, PublishRefused
+from sitrep.report.redact import SecretError
 from sitrep.report.render import FORMATS
 from sitrep.report.wording import LANGS
+
+if TYPE_CHECKING:
+    from sitrep.report.check_model import CheckResult
+
+# Core errors whose message is shown as is (exit status 2).
+_ERRORS = (IssueError, PublishError, OutputError, SecretError, LakeError)
 
 WeekOption = Annotated[
     str | None,
@@ -44,28 +55,135 @@ def report(
         Path | None, typer.Option("--output", "-o", help="Folder (default: the workspace's reports/<week>/).")
     ] = None,
 ) -> None:
-    """Write the weekly report: the published numbers if the week is published, else computed now."""
+    """Write the weekly report: the published numbers if the week is published, else computed now (a
+    draft, as for a withdrawn issue)."""
+    from sitrep.report.archive import load_issue
     from sitrep.report.publish import render_week  # loads Ibis, matplotlib and WeasyPrint: only when drawing
 
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
-    for path in render_week(ws, chosen, langs=_langs(lang), formats=_formats(fmt), out=output):
+    langs, formats = _langs(lang), _formats(fmt)
+    with user_errors(*_ERRORS):
+        issue = load_issue(ws, chosen)
+        written = render_week(ws, chosen, langs=langs, formats=formats, out=output)
+    for path in written:
         out.print(str(path))
+    if issue is None:
+        console.print(f"{chosen} is not published: written as a draft from the numbers computed now")
+    elif issue.withdrawn:
+        console.print(f"{chosen} was withdrawn on {issue.withdrawn.at} ({issue.withdrawn.reason}): written as a draft")
+
+
+def print_check(result: CheckResult) -> None:
+    """The human-readable form of a week's check (as ``sitrep check`` prints it)."""
+    state = {"future": "not started", "open": "not ended", "ended": "ended"}[result.state]
+    out.print(f"[bold]{result.week}[/]  {result.start} – {result.end}  ({result.timezone}): {state}")
+    weeks = result.previous_weeks
+    compared = (
+        f"compared with the previous {len(weeks)} week{'s' * (len(weeks) != 1)} ({weeks[0]} … {weeks[-1]})"
+        if weeks
+        else "no earlier week in the lake to compare with"
+    )
+    if result.state == "future":
+        _print_findings(result)
+        return
+    out.print(f"{result.events:,} events, {result.incidents_handled:,} incidents handled; {compared}")
+    if result.feeds:
+        table = Table(show_edge=False, title="Feeds (rows by event time)", title_justify="left")
+        table.add_column("feed", no_wrap=True)
+        for name in ("this week", "last week", f"median of {len(weeks)}"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for f in result.feeds:
+            last = f"{f.previous[-1]:,}" if f.previous else "—"
+            median = "—" if f.median is None else f"{f.median:,g}"
+            table.add_row(f.feed, f"{f.rows:,}", last, median)
+        out.print(table)
+    table = Table(show_edge=False, title="Key indicators", title_justify="left")
+    table.add_column("indicator", no_wrap=True)
+    for name in ("this week", "last week"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for m in result.indicators:
+        table.add_row(m.key, f"{m.value:,}", "—" if m.previous is None else f"{m.previous:,}")
+    out.print(table)
+    _print_findings(result)
+
+
+def _print_findings(result: CheckResult) -> None:
+    for finding in result.findings:
+        colour = "red" if finding.level == "error" else "yellow"
+        out.print(f"[{colour}]{finding.level}:[/] {finding.message}")
+    errors, warnings = len(result.errors), len(result.warnings)
+    out.print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+
+
+def check(
+    week: WeekOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the check as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 on warnings too.")] = False,
+) -> None:
+    """Check a week before publishing it: the feeds that arrived with their rows against the previous
+    weeks, sources missing this week, indicators that fell to 0 or moved more than 3x against last
+    week, and a week that has not ended, has not started or has no data at all.
+
+    Exit status: 0 when there is no error (warnings only are 0 too, unless --strict), 1 when there are
+    errors.  'sitrep publish' runs the same check and stops on errors.
+    """
+    from sitrep.report.check import check_week
+
+    ws = workspace()
+    chosen = parse_week(week, ws.timezone)
+    with user_errors(*_ERRORS):
+        result = check_week(ws, chosen)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        print_check(result)
+    if result.errors or (strict and result.warnings):
+        raise typer.Exit(1)
+
+
+def _print_changes(changes: list[dict[str, Any]]) -> None:
+    numbers = [c for c in changes if "old" in c]
+    ids = [c for c in changes if "old" not in c]
+    for change in numbers:
+        out.print(f"  {change['path']}: {change['old']} → {change['new']}")
+    for change in ids:
+        out.print(f"  {change['path']}: +{len(change['added'])} −{len(change['removed'])} IDs")
+    out.print(f"{len(numbers)} number{'s' * (len(numbers) != 1)} and {len(ids)} ID list{'s' * (len(ids) != 1)} changed")
 
 
 def publish(
     week: WeekOption = None,
     refresh: Annotated[
-        bool, typer.Option("--refresh", help="Re-compute a published week and record what changed.")
+        bool, typer.Option("--refresh", help="Re-compute a published week, show and record what changed.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish a week that has not ended or whose check found errors (needs --reason)."),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why --force was needed; recorded in the issue's history.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Freeze a week's issue: its numbers and the IDs behind them are stored in the workspace."""
+    """Freeze a week's issue: its numbers and the IDs behind them are stored in the workspace.
+
+    The week is checked first (see 'sitrep check'): warnings are printed; a week that has not ended,
+    or whose check found errors, is refused unless --force --reason "..." is given; a week that has
+    not started is always refused.  Publishing a withdrawn week publishes it again.
+    """
+    if force != (reason is not None):
+        fail('--force and --reason go together: --force --reason "why it must be published now"')
     ws = workspace()
     chosen = parse_week(week, ws.timezone)
     from sitrep.report.publish import publish as publish_week
 
-    result = publish_week(ws, chosen, refresh=refresh)
+    try:
+        result = publish_week(ws, chosen, refresh=refresh, force_reason=reason)
+    except PublishRefused as exc:
+        _refused(exc, as_json)
+    except _ERRORS as exc:
+        fail(str(exc))
     if as_json:
         print_json(
             {
@@ -74,25 +192,79 @@ def publish(
                 "revision": result.revision,
                 "path": str(result.path),
                 "changes": result.changes,
+                "forced": result.forced,
+                "overridden": result.overridden,
+                "check": result.check.as_dict() if result.check else None,
             }
         )
         return
+    if result.check:
+        for finding in result.check.warnings:
+            if finding.message not in result.overridden:
+                console.print(f"[yellow]warning:[/] {finding.message}")
+    if result.forced:
+        console.print(f"[yellow]forced:[/] {result.forced} (overrode: {'; '.join(result.overridden)})")
+    elif force:
+        console.print("note: nothing needed --force; the reason was not recorded")
     out.print(f"{result.week}: {result.status} (revision {result.revision}) → {result.path}")
-    if result.status == "unchanged":
+    if result.status == "unchanged" and result.check is None:
         out.print("already published; pass --refresh to re-compute it")
-    for change in result.changes:
-        if "old" in change:
-            out.print(f"  {change['path']}: {change['old']} → {change['new']}")
-        else:
-            out.print(f"  {change['path']}: +{len(change['added'])} −{len(change['removed'])} IDs")
+    elif result.status == "unchanged":
+        out.print("re-computed: no number changed")
+    if result.changes:
+        _print_changes(result.changes)
+
+
+def _refused(exc: PublishRefused, as_json: bool) -> NoReturn:
+    if as_json:
+        print_json(
+            {
+                "week": str(exc.week),
+                "status": "refused",
+                "reasons": exc.reasons,
+                "forceable": exc.forceable,
+                "check": exc.check.as_dict(),
+            }
+        )
+        raise typer.Exit(1)
+    print_check(exc.check)
+    for reason in exc.reasons:
+        console.print(f"[bold red]not published:[/] {reason}", markup=True)
+    if exc.forceable:
+        console.print(f'To publish it anyway: sitrep publish --week {exc.week} --force --reason "why"')
+    raise typer.Exit(1)
+
+
+def unpublish(
+    week: Annotated[str, typer.Option("--week", "-w", help="ISO week of the issue to withdraw, e.g. 2025-W01.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it is withdrawn; recorded and shown on the archive site.")
+    ],
+) -> None:
+    """Withdraw a published issue: it stays in the archive's history, marked withdrawn with the reason
+    ('sitrep site' shows it so), is no longer rendered as published, and can be published again."""
+    from sitrep.report.publish import unpublish as unpublish_week
+
+    ws = workspace()
+    chosen = parse_week(week, ws.timezone)
+    with user_errors(*_ERRORS):
+        issue = unpublish_week(ws, chosen, reason=reason)
+    withdrawal = issue.withdrawn
+    assert withdrawal is not None  # just recorded
+    out.print(f"{issue.week}: withdrawn (revision {issue.revision}) on {withdrawal.at} → {issue.path}")
+    out.print(f"run 'sitrep site' to update the archive; 'sitrep publish --week {issue.week}' publishes it again")
 
 
 def site(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the static archive into.")],
 ) -> None:
-    """Build the static archive of every published issue (index, zh/en pages, Atom feed)."""
+    """Build the static archive of every published issue (index, zh/en pages, Atom feed); withdrawn
+    issues are listed as withdrawn with their reason."""
     from sitrep.report.site import build_site  # matplotlib loads only for commands that draw
 
     ws = workspace()
-    written = build_site(ws, output)
-    out.print(f"{len(written)} files written; open {output / 'index.html'}")
+    with user_errors(*_ERRORS):
+        built = build_site(ws, output)
+    for stray in built.skipped:
+        console.print(f"[yellow]skipped:[/] {stray.path}: {stray.problem}")
+    out.print(f"{len(built.files)} files written; open {output / 'index.html'}")

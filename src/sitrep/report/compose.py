@@ -1,13 +1,13 @@
 """Facts + settings → the report model of one language (DESIGN.md §3).
 
 Sentences come from :mod:`sitrep.report.wording`; a sentence (or clause) whose number is zero is left
-out.  Details of TLP:AMBER/RED data never reach the model: incident refs are replaced by opaque IDs
-and malware family names seen only in restricted events are not printed.
+out.  Details of TLP:AMBER/RED data never reach the model: the IDs of restricted incidents and events
+are replaced by opaque keyed IDs (:mod:`sitrep.report.redact`) and malware family names seen only in
+restricted events are not printed.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sitrep.config import Settings
@@ -16,6 +16,7 @@ from sitrep.report import wording as w
 from sitrep.report.facts import INCIDENT_NUMBERS, restricted
 from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series
 from sitrep.report.rating import RatingResult
+from sitrep.report.redact import restricted_id
 from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
@@ -31,11 +32,16 @@ THREAT_HIGH_SHARE = 0.5
 SUB_ROWS = ("defaced_gov_sites", "backdoored_gov_sites", "new_high_vulnerabilities")
 
 
-def public_id(facts: dict[str, Any], ref: str) -> str:
-    """The incident ref, or an opaque stable ID when the incident is TLP:AMBER/RED (refs can name things)."""
-    if restricted(facts, ref):
-        return "restricted-" + hashlib.sha256(ref.encode("utf-8")).hexdigest()[:12]
-    return ref
+def public_id(facts: dict[str, Any], ref: str, secret: bytes) -> str:
+    """The incident ref, or an opaque keyed ID when the incident is TLP:AMBER/RED (refs can name things)."""
+    return restricted_id(secret, "incident", ref) if restricted(facts, ref) else ref
+
+
+def public_event_ids(facts: dict[str, Any], ids: list[str], secret: bytes) -> list[str]:
+    """Event IDs as a public output may show them: those of restricted events (every one not known to
+    be public, e.g. in issues frozen before public events were recorded) become opaque keyed IDs."""
+    public = set(facts.get("public_events", ()))
+    return sorted(i if i in public else restricted_id(secret, "event", i) for i in ids)
 
 
 class _Composer:
@@ -68,9 +74,10 @@ class _Composer:
         rating = self.rating
         majors = rating.major_infrastructure
         infra = self.t("infra_major", n=len(majors)) if majors else self.t("infra_ok")
-        paragraph = self.sentences(
-            self.t("rating", rating=w.rating_word(rating.label, self.lang)), infra, self.t("threats")
+        verdict = (
+            self.t("rating", rating=w.rating_word(rating.label, self.lang)) if rating.label else self.t("rating_none")
         )
+        paragraph = self.sentences(verdict, infra, self.t("threats"))
         rows = []
         for key, _, _ in INDICATORS:
             item = self.indicators[key]
@@ -111,29 +118,40 @@ class _Composer:
         return self.t("band_range", lo=limits[i], hi=limits[i + 1])
 
     def rating_notes(self) -> list[str]:
-        """The brief explanation under the table: score, each ratio, the band, the floor."""
+        """The brief explanation under the table: score, each ratio, the baseline weeks used, the
+        indicators left out, the band, the floor — or why the week is not rated."""
         rating = self.rating
-        if rating.score is None:
-            notes = [self.t("basis_none", score=f"{1.0:.2f}")]
-        else:
-            parts = [
-                self.t("basis_ratio", label=w.SHORT[self.lang][r.key], ratio=f"{r.ratio:.2f}")
-                if r.ratio is not None
-                else self.t("basis_no_ratio", label=w.SHORT[self.lang][r.key])
-                for r in rating.ratios
+        weeks = len(rating.baseline_weeks)
+        short = w.SHORT[self.lang]
+        sep = "，" if self.lang == "zh" else ", "
+        baseline = self.t("basis_week") if weeks == 1 else self.t("basis_weeks", w=weeks)
+        rises = [self.t("basis_new", label=short[r.key]) for r in rating.ratios if r.status == "new"]
+        empty = [short[r.key] for r in rating.ratios if r.status == "no_data"]
+        if not weeks:
+            notes = [self.t("basis_none")]
+        elif rating.score is None:
+            notes = [
+                self.t(
+                    "basis_insufficient",
+                    baseline=baseline,
+                    ratios=self.t("basis_insufficient_rises", items=sep.join(rises)) if rises else "",
+                )
             ]
-            sep = "，" if self.lang == "zh" else ", "
+        else:
+            parts = [self.t("basis_ratio", label=short[r.key], ratio=f"{r.ratio:.2f}") for r in rating.rated]
             notes = [
                 self.t(
                     "basis",
-                    k=len(rating.ratios),
-                    w=rating.rule["baseline_weeks"],
+                    k=len(rating.rated),
+                    baseline=baseline,
                     score=f"{rating.score:.2f}",
-                    ratios=sep.join(parts),
+                    ratios=sep.join(parts + rises),
                     band=w.rating_word(rating.band_label, self.lang),
                     range=self.band_range(rating.band_label),
                 )
             ]
+        if empty and weeks:
+            notes.append(self.t("basis_left_out", labels=w.join(empty, self.lang)))
         if rating.floor_applied:
             notes.append(self.t("floor", floor=w.rating_word(rating.label, self.lang)))
         return notes
@@ -383,10 +401,17 @@ class _Composer:
         return Section("review", 6, self.t("h_review"), [] if links else [self.t("review_none")], links=links)
 
 
-def public_data(facts: dict[str, Any]) -> dict[str, Any]:
-    """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted."""
+def public_data(facts: dict[str, Any], secret: bytes) -> dict[str, Any]:
+    """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted
+    (keyed with the workspace ``secret``)."""
     ids = facts["evidence"]
-    indicators = {key: {**item, "events": ids.get(key, [])} for key, item in facts["metrics"]["indicators"].items()}
+
+    def events(found: list[str]) -> list[str]:
+        return public_event_ids(facts, found, secret)
+
+    indicators = {
+        key: {**item, "events": events(ids.get(key, []))} for key, item in facts["metrics"]["indicators"].items()
+    }
     breakdowns = dict(facts["metrics"]["breakdowns"])
     public = set(facts["public_families"])
     breakdowns["malware_families"] = [
@@ -409,7 +434,7 @@ def public_data(facts: dict[str, Any]) -> dict[str, Any]:
     ev = inc["evidence"]
 
     def refs(found: list[str]) -> list[str]:
-        return [public_id(facts, r) for r in found]
+        return [public_id(facts, r, secret) for r in found]
 
     incidents = {key: {"value": inc["numbers"][key], "incidents": refs(ev[key])} for key in INCIDENT_NUMBERS}
     incidents["partner_types"] = inc["partner_types"]
@@ -423,12 +448,12 @@ def public_data(facts: dict[str, Any]) -> dict[str, Any]:
         "indicators": indicators,
         "breakdowns": breakdowns,
         "breakdown_events": {
-            name: sorted(set().union(*(ids.get(k, []) for k in source.split("+"))))
+            name: events(sorted(set().union(*(ids.get(k, []) for k in source.split("+")))))
             for name, source in evidence_of.items()
         },
         "incidents": incidents,
         "major_infrastructure_incidents": refs(inc["major_infrastructure"]),
-        "rating": facts["rating"],
+        "rating": {**facts["rating"], "major_infrastructure": refs(facts["rating"]["major_infrastructure"])},
         "trend": [{k: v for k, v in s.items() if k != "in_history"} for s in facts["series"][-8:]],
         "history_start": facts["history_start"],
     }
@@ -440,10 +465,12 @@ def compose(
     lang: str,
     *,
     previous: list[Week],
+    secret: bytes,
     published_at: str | None = None,
     revision: int = 0,
 ) -> Report:
-    """The report model of ``facts`` in ``lang`` (``zh`` or ``en``); ``previous`` feeds 近期回顾."""
+    """The report model of ``facts`` in ``lang`` (``zh`` or ``en``); ``previous`` feeds 近期回顾;
+    ``secret`` (:func:`sitrep.report.redact.workspace_secret`) keys the opaque IDs of restricted data."""
     week = Week.parse(facts["week"])
     composer = _Composer(facts, settings, lang)
     base = settings.report.base_url.rstrip("/") or ".."
@@ -498,6 +525,6 @@ def compose(
             "start": facts["start"],
             "end": facts["end"],
             "computed_at": facts["computed_at"],
-            **public_data(facts),
+            **public_data(facts, secret),
         },
     )

@@ -46,6 +46,11 @@ def history_start(events: ir.Table, workspace: Workspace) -> Week | None:
     return _week_of(first, workspace)
 
 
+def _is_public(events: ir.Table) -> ir.BooleanValue:
+    """Events whose details may be printed: marked CLEAR or GREEN (or unmarked)."""
+    return events.tlp.isnull() | events.tlp.upper().isin(PUBLIC_TLP)
+
+
 def _public_families(events: ir.Table, names: list[str], end: datetime) -> list[str]:
     """Those of ``names`` that public (CLEAR/GREEN) events carried up to ``end``.
 
@@ -54,13 +59,17 @@ def _public_families(events: ir.Table, names: list[str], end: datetime) -> list[
     """
     if not names:
         return []
-    public = events.filter(
-        events.malware_name.isin(names)
-        & (events.time_source < end)
-        & (events.tlp.isnull() | events.tlp.upper().isin(PUBLIC_TLP))
-    )
+    public = events.filter(events.malware_name.isin(names) & (events.time_source < end) & _is_public(events))
     found = public.select("malware_name").distinct().to_pyarrow().column(0).to_pylist()
     return sorted(found)
+
+
+def _public_events(current: ir.Table, ids: dict[str, list[str]]) -> list[str]:
+    """Those of the IDs behind the week's numbers that belong to public (CLEAR/GREEN) events; any other
+    event ID is a detail of restricted data and is shown only as an opaque ID."""
+    public = current.filter(_is_public(current))
+    found = set(public.select("event_id").distinct().to_pyarrow().column(0).to_pylist())
+    return sorted(found & set().union(*ids.values()))
 
 
 def _hosting_events(current: ir.Table) -> list[str]:
@@ -76,7 +85,8 @@ def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
     start, end = week.bounds(workspace.timezone)
     metrics = compute(workspace, week, events=events)
     ids = evidence(workspace, week, events=events)
-    ids["malware_hosting"] = _hosting_events(events.filter(in_window(events, start, end)))
+    current = events.filter(in_window(events, start, end))
+    ids["malware_hosting"] = _hosting_events(current)
     first = history_start(events, workspace)
     depth = max(TREND_WEEKS - 1, workspace.settings.rating.baseline_weeks)
     weeks = [week - i for i in range(depth, 0, -1)] + [week]
@@ -89,6 +99,7 @@ def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
         "series": series,
         "history_start": str(first) if first else None,
         "public_families": _public_families(events, families, end),
+        "public_events": _public_events(current, ids),
     }
 
 

@@ -84,7 +84,7 @@ class Report:
     issue: str
     dates: str
     organisation: str
-    rating: str
+    rating: str | None  # None: not enough data to rate the week
     rating_word: str
     score: float | None
     sections: list[Section]

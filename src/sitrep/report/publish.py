@@ -1,55 +1,53 @@
-"""Published issues: frozen facts in the workspace, and rendering a week from them.
+"""Publishing: freezing a week's facts, refreshing and withdrawing an issue, and rendering a week.
 
-``sitrep publish --week W`` stores the week's facts (every number and the IDs behind it) as
-``reports/published/<week>.json``, written atomically.  Rendering a published week uses that snapshot,
-so later ingests or incident edits do not change what the issue printed.  ``--refresh`` gathers the
-facts again, bumps the revision and records which numbers changed (old → new) in the snapshot's history.
+``sitrep publish --week W`` first checks the week (:func:`sitrep.report.check.check_week`).  A week
+that has not started is refused; one that has not ended, or whose check found errors, is refused
+unless forced with a reason, which the issue's history records with what was overridden.  It then
+stores the week's facts (every number and the IDs behind it) in the archive (:mod:`.archive`).
+Rendering a published week uses that snapshot, so later ingests or incident edits do not change what
+the issue printed.  ``--refresh`` gathers the facts again and, when a number changed, bumps the
+revision and records the changes (old → new) in the history.  ``sitrep unpublish`` withdraws an
+issue: it stays in the archive with the reason, is no longer current, and can be published again.
 """
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sitrep.config import Workspace
+from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, write_issue
+from sitrep.report.check import check_week
+from sitrep.report.check_model import CheckResult
 from sitrep.report.compose import REVIEW_COUNT, compose
+from sitrep.report.errors import PublishError, PublishRefused
 from sitrep.report.facts import gather
 from sitrep.report.model import Report
-from sitrep.report.render import FORMATS, atomic_write, write_edition
+from sitrep.report.redact import workspace_secret
+from sitrep.report.render import FORMATS, write_edition
 from sitrep.report.wording import LANGS
 from sitrep.weeks import Week
 
-SCHEMA = "sitrep.issue/1"
 # Bookkeeping that changes on every computation without changing what the issue says.
 _NOT_COMPARED = ("computed_at",)
+MAX_REASON = 500
+# Recorded as the reason when ``sitrep demo`` publishes its synthetic weeks.
+DEMO_REASON = "sitrep demo: synthetic data"
 
 
-def published_dir(workspace: Workspace) -> Path:
-    """Where frozen issues are kept (inside the workspace's reports folder)."""
-    return workspace.reports_dir / "published"
-
-
-def issue_path(workspace: Workspace, week: Week) -> Path:
-    return published_dir(workspace) / f"{week}.json"
-
-
-def load_issue(workspace: Workspace, week: Week) -> dict[str, Any] | None:
-    """The published issue of ``week``, or None when the week is not published."""
-    path = issue_path(workspace, week)
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def published_weeks(workspace: Workspace) -> list[Week]:
-    """Every published week, oldest first."""
-    folder = published_dir(workspace)
-    if not folder.is_dir():
-        return []
-    return sorted(Week.parse(p.stem) for p in folder.glob("*.json"))
+def clean_reason(text: str) -> str:
+    """A reason as it is recorded (and shown on the site for a withdrawal): one line of plain text."""
+    reason = text.strip()
+    if not reason:
+        raise PublishError("the reason is empty: say why in a few words")
+    if any(unicodedata.category(c) == "Cc" for c in reason):
+        raise PublishError("the reason must be one line of text (no line breaks or control characters)")
+    if len(reason) > MAX_REASON:
+        raise PublishError(f"the reason is {len(reason)} characters long; keep it under {MAX_REASON}")
+    return reason
 
 
 def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -86,51 +84,124 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     return changes
 
 
+PublishStatus = Literal["published", "unchanged", "refreshed", "republished"]
+
+
 @dataclass
 class PublishResult:
-    """What ``publish`` did: ``status`` is ``published``, ``unchanged`` (already frozen) or ``refreshed``."""
+    """What ``publish`` did.
+
+    ``status``: ``published`` (first time), ``refreshed`` (numbers changed, new revision),
+    ``republished`` (a withdrawn issue published again), ``unchanged`` (already published, or
+    re-computed with no number changed).  ``check`` is the week's check (None when nothing was
+    re-computed); ``forced`` the reason when ``overridden`` lists what publishing went past.
+    """
 
     week: str
-    status: str
+    status: PublishStatus
     revision: int
     path: Path
     changes: list[dict[str, Any]] = field(default_factory=list)
+    check: CheckResult | None = None
+    forced: str | None = None
+    overridden: list[str] = field(default_factory=list)
 
 
-def publish(workspace: Workspace, week: Week, *, refresh: bool = False, now: datetime | None = None) -> PublishResult:
-    """Freeze ``week``'s facts; with ``refresh``, re-compute them and record what changed."""
-    moment = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    path = issue_path(workspace, week)
+def _blockers(check: CheckResult) -> list[str]:
+    """What stops the week from being published: it has not ended, and the check's errors."""
+    return [f.message for f in check.findings if f.level == "error" or f.code == "open"]
+
+
+def publish(
+    workspace: Workspace,
+    week: Week,
+    *,
+    refresh: bool = False,
+    force_reason: str | None = None,
+    now: datetime | None = None,
+) -> PublishResult:
+    """Freeze ``week``'s facts; with ``refresh``, re-compute them and record what changed.
+
+    Raises :class:`PublishRefused` when the week has not started, or has not ended or fails its check
+    and no ``force_reason`` is given; :class:`~sitrep.report.archive.IssueError` when its file is damaged.
+    """
+    moment = now or datetime.now(UTC)
+    stamp = moment.isoformat(timespec="seconds")
+    reason = clean_reason(force_reason) if force_reason is not None else None
     issue = load_issue(workspace, week)
-    if issue is not None and not refresh:
-        return PublishResult(str(week), "unchanged", issue["revision"], path)
-    facts = gather(workspace, week, now=now)
+    if issue is not None and issue.withdrawn is None and not refresh:
+        return PublishResult(str(week), "unchanged", issue.revision, issue.path)
+    check = check_week(workspace, week, now=moment)
+    blockers = _blockers(check)
+    if check.state == "future":
+        raise PublishRefused(week, blockers, check, forceable=False)
+    if blockers and reason is None:
+        raise PublishRefused(week, blockers, check, forceable=True)
+    facts = gather(workspace, week, now=moment)
+    entry: dict[str, Any] = {"at": stamp}
+    if blockers:
+        entry["forced"] = {"reason": reason, "overridden": blockers}
+    warnings = [f.message for f in check.warnings if f.message not in blockers]
+    if warnings:
+        entry["warnings"] = warnings
     if issue is None:
-        issue = {
+        document = {
             "schema": SCHEMA,
             "week": str(week),
-            "published_at": moment,
+            "published_at": stamp,
             "revision": 1,
             "facts": facts,
-            "history": [{"revision": 1, "at": moment, "action": "published", "changes": []}],
+            "history": [{"revision": 1, "action": "published", "changes": [], **entry}],
         }
-        status, changes = "published", []
+        status: PublishStatus = "published"
+        changes: list[dict[str, Any]] = []
     else:
-        changes = diff(issue["facts"], facts)
-        revision = issue["revision"] + 1
-        issue = {
-            **issue,
-            "revision": revision,
-            "refreshed_at": moment,
-            "facts": facts,
-            "history": [
-                *issue["history"],
-                {"revision": revision, "at": moment, "action": "refreshed", "changes": changes},
-            ],
-        }
-        status = "refreshed"
-    atomic_write(path, json.dumps(issue, ensure_ascii=False, indent=2) + "\n")
-    return PublishResult(str(week), status, issue["revision"], path, changes)
+        changes = diff(issue.facts, facts)
+        if issue.withdrawn is None and not changes:
+            return PublishResult(str(week), "unchanged", issue.revision, issue.path, [], check)
+        status = "refreshed" if issue.withdrawn is None else "republished"
+        revision = issue.revision + 1
+        document = {k: v for k, v in issue.document.items() if k != "withdrawn"}
+        document.update(
+            revision=revision,
+            refreshed_at=stamp,
+            facts=facts,
+            history=[*issue.history, {"revision": revision, "action": status, "changes": changes, **entry}],
+        )
+    path = write_issue(workspace, week, document)
+    return PublishResult(
+        str(week),
+        status,
+        document["revision"],
+        path,
+        changes,
+        check,
+        reason if blockers else None,
+        blockers,
+    )
+
+
+def unpublish(workspace: Workspace, week: Week, *, reason: str, now: datetime | None = None) -> Issue:
+    """Withdraw the issue of ``week``: it stays in the archive with ``reason`` but is no longer current.
+
+    Raises :class:`PublishError` when the week is not published or already withdrawn.
+    """
+    text = clean_reason(reason)
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    issue = load_issue(workspace, week)
+    if issue is None:
+        raise PublishError(f"{week} is not published")
+    if issue.withdrawn is not None:
+        raise PublishError(f"{week} was already withdrawn on {issue.withdrawn.at}: {issue.withdrawn.reason}")
+    document = {
+        **issue.document,
+        "withdrawn": {"at": stamp, "reason": text},
+        "history": [
+            *issue.history,
+            {"revision": issue.revision, "at": stamp, "action": "withdrawn", "reason": text, "changes": []},
+        ],
+    }
+    return Issue(week, write_issue(workspace, week, document), document)
 
 
 def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT) -> list[Week]:
@@ -139,25 +210,29 @@ def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT)
     A workspace that has published nothing yet lists the ``count`` weeks before (the issues a weekly
     series would have), so a first draft still shows the section's shape.
     """
-    published = [w for w in published_weeks(workspace) if w < week]
+    published = [i.week for i in archive(workspace).current if i.week < week]
     if published:
         return published[::-1][:count]
     return week.previous(count)
 
 
 def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]:
-    """The report models of ``week`` in ``langs``: from the frozen facts when published, else fresh."""
-    issue = load_issue(workspace, week)
-    facts = issue["facts"] if issue else gather(workspace, week)
+    """The report models of ``week`` in ``langs``: from the frozen facts when published, else fresh
+    (a draft; a withdrawn issue is rendered as one too)."""
+    stored = load_issue(workspace, week)
+    issue = stored if stored is not None and stored.withdrawn is None else None
+    facts = issue.facts if issue else gather(workspace, week)
     previous = previous_issues(workspace, week)
+    secret = workspace_secret(workspace)
     return [
         compose(
             facts,
             workspace.settings,
             lang,
             previous=previous,
-            published_at=issue["published_at"][:10] if issue else None,
-            revision=issue["revision"] if issue else 0,
+            secret=secret,
+            published_at=issue.published_at[:10] if issue else None,
+            revision=issue.revision if issue else 0,
         )
         for lang in langs
     ]
@@ -180,10 +255,15 @@ def render_week(
 
 
 def publish_and_render_demo(workspace: Workspace, weeks: list[Week]) -> Path:
-    """Publish ``weeks`` (re-computing any already published) and render the latest in every format;
-    returns the Chinese HTML report to open.  (``sitrep site`` builds the archive when wanted.)"""
+    """Publish ``weeks`` (re-computing any already published; forced with :data:`DEMO_REASON` where
+    the check objects, a week that has not started is left a draft) and render the latest in every
+    format; returns the Chinese HTML report to open.  (``sitrep site`` builds the archive when wanted.)"""
     for week in sorted(weeks):
-        publish(workspace, week, refresh=True)
+        try:
+            publish(workspace, week, refresh=True, force_reason=DEMO_REASON)
+        except PublishRefused as exc:
+            if exc.forceable:
+                raise
     latest = max(weeks)
     render_week(workspace, latest)
     return workspace.reports_dir / str(latest) / "report.zh.html"

@@ -8,27 +8,34 @@ Layout (relative links throughout, so the folder can be served from anywhere or 
     <week>/report.zh.html      each issue, the same file ``sitrep report`` writes
     <week>/report.en.html
     <week>/report.<lang>.json  the numbers and the IDs behind them
+
+A withdrawn issue (``sitrep unpublish``) stays in the index and the feed, marked withdrawn with the
+date and the reason; its pages say so instead of showing the issue, and its JSON is a
+``sitrep.withdrawn/1`` notice.
 """
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitrep.config import Workspace
 from sitrep.report import wording as w
-from sitrep.report.publish import editions, load_issue, published_weeks, render_week
-from sitrep.report.render import atomic_write
+from sitrep.report.archive import Issue, Stray, archive
+from sitrep.report.publish import editions, render_week
+from sitrep.report.render import atomic_write, file_name
 from sitrep.report.render.html import environment, stylesheet
 from sitrep.report.wording import LANGS
 
 ATOM = "http://www.w3.org/2005/Atom"
+WITHDRAWN_SCHEMA = "sitrep.withdrawn/1"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One issue as the index and the feed list it."""
+    """One issue as the index and the feed list it (``withdrawn_at``/``reason`` set when withdrawn)."""
 
     week: str
     title: str
@@ -36,27 +43,52 @@ class Entry:
     rating: str
     rating_en: str
     published_at: str
+    updated_at: str
     summary: str
+    summary_en: str
+    withdrawn_at: str | None = None
+    reason: str | None = None
 
 
-def _entries(workspace: Workspace) -> list[Entry]:
-    entries = []
-    for week in reversed(published_weeks(workspace)):
-        issue = load_issue(workspace, week)
-        assert issue is not None  # listed from the same folder
-        zh, en = editions(workspace, week, ["zh", "en"])
-        entries.append(
-            Entry(
-                week=str(week),
-                title=zh.title,
-                title_en=en.title,
-                rating=zh.rating_word,
-                rating_en=en.rating_word,
-                published_at=issue.get("refreshed_at", issue["published_at"]),
-                summary=zh.sections[0].paragraphs[0],
-            )
+@dataclass(frozen=True)
+class SiteBuild:
+    """What ``build_site`` wrote, and the files of the archive it skipped (not issues)."""
+
+    files: list[Path]
+    skipped: list[Stray]
+
+
+def _entry(workspace: Workspace, issue: Issue) -> Entry:
+    titles = {lang: w.title(issue.week, lang) for lang in LANGS}
+    withdrawal = issue.withdrawn
+    if withdrawal is not None:
+        day = withdrawal.at[:10]
+        notices = {lang: w.text(lang, "withdrawn_notice", date=day, reason=withdrawal.reason) for lang in LANGS}
+        return Entry(
+            week=str(issue.week),
+            title=titles["zh"],
+            title_en=titles["en"],
+            rating=w.text("zh", "withdrawn"),
+            rating_en=w.text("en", "withdrawn"),
+            published_at=issue.published_at,
+            updated_at=withdrawal.at,
+            summary=notices["zh"],
+            summary_en=notices["en"],
+            withdrawn_at=day,
+            reason=withdrawal.reason,
         )
-    return entries
+    zh, en = editions(workspace, issue.week, ["zh", "en"])
+    return Entry(
+        week=str(issue.week),
+        title=zh.title,
+        title_en=en.title,
+        rating=zh.rating_word,
+        rating_en=en.rating_word,
+        published_at=issue.published_at,
+        updated_at=issue.updated_at,
+        summary=zh.sections[0].paragraphs[0],
+        summary_en=en.sections[0].paragraphs[0],
+    )
 
 
 def _href(base: str, path: str) -> str:
@@ -72,7 +104,7 @@ def atom_feed(workspace: Workspace, entries: list[Entry]) -> str:
     feed_id = _href(base, "feed.xml") if base else f"urn:sitrep:{settings.organisation.name}:weekly"
     ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_id
     ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{settings.organisation.name} {settings.report.site_title}"
-    updated = max((e.published_at for e in entries), default="1970-01-01T00:00:00+00:00")
+    updated = max((e.updated_at for e in entries), default="1970-01-01T00:00:00+00:00")
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = settings.organisation.name
@@ -83,8 +115,9 @@ def atom_feed(workspace: Workspace, entries: list[Entry]) -> str:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         entry_id = _href(base, f"{e.week}/") if base else f"urn:sitrep:{settings.organisation.name}:{e.week}"
         ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id
-        ET.SubElement(entry, f"{{{ATOM}}}title").text = e.title
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = e.published_at
+        title = w.text("zh", "withdrawn_title", title=e.title) if e.withdrawn_at else e.title
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = title
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = e.updated_at
         ET.SubElement(entry, f"{{{ATOM}}}published").text = e.published_at
         ET.SubElement(
             entry,
@@ -111,7 +144,7 @@ def atom_feed(workspace: Workspace, entries: list[Entry]) -> str:
 
 
 def index_page(workspace: Workspace, entries: list[Entry], lang: str) -> str:
-    """The archive's index page in ``lang``."""
+    """The archive's index page in ``lang`` (withdrawn issues marked, with the reason)."""
     org = workspace.settings.organisation
     name = org.name if lang == "zh" else org.name_en
     title = workspace.settings.report.site_title if lang == "zh" else workspace.settings.report.site_title_en
@@ -134,15 +167,57 @@ def index_page(workspace: Workspace, entries: list[Entry], lang: str) -> str:
     )
 
 
-def build_site(workspace: Workspace, out: Path) -> list[Path]:
-    """Write the archive of every published issue into ``out``; returns the files written."""
+def withdrawn_page(entry: Entry, lang: str) -> str:
+    """What a withdrawn issue's page says instead of the issue (the same address, so old links and a
+    copy of the site built earlier tell readers it was withdrawn)."""
+    return (
+        environment()
+        .get_template("withdrawn.html")
+        .render(
+            lang=lang,
+            css=stylesheet(),
+            title=entry.title if lang == "zh" else entry.title_en,
+            heading=w.text(lang, "withdrawn"),
+            notice=entry.summary if lang == "zh" else entry.summary_en,
+            index_label=w.text(lang, "index"),
+            index_href="../index.html" if lang == "zh" else "../index.en.html",
+        )
+    )
+
+
+def _withdrawn_json(entry: Entry, lang: str) -> str:
+    document = {
+        "schema": WITHDRAWN_SCHEMA,
+        "week": entry.week,
+        "lang": lang,
+        "title": entry.title if lang == "zh" else entry.title_en,
+        "tlp": "CLEAR",
+        "withdrawn_at": entry.withdrawn_at,
+        "reason": entry.reason,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def build_site(workspace: Workspace, out: Path) -> SiteBuild:
+    """Write the archive of every published issue into ``out`` (a withdrawn one as a notice page);
+    files of the published folder that are not issues are skipped and returned."""
+    found = archive(workspace)
     written = []
-    for week in published_weeks(workspace):
-        written += render_week(workspace, week, langs=list(LANGS), formats=["html", "json"], out=out / str(week))
-    entries = _entries(workspace)
+    entries = []
+    for issue in reversed(found.issues):
+        entry = _entry(workspace, issue)
+        entries.append(entry)
+        folder = out / entry.week
+        if entry.withdrawn_at is None:
+            written += render_week(workspace, issue.week, langs=list(LANGS), formats=["html", "json"], out=folder)
+            continue
+        for lang in LANGS:
+            for fmt, text in (("html", withdrawn_page(entry, lang)), ("json", _withdrawn_json(entry, lang))):
+                atomic_write(folder / file_name(lang, fmt), text)
+                written.append(folder / file_name(lang, fmt))
     for lang, name in (("zh", "index.html"), ("en", "index.en.html")):
         atomic_write(out / name, index_page(workspace, entries, lang))
         written.append(out / name)
     atomic_write(out / "feed.xml", atom_feed(workspace, entries))
     written.append(out / "feed.xml")
-    return written
+    return SiteBuild(written, found.strays)

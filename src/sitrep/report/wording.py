@@ -16,6 +16,8 @@ from sitrep.weeks import Week
 
 LANGS = ("zh", "en")
 
+# What a week without a rating (not enough data) is called where a rating word stands.
+NO_RATING = {"zh": "数据不足", "en": "not rated"}
 THREAT_LEVEL_EN = {"高": "high", "中": "medium", "低": "low"}
 ZH_NUMERALS = "零一二三四五六七八九十"
 
@@ -39,10 +41,16 @@ ZH: dict[str, str] = {
     "infra_ok": "{constituency}互联网基础设施运行整体平稳，全国范围或省级行政区域内未发生造成重大影响的基础设施运行安全事件。",
     "infra_major": "本周{constituency}互联网发生造成重大影响的基础设施运行安全事件{n}起。",
     "threats": "针对政府、企业以及广大互联网用户的主要安全威胁来自于软件高危漏洞、恶意代码传播以及网站攻击。",
-    "basis": "评价依据：{k}项主要指标本周数值与基线（前{w}周中位数）之比的平均值为{score}（{ratios}），对应“{band}”（{range}）。",
-    "basis_none": "评价依据：尚无往周数据作为基线，按常态（评分{score}）评价。",
+    "rating_none": "本周数据不足，暂不作互联网网络安全态势整体评价。",
+    "basis": "评价依据：{k}项主要指标本周数值与基线（{baseline}）之比的平均值为{score}（{ratios}），对应“{band}”（{range}）。",
+    "basis_weeks": "前{w}周中位数",
+    "basis_week": "上周数值",
     "basis_ratio": "{label}{ratio}",
-    "basis_no_ratio": "{label}无基线",
+    "basis_new": "{label}基线为0",
+    "basis_left_out": "{labels}本周与基线均无数据，不计入评分。",
+    "basis_none": "评价依据：尚无往周数据作为基线，数据不足，本周不作评价。",
+    "basis_insufficient": "评价依据：没有可与基线（{baseline}）相比的主要指标{ratios}，数据不足，本周不作评价。",
+    "basis_insufficient_rises": "（{items}）",
     "floor": "本周发生重大基础设施运行安全事件，评价不低于“{floor}”。",
     "band_range_lower": "评分<{hi}",
     "band_range": "{lo}≤评分<{hi}",
@@ -114,6 +122,9 @@ ZH: dict[str, str] = {
     "feed": "Atom 订阅",
     "rating_rule": "评价规则",
     "evidence_note": "各项数字对应的事件与事件单编号见 JSON 版本。",
+    "withdrawn": "已撤回",
+    "withdrawn_title": "{title}（已撤回）",
+    "withdrawn_notice": "本期周报已于{date}撤回。撤回原因：{reason}",
 }
 
 EN: dict[str, str] = {
@@ -136,10 +147,16 @@ EN: dict[str, str] = {
     "infra_ok": "{constituency}'s Internet infrastructure ran smoothly overall; no infrastructure security incident with major impact occurred nationwide or in any provincial-level region.",
     "infra_major": "This week {n} infrastructure security incident(s) with major impact occurred on {constituency}'s Internet.",
     "threats": "The main threats to government, businesses and Internet users came from high-risk software vulnerabilities, malware propagation and website attacks.",
-    "basis": "Basis: the mean ratio of {k} key indicators to their baseline (median of the previous {w} weeks) is {score} ({ratios}), which falls in “{band}” ({range}).",
-    "basis_none": "Basis: no earlier weeks to use as a baseline yet, rated as usual (score {score}).",
+    "rating_none": "This week there is not enough data to rate the overall network security situation.",
+    "basis": "Basis: the mean ratio to the baseline ({baseline}) over {k} of the key indicators is {score} ({ratios}), which falls in “{band}” ({range}).",
+    "basis_weeks": "median of the previous {w} weeks",
+    "basis_week": "last week's value",
     "basis_ratio": "{label} {ratio}",
-    "basis_no_ratio": "{label} no baseline",
+    "basis_new": "{label} up from a zero baseline",
+    "basis_left_out": "Left out of the score for want of data this week and in the baseline: {labels}.",
+    "basis_none": "Basis: no earlier weeks to use as a baseline yet: not enough data, so the week is not rated.",
+    "basis_insufficient": "Basis: no key indicator can be compared with its baseline ({baseline}){ratios}: not enough data, so the week is not rated.",
+    "basis_insufficient_rises": " ({items})",
     "floor": "A major infrastructure incident occurred this week, so the rating is at least “{floor}”.",
     "band_range_lower": "score < {hi}",
     "band_range": "{lo} ≤ score < {hi}",
@@ -211,6 +228,9 @@ EN: dict[str, str] = {
     "feed": "Atom feed",
     "rating_rule": "Rating rule",
     "evidence_note": "The JSON edition lists the events and incidents behind every number.",
+    "withdrawn": "withdrawn",
+    "withdrawn_title": "{title} (withdrawn)",
+    "withdrawn_notice": "This issue was withdrawn on {date}. Reason: {reason}",
 }
 
 # Short indicator names for charts and the rating explanation (the table uses the full labels).
@@ -277,8 +297,10 @@ def join(items: list[str], lang: str, *, last: str | None = None) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def rating_word(label: str, lang: str) -> str:
-    """优/良/中/差/危, or its English word."""
+def rating_word(label: str | None, lang: str) -> str:
+    """优/良/中/差/危, or its English word; ``None`` (not enough data to rate the week) is 数据不足."""
+    if label is None:
+        return NO_RATING[lang]
     return label if lang == "zh" else RATING_EN[label]
 
 

@@ -9,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from sitrep.report.errors import OutputError
 from sitrep.report.model import Report
 
 FORMATS = ("html", "pdf", "md", "json", "wechat")
@@ -21,10 +22,22 @@ def file_name(lang: str, fmt: str) -> str:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``path`` whole or not at all (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``path`` whole or not at all (temporary file in the same folder, then rename).
+
+    Raises :class:`~sitrep.report.errors.OutputError` when it cannot be written there.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in [path.parent, *path.parent.parents] if p.exists() and not p.is_dir()), None)
+        raise OutputError(f"cannot write {path}: {blocking or path.parent} is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: a folder of that name is in the way")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -35,6 +48,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
