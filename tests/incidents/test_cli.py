@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -154,13 +155,22 @@ def test_notify_dry_run_and_propose_from_the_cli(tmp_path):
         ["incidents", "propose"],
         ["incidents", "notify"],
         ["incidents", "stats"],
+        ["incidents", "assign"],
+        ["incidents", "note"],
+        ["incidents", "overdue"],
         ["partners"],
         ["partners", "add"],
         ["partners", "list"],
         ["partners", "import"],
+        ["partners", "show"],
+        ["partners", "remove"],
+        ["partners", "scorecard"],
     ],
 )
 def test_every_command_has_help(command):
-    result = runner.invoke(app, [*command, "--help"])
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert len(result.output.split("Options")[0].strip().splitlines()) >= 3
+    # Every option says what it is for.
+    options = [line for line in result.output.split("Options", 1)[-1].splitlines() if line.startswith("  -")]
+    assert options and all(re.match(r"^  \S.*?\s{2,}\S", line) for line in options), options

@@ -7,6 +7,7 @@ import email
 import io
 import ssl
 import subprocess
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from sitrep.incidents.db import session_scope
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.models import Incident
+from sitrep.incidents.models import Incident, Partner, utcnow
 from sitrep.incidents.notify import NotifyError, send_notifications
 from sitrep.incidents.partners import PartnerSpec, upsert_partner
 from sitrep.incidents.vocabulary import Status
@@ -34,6 +35,12 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
@@ -242,3 +249,86 @@ def test_dry_run_writes_eml_files_and_records_nothing(tmp_path, backend):
     with session_scope(ws) as session:
         assert all(r.sent_at is None for i in session.scalars(select(Incident)) for r in i.requests)
         assert {i.status for i in session.scalars(select(Incident)) if i.ref != "N-5"} == {"triaged"}
+
+
+def _server_workspace(tmp_path, backend, controller, certificate, monkeypatch):
+    monkeypatch.setenv("TEST_SITREP_SMTP_PW", PASSWORD)
+    return _workspace(tmp_path, backend, controller.port, certificate[0])
+
+
+def test_one_refused_partner_is_reported_and_the_others_are_sent(
+    tmp_path, backend, smtp_server, certificate, monkeypatch
+):
+    controller, inbox = smtp_server
+    ws = _server_workspace(tmp_path, backend, controller, certificate, monkeypatch)
+    with session_scope(ws) as session:
+        # Created first, so it is mailed first: the partners after it must still be mailed.
+        upsert_partner(
+            session,
+            PartnerSpec.build(name="一个拒收的", type=PartnerType.CLOUD, email="refused@x.example.cn"),
+            actor="t",
+        )
+    _seed(ws)
+    with session_scope(ws) as session:
+        broken = session.scalars(select(Partner).where(Partner.name == "一个拒收的")).one()
+        incident = create_incident(session, ref="N-0", title="t", category=IncidentCategory.PHISHING, actor="t")
+        add_request(session, incident, broken, actor="t")
+        transition(session, incident, Status.TRIAGED, actor="t")
+    report = send_notifications(Desk.open(ws), actor="duty")
+    assert [f["partner"] for f in report.failed] == ["一个拒收的"]
+    assert "not accepted by the relay" in report.failed[0]["reason"] and "no such mailbox" in report.failed[0]["reason"]
+    assert [s["partner"] for s in report.sent] == ["阿里云", "JPCERT/CC"]
+    assert len(inbox.messages) == 2
+    with session_scope(ws) as session:
+        incidents = {i.ref: i for i in session.scalars(select(Incident))}
+        assert incidents["N-0"].requests[0].sent_at is None and incidents["N-0"].status == "triaged"
+        assert incidents["N-1"].requests[0].sent_at is not None
+
+
+def test_overdue_requests_get_a_reminder_every_reminder_hours(tmp_path, backend, smtp_server, certificate, monkeypatch):
+    controller, inbox = smtp_server
+    ws = _server_workspace(tmp_path, backend, controller, certificate, monkeypatch)
+    _seed(ws)
+    desk = Desk.open(ws)
+    first = send_notifications(desk, actor="duty")
+    assert [s["kind"] for s in first.sent] == ["request", "request"]
+    # 阿里云 (cloud: 24 h) was mailed 30 hours ago, JPCERT/CC (120 h) too: only 阿里云's requests are overdue.
+    with session_scope(ws) as session:
+        for incident in session.scalars(select(Incident)):
+            incident.reported_at = utcnow() - timedelta(days=3)
+            for request in incident.requests:
+                if request.sent_at is not None:
+                    request.sent_at -= timedelta(hours=30)
+                    request.due_at -= timedelta(hours=30)
+    second = send_notifications(desk, actor="duty")
+    assert [(s["kind"], s["partner"], s["incidents"]) for s in second.sent] == [("reminder", "阿里云", ["N-1", "N-2"])]
+    reminder = email.message_from_bytes(inbox.messages[-1][2], policy=policy.default)
+    assert reminder["Subject"] == "[TLP:AMBER] CNCERT 网络安全事件处置催办（2起）"
+    assert "已超过处置时限" in reminder.get_body(("plain",)).get_content()
+    with session_scope(ws) as session:
+        reminded = [r.reminded_at for i in session.scalars(select(Incident)) for r in i.requests if r.reminded_at]
+    assert len(reminded) == 2
+    # Within [incidents] reminder_hours (24) nobody is reminded again; --no-reminders sends none at all.
+    assert send_notifications(desk, actor="duty").sent == []
+    assert send_notifications(desk, actor="duty", reminders=False).sent == []
+    assert len(inbox.messages) == 3
+
+
+def test_the_attachment_never_carries_a_live_formula(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    with session_scope(ws) as session:
+        partner, _ = upsert_partner(
+            session,
+            PartnerSpec.build(name="阿里云", type=PartnerType.CLOUD, email="abuse@aliyun.example.cn"),
+            actor="t",
+        )
+        for ref in ("=cmd|'/C calc'!A0", "+1+1", "-2", "@SUM(A1)", "plain"):
+            incident = create_incident(session, ref=ref, title="t", category=IncidentCategory.PHISHING, actor="t")
+            add_asset(session, incident, "http://x.example.cn/", actor="t")
+            add_request(session, incident, partner, actor="t")
+            transition(session, incident, Status.TRIAGED, actor="t")
+    report = send_notifications(Desk.open(ws), actor="duty", dry_run=True, out_dir=tmp_path / "out")
+    message = email.message_from_bytes(Path(report.sent[0]["file"]).read_bytes(), policy=policy.default)
+    text = next(message.iter_attachments()).get_payload(decode=True).decode("utf-8-sig")
+    refs = [row["ref"] for row in csv.DictReader(io.StringIO(text))]
+    assert refs == ["'=cmd|'/C calc'!A0", "'+1+1", "'-2", "'@SUM(A1)", "plain"]

@@ -355,7 +355,10 @@ def update(
     Every change is recorded in the audit trail ('sitrep incidents show REF') with who made it, when it
     took effect and when it was entered.  An illegal status change is refused with the allowed next
     statuses; a time before the incident's report time is refused.
-    Example: sitrep incidents update INC-20250102-0001 --partner 阿里云 --acknowledged now
+
+    \b
+    Example:
+      sitrep incidents update INC-20250102-0001 --partner 阿里云 --acknowledged now
     """
     changes = service.IncidentChanges(
         status=status,
@@ -389,7 +392,13 @@ def assign(
     unassign: Annotated[bool, typer.Option("--unassign", help="Nobody owns it any more.")] = False,
     actor: ActorOption = None,
 ) -> None:
-    """Give an incident an owner (or take it away with --unassign).  Example: sitrep incidents assign C-1 alice"""
+    """Give an incident an owner (or take it away with --unassign); 'incidents list --owner NAME' and
+    '--unassigned' find them.
+
+    \b
+    Example:
+      sitrep incidents assign INC-20250102-0001 alice
+    """
     if (owner is None) == (not unassign):
         fail("name the new owner, or pass --unassign")
     with errors():
@@ -409,7 +418,9 @@ def note(
 ) -> None:
     """Put a note on an incident's timeline (a call made, what a partner answered…).
 
-    Example: sitrep incidents note C-1 "万网 confirmed by phone, takedown tonight"
+    \b
+    Example:
+      sitrep incidents note INC-20250102-0001 "万网 confirmed by phone, takedown tonight"
     """
     with errors():
         data = service.note_incident(desk(), ref, text, actor=actor_of(actor), at=at)

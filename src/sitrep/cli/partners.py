@@ -59,7 +59,9 @@ def add(
     """Add a partner, or replace the details of the partner with that name (a deactivated one is
     reactivated).  Names and e-mail addresses with control characters are refused.
 
-    Example: sitrep partners add 广东分中心 --type branch --region GD --email gd@example.cn
+    \b
+    Example:
+      sitrep partners add 广东分中心 --type branch --region GD --email gd@example.cn
     """
     with errors():
         saved = service.add_partner(
