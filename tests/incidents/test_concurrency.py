@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,23 @@ def test_twenty_concurrent_adds_all_land_with_distinct_refs(tmp_path, backend):
     if not backend:
         with open_store(ws).read() as session:
             assert session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_writer_that_waits_too_long_says_the_database_stayed_busy(tmp_path):
+    ws = make_workspace(tmp_path / "ws", incidents={"busy_timeout_seconds": 0.5})
+    holder = sqlite3.connect(ws.root / "sitrep.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock and does not let go
+    try:
+        result = subprocess.run(
+            [str(SITREP), "--home", str(ws.root), "incidents", "add", "--title", "t", "-c", "phishing"],
+            env={**os.environ, "SITREP_USER": "analyst"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2
+    assert "stayed busy" in result.stderr and "database is locked" in result.stderr
+    assert "try again when the other writer is done" in result.stderr and "Traceback" not in result.stderr

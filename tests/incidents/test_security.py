@@ -106,6 +106,18 @@ def test_assets_that_are_no_domain_are_refused(ws, asset, problem):
     assert result.exit_code == 2 and problem in result.output, result.output
 
 
+def test_country_codes_and_cross_border_choices_are_checked(ws, tmp_path):
+    result = _run(ws, "incidents", "add", "--title", "t", "-c", "phishing", "--reporter-country", "CHN")
+    assert result.exit_code == 2 and "reporter country 'CHN' is not a two-letter ISO country code" in result.output
+    _run(ws, "incidents", "add", "--ref", "K-1", "--title", "t", "-c", "phishing")
+    result = _run(ws, "incidents", "update", "K-1", "--cross-border", "maybe")
+    assert result.exit_code == 2 and "cross-border 'maybe' is not yes, no or derive" in result.output
+    path = tmp_path / "countries.csv"
+    path.write_text("ref,title,category,asset,asset_country\nK-2,t,phishing,a.example.jp,JAPAN\n", encoding="utf-8")
+    report = json.loads(_run(ws, "incidents", "import", str(path), "--json").stdout)
+    assert report["rejects"] == [{"line": 2, "reason": "asset country 'JAPAN' is not a two-letter ISO country code"}]
+
+
 def test_real_domains_urls_and_addresses_are_kept(ws):
     assets = ["Example.CN.", "例子.中国", "http://Login.Example.cn/a?b=1", "203.0.113.5", "2001:db8::1", "_dmarc.x.cn"]
     args = [a for asset in assets for a in ("-a", asset)]

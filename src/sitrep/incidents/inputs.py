@@ -17,6 +17,7 @@ from sitrep.incidents.errors import IncidentError
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def _bad_character(text: str, allowed: str) -> str | None:
@@ -49,6 +50,16 @@ def optional_text(value: str | None, what: str, *, max_length: int | None = None
     if value is None or not value.strip():
         return None
     return plain_text(value, what, max_length=max_length)
+
+
+def country_code(value: str | None, what: str = "country") -> str | None:
+    """A two-letter ISO 3166 code in upper case (``cn`` → ``CN``); empty or missing is None."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if not _COUNTRY.match(text):
+        raise IncidentError(f"{what} {value!r} is not a two-letter ISO country code")
+    return text
 
 
 def domain_name(value: str) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sitrep.hosts import longest_suffix
 from sitrep.incidents.errors import PartnerInUse, UnknownPartner
-from sitrep.incidents.inputs import domain_name, plain_text
+from sitrep.incidents.inputs import country_code, domain_name, plain_text
 from sitrep.incidents.models import CoordinationRequest, Partner
 from sitrep.incidents.records import ImportReport, Reject, cell, read_records, split_list
 from sitrep.incidents.vocabulary import parse_enum
@@ -31,7 +31,6 @@ from sitrep.taxonomy import PartnerType
 
 LANGUAGES = ("zh", "en")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,7 @@ class PartnerSpec:
         """
         name = plain_text(name, "partner name", max_length=MAX_NAME)
         kind = type if isinstance(type, PartnerType) else parse_enum(PartnerType, type, "partner type")
-        cc = (country or "").strip().upper() or None
-        if cc is not None and not _COUNTRY.match(cc):
-            raise ValueError(f"country {country!r} is not a two-letter ISO code")
+        cc = country_code(country)
         mail = (email or "").strip() or None
         if mail is not None:
             plain_text(mail, "partner e-mail")

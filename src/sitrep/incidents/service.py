@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from sitrep.incidents import importer, partners
 from sitrep.incidents.desk import Desk
 from sitrep.incidents.errors import DuplicateRef, IncidentError, RequestWithoutPartner, UnknownIncident
-from sitrep.incidents.importer import parse_bool, parse_time
+from sitrep.incidents.importer import parse_time
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
 from sitrep.incidents.notify import NotifyReport, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
@@ -161,7 +161,7 @@ def add_incident(
             actor=actor,
             reported_via=via,
             reporter=reporter,
-            reporter_country=(reporter_country or "").strip().upper() or None,
+            reporter_country=reporter_country,
             grade=Grade.parse(grade),
             tlp=TLP.parse(tlp),
             reported_at=when,
@@ -352,9 +352,9 @@ def update_incident(desk: Desk, ref: str, changes: IncidentChanges, *, actor: st
             update_request(session, request, actor=actor, sla=desk.sla, **stages)
         if changes.cross_border is not None:
             choice = changes.cross_border.strip().lower()
-            value = None if choice == "derive" else parse_bool(choice)
-            if value is None and choice != "derive":
-                raise IncidentError("cross-border is yes, no or derive")
+            if choice not in ("yes", "no", "derive"):
+                raise IncidentError(f"cross-border {changes.cross_border!r} is not yes, no or derive")
+            value = None if choice == "derive" else choice == "yes"
             override_cross_border(session, incident, value, reason=changes.reason, actor=actor, home=desk.home)
         else:
             refresh_cross_border(session, incident, desk.home, actor=actor)

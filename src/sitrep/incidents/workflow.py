@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sitrep.config import Workspace
 from sitrep.hosts import normalise, under_any
 from sitrep.incidents.errors import InactivePartner, IncidentError, WorkflowError
-from sitrep.incidents.inputs import domain_name, optional_text, plain_text
+from sitrep.incidents.inputs import country_code, domain_name, optional_text, plain_text
 from sitrep.incidents.models import (
     Asset,
     AuditEntry,
@@ -175,7 +175,7 @@ def create_incident(
         category=category.value,
         reported_via=reported_via.value,
         reporter=optional_text(reporter, "reporter", max_length=300),
-        reporter_country=reporter_country,
+        reporter_country=country_code(reporter_country, "reporter country"),
         owner=optional_text(owner, "owner", max_length=MAX_NAME),
         grade=grade.value,
         tlp=tlp.value,
@@ -205,6 +205,8 @@ def set_field(session: Session, incident: Incident, field: str, value: Any, acto
         stored = plain_text(stored, "title")
     elif field in ("owner", "reporter") and stored is not None:
         stored = optional_text(stored, field, max_length=MAX_NAME)
+    elif field == "reporter_country":
+        stored = country_code(stored, "reporter country")
     old = getattr(incident, field)
     if old == stored:
         return False
@@ -363,6 +365,7 @@ def add_asset(
     With ``home`` and no ``country``, a host under the home TLDs is marked domestic.
     """
     kind, text = normalise_asset(value, kind)
+    country = country_code(country, "asset country")
     for asset in incident.assets:
         if asset.kind == kind.value and asset.value == text:
             return asset, False
