@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from sitrep.config import ConfigError, Rating, parse_settings
@@ -125,3 +127,54 @@ def test_major_infrastructure_incident_changes_the_sentence_and_floors_the_ratin
     assert "本周我国互联网发生造成重大影响的基础设施运行安全事件1起。" in text
     assert "未发生造成重大影响" not in text
     assert "评价不低于“中”" in report.section("overview").notes[-1]
+
+
+def test_an_indicator_without_data_this_week_and_in_its_baseline_is_left_out_and_said_so(facts, built, secret):
+    quiet = {**_all(10), "backdoored_sites": 0}
+    result = rate(quiet, _history(quiet, quiet), Rating())
+    statuses = {r.key: r.status for r in result.ratios}
+    assert statuses["backdoored_sites"] == "no_data" and list(statuses.values()).count("rated") == 4
+    assert result.score == 1.0 and [r.key for r in result.rated] == [k for k in KEYS if k != "backdoored_sites"]
+    # The same in a report: the note says which indicator was left out and over how many it averaged.
+    zeroed = copy.deepcopy(facts)
+    zeroed["rating"] = rate(quiet, _history(*[quiet] * 8), built.settings.rating).as_dict()
+    notes = compose(zeroed, built.settings, "zh", previous=[], secret=secret).section("overview").notes
+    assert notes[0].startswith("评价依据：4项主要指标本周数值与基线（前8周中位数）之比的平均值为1.00")
+    assert "被植入后门网站1.00" not in notes[0]
+    assert notes[1] == "被植入后门网站本周与基线均无数据，不计入评分。"
+    en = compose(zeroed, built.settings, "en", previous=[], secret=secret).section("overview").notes
+    assert en[1] == "Left out of the score for want of data this week and in the baseline: backdoored sites."
+
+
+def test_the_note_states_how_many_baseline_weeks_were_used(facts, built, secret):
+    for weeks, said in ((7, "前7周中位数"), (1, "上周数值")):
+        result = rate(_all(10), _history(*[_all(10)] * weeks), built.settings.rating)
+        assert len(result.baseline_weeks) == weeks
+        changed = {**facts, "rating": result.as_dict()}
+        notes = compose(changed, built.settings, "zh", previous=[], secret=secret).section("overview").notes
+        assert notes[0].startswith(f"评价依据：5项主要指标本周数值与基线（{said}）之比"), notes
+
+
+def test_a_week_without_data_is_not_rated_good(built, secret):
+    empty = gather(built, WEEK + 30)  # after the lake's history: nothing this week, real baselines
+    rating = empty["rating"]
+    assert rating["label"] is None and rating["score"] is None
+    assert all(r["ratio"] != 1.0 for r in rating["ratios"])
+    assert {r["status"] for r in rating["ratios"]} == {"no_data"}
+    report = compose(empty, built.settings, "zh", previous=[], secret=secret)
+    overview = report.section("overview")
+    assert report.rating is None and "良" not in overview.paragraphs[0]
+    assert overview.paragraphs[0].startswith("本周数据不足，暂不作互联网网络安全态势整体评价。")
+    assert "数据不足，本周不作评价" in overview.notes[0]
+    assert report.data["rating"]["label"] is None
+    # The week after the lake's last data: every indicator 0 against a real baseline is missing data,
+    # not a calm week (优).
+    missing = gather(built, WEEK + 1)
+    assert missing["rating"]["label"] is None and missing["rating"]["score"] is None
+    assert [r["ratio"] for r in missing["rating"]["ratios"]] == [0.0] * 5
+    notes = compose(missing, built.settings, "zh", previous=[], secret=secret).section("overview").notes
+    assert notes == [
+        "评价依据：本周5项主要指标均为0（基线为前8周中位数），本周数据可能尚未导入，数据不足，本周不作评价。"
+    ]
+    calm = rate({**_all(0), "infected_hosts": 1}, _history(_all(10)), Rating())
+    assert calm.label == "优" and calm.score == 0.02  # one indicator with data: a (very) calm week

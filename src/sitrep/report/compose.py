@@ -129,6 +129,8 @@ class _Composer:
         empty = [short[r.key] for r in rating.ratios if r.status == "no_data"]
         if not weeks:
             notes = [self.t("basis_none")]
+        elif rating.empty:
+            notes = [self.t("basis_empty", k=len(rating.ratios), baseline=baseline)]
         elif rating.score is None:
             notes = [
                 self.t(
@@ -150,7 +152,7 @@ class _Composer:
                     range=self.band_range(rating.band_label),
                 )
             ]
-        if empty and weeks:
+        if empty and weeks and not rating.empty:
             notes.append(self.t("basis_left_out", labels=w.join(empty, self.lang)))
         if rating.floor_applied:
             notes.append(self.t("floor", floor=w.rating_word(rating.label, self.lang)))

@@ -5,7 +5,8 @@ For each rated indicator ``r = this week / baseline``, the baseline being the me
 week alone when only one is known).  The score is the mean of the ``r`` values and falls into a band
 (优 < 0.8 ≤ 良 < 1.1 ≤ 中 < 1.4 ≤ 差 < 2.0 ≤ 危 by default).  An indicator with nothing this week and
 nothing in its baseline says nothing about the week and is left out of the mean; when no indicator is
-left the week is not rated (label ``None``: not enough data).  A major infrastructure incident lifts
+left, or every indicator is 0 this week (its data is missing), the week is not rated (label ``None``:
+not enough data).  A major infrastructure incident lifts
 the rating to at least ``major_infrastructure_floor``.  Everything needed to retrace the result is
 returned.
 """
@@ -67,6 +68,11 @@ class RatingResult:
         return [r for r in self.ratios if r.status == "rated"]
 
     @property
+    def empty(self) -> bool:
+        """Every rated indicator is 0 this week: no data to rate the week on."""
+        return all(r.value == 0 for r in self.ratios)
+
+    @property
     def baseline_weeks(self) -> list[str]:
         """The weeks the baselines were taken from (the same for every indicator)."""
         return self.ratios[0].baseline_weeks if self.ratios else []
@@ -121,7 +127,10 @@ def rate(
         baseline = round(float(statistics.median(values)), 3) if values else None
         r, status = ratio(this[key], baseline)
         ratios.append(Ratio(key, int(this[key]), baseline, [w["week"] for w in previous], r, status))
-    usable = [r.ratio for r in ratios if r.ratio is not None]
+    # A week in which every rated indicator is 0 is a week whose data is missing (not ingested yet, a
+    # week to come), not a calm one: it is not rated rather than rated 优.
+    empty = all(r.value == 0 for r in ratios)
+    usable = [] if empty else [r.ratio for r in ratios if r.ratio is not None]
     score = round(sum(usable) / len(usable), 3) if usable else None
     label = band_label = None if score is None else band(score, config)
     majors = sorted(major_infrastructure or [])
