@@ -26,6 +26,7 @@ from sitrep.incidents.errors import (
     InactivePartner,
     PartnerInUse,
     RequestWithoutPartner,
+    StoreBusy,
     StoreError,
     UnknownIncident,
     UnknownPartner,
@@ -85,7 +86,8 @@ _HINTS: dict[type[Exception], str] = {
     RequestWithoutPartner: ": name it with --partner",
     UnknownFormat: "; name it with --format csv or json",
     NotifyError: " (check [smtp] in sitrep.toml)",
-    StoreError: " (check [storage] database_url in sitrep.toml, or try again when the other writer is done)",
+    StoreBusy: " (another writer held it longer than [incidents] busy_timeout_seconds; try again)",
+    StoreError: " (check [storage] database_url in sitrep.toml)",
 }
 
 

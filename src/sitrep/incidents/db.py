@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitrep.config import Workspace
-from sitrep.incidents.errors import StoreError
+from sitrep.incidents.errors import StoreBusy, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration.  Checking it needs one query instead of Alembic's script directory (a quarter
@@ -129,7 +129,7 @@ def _database_errors(url: str) -> Iterator[None]:
     except OperationalError as exc:
         reason = str(exc.orig) if exc.orig is not None else str(exc)
         if "locked" in reason or "busy" in reason or "lock timeout" in reason:
-            raise StoreError(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
+            raise StoreBusy(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
         raise StoreError(f"cannot use the incident database {_shown(url)}: {reason.strip()}") from exc
 
 

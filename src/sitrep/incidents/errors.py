@@ -66,4 +66,8 @@ class RequestWithoutPartner(IncidentError):
 
 
 class StoreError(IncidentError):
-    """The incident database cannot be used (unreachable, or busy beyond the wait limit)."""
+    """The incident database cannot be used (unreachable, refused, or busy beyond the wait limit)."""
+
+
+class StoreBusy(StoreError):
+    """Another writer held the database longer than the wait limit."""
