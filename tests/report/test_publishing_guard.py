@@ -230,3 +230,12 @@ def test_the_checked_week_must_have_ended_now(ws):
     assert publish(ws, WEEK, now=later).status == "published"
     with pytest.raises(PublishError, match="not published"):
         unpublish(ws, WEEK + 5, reason="x")
+
+
+def test_the_diff_names_list_items_by_their_key_not_their_position():
+    from sitrep.report.publish import diff
+
+    old = {"by_object_type": [{"type": "应用程序", "count": 3}, {"type": "数据库", "count": 5}]}
+    new = {"by_object_type": [{"type": "数据库", "count": 5}, {"type": "应用程序", "count": 6}]}
+    assert diff(old, new) == [{"path": "by_object_type[应用程序].count", "old": 3, "new": 6}]
+    assert diff({"n": [1, 2]}, {"n": [1, 3]}) == [{"path": "n[1]", "old": 2, "new": 3}]

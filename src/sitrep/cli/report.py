@@ -170,7 +170,8 @@ def publish(
 
     The week is checked first (see 'sitrep check'): warnings are printed; a week that has not ended,
     or whose check found errors, is refused unless --force --reason "..." is given; a week that has
-    not started is always refused.  Publishing a withdrawn week publishes it again.
+    not started is always refused (exit status 1, nothing written).  Publishing a withdrawn week
+    publishes it again.
     """
     if force != (reason is not None):
         fail('--force and --reason go together: --force --reason "why it must be published now"')

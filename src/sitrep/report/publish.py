@@ -50,6 +50,19 @@ def clean_reason(text: str) -> str:
     return reason
 
 
+# Fields that name the items of a list of records (a family, a region, a week…): a change is reported
+# against the item, e.g. ``by_object_type[应用程序].count``, not against a position that may shift.
+_ITEM_KEYS = ("week", "key", "code", "type", "name")
+
+
+def _item_key(items: list[Any]) -> str | None:
+    for name in _ITEM_KEYS:
+        named = all(isinstance(v, dict) and isinstance(v.get(name), str) for v in items)
+        if named and len({v[name] for v in items}) == len(items):
+            return name
+    return None
+
+
 def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
     """Flatten nested facts to ``path → value``; ID lists stay whole (compared as sets)."""
     if isinstance(data, dict):
@@ -60,8 +73,9 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
         return found
     if isinstance(data, list) and not all(isinstance(v, str) for v in data):
         found = {}
+        name = _item_key(data)
         for i, value in enumerate(data):
-            found.update(_leaves(value, f"{prefix}[{i}]"))
+            found.update(_leaves(value, f"{prefix}[{value[name]}]" if name else f"{prefix}[{i}]"))
         return found
     return {prefix: data}
 
