@@ -9,6 +9,7 @@ They hold internal references (incident refs and their TLP); public outputs go t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,19 +22,17 @@ from sitrep.incidents.models import Incident
 from sitrep.incidents.stats import handling_numbers
 from sitrep.incidents.vocabulary import Grade, Status
 from sitrep.metrics.indicators import Context, is_class
+from sitrep.metrics.model import WeekMetrics
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
+from sitrep.report.facts_model import INCIDENT_NUMBERS, SCHEMA, Facts, IncidentFacts, SeriesWeek  # noqa: F401 (until compose reads Facts)
 from sitrep.report.rating import rate
-from sitrep.taxonomy import INDICATORS, MALWARE_DISTRIBUTION, TLP, IncidentCategory
+from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory
 from sitrep.weeks import Week
 
-SCHEMA = "sitrep.facts/1"
 TREND_WEEKS = 8
 PUBLIC_TLP = tuple(t.value for t in TLP if t.public)
 MAJOR_GRADES = (Grade.MAJOR.value, Grade.ESPECIALLY_MAJOR.value)
-
-# The incident numbers of section 5 (keys of ``HandlingNumbers.headline``), in report order.
-INCIDENT_NUMBERS = ("handled", "cross_border", "phishing", "mobile_malware_urls", "mobile_malware_platforms")
 
 
 def _week_of(moment: datetime | None, workspace: Workspace) -> Week | None:
@@ -78,7 +77,17 @@ def _hosting_events(current: ir.Table) -> list[str]:
     return ids.to_pyarrow().column(0).to_pylist()
 
 
-def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _EventPart:
+    metrics: WeekMetrics
+    evidence: dict[str, tuple[str, ...]]
+    series: tuple[SeriesWeek, ...]
+    history_start: str | None
+    public_families: tuple[str, ...]
+    public_events: tuple[str, ...]
+
+
+def _event_part(workspace: Workspace, week: Week) -> _EventPart:
     """Indicators, breakdowns, the event IDs behind them, and the series for trend and baseline."""
     events = events_table(workspace)
     ctx = Context.from_settings(workspace.settings)
@@ -91,16 +100,15 @@ def event_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
     depth = max(TREND_WEEKS - 1, workspace.settings.rating.baseline_weeks)
     weeks = [week - i for i in range(depth, 0, -1)] + [week]
     values = values_by_week(events, ctx, weeks, workspace.timezone)
-    series = [{"week": str(w), "in_history": first is not None and w >= first, **values[str(w)]} for w in weeks]
     families = [f.name for f in metrics.breakdowns.malware_families]
-    return {
-        "metrics": metrics.as_dict(),
-        "evidence": ids,
-        "series": series,
-        "history_start": str(first) if first else None,
-        "public_families": _public_families(events, families, end),
-        "public_events": _public_events(current, ids),
-    }
+    return _EventPart(
+        metrics=metrics,
+        evidence={key: tuple(found) for key, found in ids.items()},
+        series=tuple(SeriesWeek(str(w), first is not None and w >= first, values[str(w)]) for w in weeks),
+        history_start=str(first) if first else None,
+        public_families=tuple(_public_families(events, families, end)),
+        public_events=tuple(_public_events(current, ids)),
+    )
 
 
 def _major_infrastructure(session: Any, start: datetime, end: datetime) -> list[Incident]:
@@ -119,7 +127,7 @@ def _major_infrastructure(session: Any, start: datetime, end: datetime) -> list[
     return list(session.scalars(query.order_by(Incident.ref)))
 
 
-def incident_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
+def incident_facts(workspace: Workspace, week: Week) -> IncidentFacts:
     """Section 5 numbers and the incidents behind each, both from
     :func:`sitrep.incidents.stats.handling_numbers`."""
     start, end = week.bounds(workspace.timezone)
@@ -127,39 +135,46 @@ def incident_facts(workspace: Workspace, week: Week) -> dict[str, Any]:
         numbers = handling_numbers(session, week, workspace.timezone)
         majors = _major_infrastructure(session, start, end)
         tlp = {**numbers.tlp, **{i.ref: i.tlp for i in majors}}
-    headline = numbers.headline()
-    return {
-        "numbers": {key: headline[key].value for key in INCIDENT_NUMBERS},
-        "partner_types": numbers.partner_types,
-        "by_category": {key: counted.value for key, counted in numbers.by_category.items()},
-        "by_partner_type": {key: counted.value for key, counted in numbers.by_partner_type.items()},
-        "evidence": {
-            **{key: list(headline[key].refs) for key in INCIDENT_NUMBERS},
-            "by_category": {key: list(counted.refs) for key, counted in numbers.by_category.items()},
-            "by_partner_type": {key: list(counted.refs) for key, counted in numbers.by_partner_type.items()},
-        },
-        "major_infrastructure": [i.ref for i in majors],
-        "tlp": tlp,
-    }
+    return IncidentFacts(
+        handled=numbers.handled,
+        cross_border=numbers.cross_border,
+        phishing=numbers.phishing,
+        mobile_malware_urls=numbers.mobile_malware_urls,
+        mobile_malware_platforms=numbers.mobile_malware_platforms,
+        partner_types=tuple(numbers.partner_types),
+        by_category=numbers.by_category,
+        by_partner_type=numbers.by_partner_type,
+        major_infrastructure=tuple(i.ref for i in majors),
+        tlp=tlp,
+    )
+
+
+def gather_facts(workspace: Workspace, week: Week, *, now: datetime | None = None) -> Facts:
+    """All facts of ``week``'s issue, rated (what :mod:`sitrep.report.publish` freezes)."""
+    events = _event_part(workspace, week)
+    incidents = incident_facts(workspace, week)
+    this = {key: item.value for key, item in events.metrics.indicators.items()}
+    history = [{"week": s.week, **s.values} for s in events.series[:-1] if s.in_history]
+    rating = rate(this, history, workspace.settings.rating, major_infrastructure=list(incidents.major_infrastructure))
+    return Facts(
+        week=str(week),
+        start=week.monday.isoformat(),
+        end=week.sunday.isoformat(),
+        computed_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        metrics=events.metrics,
+        evidence=events.evidence,
+        series=events.series,
+        history_start=events.history_start,
+        public_families=events.public_families,
+        public_events=events.public_events,
+        incidents=incidents,
+        rating=rating,
+    )
 
 
 def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> dict[str, Any]:
-    """All facts of ``week``'s issue, rated (the structure :mod:`sitrep.report.publish` freezes)."""
-    events = event_facts(workspace, week)
-    incidents = incident_facts(workspace, week)
-    this = {key: events["metrics"]["indicators"][key]["value"] for key, _, _ in INDICATORS}
-    history = [w for w in events["series"][:-1] if w["in_history"]]
-    rating = rate(this, history, workspace.settings.rating, major_infrastructure=incidents["major_infrastructure"])
-    return {
-        "schema": SCHEMA,
-        "week": str(week),
-        "start": week.monday.isoformat(),
-        "end": week.sunday.isoformat(),
-        "computed_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
-        **events,
-        "incidents": incidents,
-        "rating": rating.as_dict(),
-    }
+    """:func:`gather_facts` in its JSON form."""
+    return gather_facts(workspace, week, now=now).as_dict()
 
 
 def restricted(facts: dict[str, Any], ref: str) -> bool:
