@@ -134,7 +134,7 @@ def incident_facts(workspace: Workspace, week: Week) -> IncidentFacts:
     with open_store(workspace).read() as session:
         numbers = handling_numbers(session, week, workspace.timezone)
         majors = _major_infrastructure(session, start, end)
-        tlp = {**numbers.tlp, **{i.ref: i.tlp for i in majors}}
+        tlp: dict[str, str | None] = {**numbers.tlp, **{i.ref: i.tlp for i in majors}}
     return IncidentFacts(
         handled=numbers.handled,
         cross_border=numbers.cross_border,
