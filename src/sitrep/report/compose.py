@@ -127,11 +127,12 @@ class _Composer:
         baseline = self.t("basis_week") if weeks == 1 else self.t("basis_weeks", w=weeks)
         rises = [self.t("basis_new", label=short[r.key]) for r in rating.ratios if r.status == "new"]
         empty = [short[r.key] for r in rating.ratios if r.status == "no_data"]
+        band = rating.band_label
         if not weeks:
             notes = [self.t("basis_none")]
         elif rating.empty:
             notes = [self.t("basis_empty", k=len(rating.ratios), baseline=baseline)]
-        elif rating.score is None:
+        elif rating.score is None or band is None:
             notes = [
                 self.t(
                     "basis_insufficient",
@@ -148,8 +149,8 @@ class _Composer:
                     baseline=baseline,
                     score=f"{rating.score:.2f}",
                     ratios=sep.join(parts + rises),
-                    band=w.rating_word(rating.band_label, self.lang),
-                    range=self.band_range(rating.band_label),
+                    band=w.rating_word(band, self.lang),
+                    range=self.band_range(band),
                 )
             ]
         if empty and weeks and not rating.empty:
