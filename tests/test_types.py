@@ -15,9 +15,12 @@ TYPED = [
     "results.py",
     "metrics",
     "incidents/stats.py",
+    "report/facts_model.py",
     "report/facts.py",
     "report/rating.py",
     "report/compose.py",
+    "report/archive.py",
+    "report/publish.py",
     "cli/metrics.py",
 ]
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from sitrep.config import Workspace
+from sitrep.report.facts_model import Facts
 
 from .data import WEEK, build_workspace
 
@@ -18,7 +17,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 @pytest.fixture(scope="session")
-def facts(built: Workspace) -> dict[str, Any]:
+def facts(built: Workspace) -> Facts:
     from sitrep.report.facts import gather
 
     return gather(built, WEEK)

@@ -3,11 +3,11 @@ the English edition with the same numbers."""
 
 from __future__ import annotations
 
-import copy
 import re
 
 from sitrep.report.compose import compose
 from sitrep.report.facts import gather
+from sitrep.report.facts_model import Facts
 from sitrep.weeks import Week
 
 from .data import HOSTILE_FAMILY, WEEK
@@ -89,11 +89,12 @@ def test_english_edition_carries_the_same_numbers(facts, built, secret):
 
 
 def test_sentences_whose_number_is_zero_are_left_out(facts, built, secret):
-    zeroed = copy.deepcopy(facts)
+    zeroed = facts.as_dict()
     numbers = zeroed["incidents"]["numbers"]
     numbers.update(cross_border=0, phishing=0, mobile_malware_platforms=0)
     zeroed["incidents"]["partner_types"] = []
-    text = compose(zeroed, built.settings, "zh", previous=[], secret=secret).section("incidents").paragraphs[0]
+    text = compose(Facts.from_dict(zeroed), built.settings, "zh", previous=[], secret=secret)
+    text = text.section("incidents").paragraphs[0]
     assert text == (
         "本周，CNCERT共处理网络安全事件67起。"
         "开展移动互联网恶意代码处理工作，共处理传播移动互联网恶意代码的恶意URL链接14个。"
@@ -101,7 +102,7 @@ def test_sentences_whose_number_is_zero_are_left_out(facts, built, secret):
     numbers.update(mobile_malware_urls=0)
     ind = zeroed["metrics"]["indicators"]
     ind["backdoored_sites"]["value"] = ind["backdoored_gov_sites"]["value"] = 0
-    report = compose(zeroed, built.settings, "zh", previous=[], secret=secret)
+    report = compose(Facts.from_dict(zeroed), built.settings, "zh", previous=[], secret=secret)
     assert report.section("incidents").paragraphs == ["本周，CNCERT共处理网络安全事件67起。"]
     websites = report.section("websites").paragraphs
     assert websites[0] == "本周CNCERT监测发现境内被篡改网站数量为5个；针对境内网站的仿冒页面数量为6个。"

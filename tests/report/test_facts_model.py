@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sitrep.report.facts import gather_facts
+from sitrep.report.facts import gather
 from sitrep.report.facts_model import INCIDENT_NUMBERS, Facts
 from sitrep.results import ResultError
 
@@ -15,7 +15,7 @@ from .data import WEEK
 
 @pytest.fixture(scope="module")
 def typed(built) -> Facts:
-    return gather_facts(built, WEEK)
+    return gather(built, WEEK)
 
 
 def test_the_json_form_reads_back_to_the_same_facts(typed):
@@ -78,3 +78,15 @@ def test_a_renamed_or_missing_field_is_refused_with_its_path(typed):
     stored["metrics"]["indicators"]["infected_hosts"]["value"] = "many"
     with pytest.raises(ResultError, match=r"metrics\.indicators\.infected_hosts\.value"):
         Facts.from_dict(stored)
+
+
+def test_ratios_frozen_before_their_status_was_recorded_get_the_status_their_numbers_imply(typed):
+    stored = typed.as_dict()
+    ratios = stored["rating"]["ratios"]
+    ratios[0].update(ratio=1.25, baseline=8.0)
+    ratios[1].update(ratio=None, baseline=0.0)
+    ratios[2].update(ratio=None, baseline=None)
+    for r in ratios:
+        del r["status"]
+    read = Facts.from_dict(stored).rating.ratios
+    assert [r.status for r in read[:3]] == ["rated", "new", "no_baseline"]

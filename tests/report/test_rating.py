@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 
 import pytest
 
@@ -120,7 +120,7 @@ def test_major_infrastructure_incident_changes_the_sentence_and_floors_the_ratin
     with session_scope(ws) as session:
         assert not import_incidents(session, path, workspace=ws, actor="t").rejects
     facts = gather(ws, WEEK)
-    assert facts["incidents"]["major_infrastructure"] == ["INF-1"]
+    assert facts.incidents.major_infrastructure == ("INF-1",)
     report = compose(facts, ws.settings, "zh", previous=[], secret=workspace_secret(ws))
     text = report.section("overview").paragraphs[0]
     assert text.startswith("本周，互联网网络安全态势整体评价为中。")
@@ -136,8 +136,7 @@ def test_an_indicator_without_data_this_week_and_in_its_baseline_is_left_out_and
     assert statuses["backdoored_sites"] == "no_data" and list(statuses.values()).count("rated") == 4
     assert result.score == 1.0 and [r.key for r in result.rated] == [k for k in KEYS if k != "backdoored_sites"]
     # The same in a report: the note says which indicator was left out and over how many it averaged.
-    zeroed = copy.deepcopy(facts)
-    zeroed["rating"] = rate(quiet, _history(*[quiet] * 8), built.settings.rating).as_dict()
+    zeroed = replace(facts, rating=rate(quiet, _history(*[quiet] * 8), built.settings.rating))
     notes = compose(zeroed, built.settings, "zh", previous=[], secret=secret).section("overview").notes
     assert notes[0].startswith("评价依据：4项主要指标本周数值与基线（前8周中位数）之比的平均值为1.00")
     assert "被植入后门网站1.00" not in notes[0]
@@ -150,17 +149,17 @@ def test_the_note_states_how_many_baseline_weeks_were_used(facts, built, secret)
     for weeks, said in ((7, "前7周中位数"), (1, "上周数值")):
         result = rate(_all(10), _history(*[_all(10)] * weeks), built.settings.rating)
         assert len(result.baseline_weeks) == weeks
-        changed = {**facts, "rating": result.as_dict()}
+        changed = replace(facts, rating=result)
         notes = compose(changed, built.settings, "zh", previous=[], secret=secret).section("overview").notes
         assert notes[0].startswith(f"评价依据：5项主要指标本周数值与基线（{said}）之比"), notes
 
 
 def test_a_week_without_data_is_not_rated_good(built, secret):
     empty = gather(built, WEEK + 30)  # after the lake's history: nothing this week, real baselines
-    rating = empty["rating"]
-    assert rating["label"] is None and rating["score"] is None
-    assert all(r["ratio"] != 1.0 for r in rating["ratios"])
-    assert {r["status"] for r in rating["ratios"]} == {"no_data"}
+    rating = empty.rating
+    assert rating.label is None and rating.score is None
+    assert all(r.ratio != 1.0 for r in rating.ratios)
+    assert {r.status for r in rating.ratios} == {"no_data"}
     report = compose(empty, built.settings, "zh", previous=[], secret=secret)
     overview = report.section("overview")
     assert report.rating is None and "良" not in overview.paragraphs[0]
@@ -170,8 +169,8 @@ def test_a_week_without_data_is_not_rated_good(built, secret):
     # The week after the lake's last data: every indicator 0 against a real baseline is missing data,
     # not a calm week (优).
     missing = gather(built, WEEK + 1)
-    assert missing["rating"]["label"] is None and missing["rating"]["score"] is None
-    assert [r["ratio"] for r in missing["rating"]["ratios"]] == [0.0] * 5
+    assert missing.rating.label is None and missing.rating.score is None
+    assert [r.ratio for r in missing.rating.ratios] == [0.0] * 5
     notes = compose(missing, built.settings, "zh", previous=[], secret=secret).section("overview").notes
     assert notes == [
         "评价依据：本周5项主要指标均为0（基线为前8周中位数），本周数据可能尚未导入，数据不足，本周不作评价。"

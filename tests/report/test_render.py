@@ -126,8 +126,8 @@ def test_json_schema_has_every_number_with_its_ids(rendered, facts, secret):
     infected = data["indicators"]["infected_hosts"]
     assert infected["value"] == 12 and len(infected["events"]) == 12
     # CLEAR events keep their IDs; the AMBER ones are listed by their keyed opaque IDs.
-    behind = facts["evidence"]["infected_hosts"]
-    public = [i for i in behind if i in facts["public_events"]]
+    behind = facts.evidence["infected_hosts"]
+    public = [i for i in behind if i in facts.public_events]
     assert len(public) == 1 and public[0] in infected["events"]
     assert sorted(infected["events"]) == sorted(i if i in public else restricted_id(secret, "event", i) for i in behind)
     assert sum(i.startswith("restricted-") for i in infected["events"]) == 11

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sitrep.config import Workspace
 from sitrep.report.errors import OutputError
+from sitrep.report.facts_model import SCHEMA as FACTS_SCHEMA
+from sitrep.report.facts_model import Facts
 from sitrep.report.render import atomic_write
+from sitrep.results import ResultError
 from sitrep.weeks import Week
 
 SCHEMA = "sitrep.issue/1"
-FACTS_SCHEMA = "sitrep.facts/1"
 
 
 class IssueError(Exception):
@@ -60,9 +63,10 @@ class Issue:
         """When its numbers last changed (first publication or last refresh)."""
         return str(self.document.get("refreshed_at") or self.document["published_at"])
 
-    @property
-    def facts(self) -> dict[str, Any]:
-        return dict(self.document["facts"])
+    @cached_property
+    def facts(self) -> Facts:
+        """The frozen facts (checked when the archive was read: see :func:`_problem`)."""
+        return Facts.from_dict(self.document["facts"])
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -116,6 +120,10 @@ def _problem(document: Any, week: Week) -> str | None:
     facts = document.get("facts")
     if not isinstance(facts, dict) or facts.get("schema") != FACTS_SCHEMA:
         return f"its facts are missing or not {FACTS_SCHEMA!r}"
+    try:
+        Facts.from_dict(facts)
+    except ResultError as exc:
+        return f"its facts are damaged ({exc})"
     if not isinstance(document.get("revision"), int) or not isinstance(document.get("history"), list):
         return "its revision or history is missing"
     if not isinstance(document.get("published_at"), str):

@@ -8,15 +8,17 @@ restricted events are not printed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sitrep.config import Settings
 from sitrep.enrich.regions import name as region_name
+from sitrep.metrics.model import ObjectTypeCount
 from sitrep.report import wording as w
-from sitrep.report.facts import INCIDENT_NUMBERS, restricted
+from sitrep.report.facts_model import Facts
 from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series
-from sitrep.report.rating import RatingResult
 from sitrep.report.redact import restricted_id
+from sitrep.results import Counted
 from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
@@ -32,29 +34,29 @@ THREAT_HIGH_SHARE = 0.5
 SUB_ROWS = ("defaced_gov_sites", "backdoored_gov_sites", "new_high_vulnerabilities")
 
 
-def public_id(facts: dict[str, Any], ref: str, secret: bytes) -> str:
+def public_id(facts: Facts, ref: str, secret: bytes) -> str:
     """The incident ref, or an opaque keyed ID when the incident is TLP:AMBER/RED (refs can name things)."""
-    return restricted_id(secret, "incident", ref) if restricted(facts, ref) else ref
+    return restricted_id(secret, "incident", ref) if facts.incidents.restricted(ref) else ref
 
 
-def public_event_ids(facts: dict[str, Any], ids: list[str], secret: bytes) -> list[str]:
+def public_event_ids(facts: Facts, ids: Iterable[str], secret: bytes) -> list[str]:
     """Event IDs as a public output may show them: those of restricted events (every one not known to
     be public, e.g. in issues frozen before public events were recorded) become opaque keyed IDs."""
-    public = set(facts.get("public_events", ()))
+    public = set(facts.public_events)
     return sorted(i if i in public else restricted_id(secret, "event", i) for i in ids)
 
 
 class _Composer:
-    def __init__(self, facts: dict[str, Any], settings: Settings, lang: str) -> None:
+    def __init__(self, facts: Facts, settings: Settings, lang: str) -> None:
         self.facts = facts
         self.lang = lang
         org = settings.organisation
         self.org = org.name if lang == "zh" else org.name_en
         self.constituency = org.constituency if lang == "zh" else org.constituency_en
         self.vuln_db = org.vulnerability_database if lang == "zh" else org.vulnerability_database_en
-        self.indicators = facts["metrics"]["indicators"]
-        self.breakdowns = facts["metrics"]["breakdowns"]
-        self.rating = RatingResult.from_dict(facts["rating"])
+        self.indicators = facts.metrics.indicators
+        self.breakdowns = facts.metrics.breakdowns
+        self.rating = facts.rating
 
     def sentences(self, *parts: str) -> str:
         """Sentences of one paragraph: run together in Chinese, separated by a space in English."""
@@ -67,7 +69,8 @@ class _Composer:
         return w.count(value, self.lang)
 
     def label(self, key: str) -> str:
-        return self.indicators[key]["zh" if self.lang == "zh" else "en"]
+        item = self.indicators[key]
+        return item.zh if self.lang == "zh" else item.en
 
     # Section 1 -------------------------------------------------------------------------------
     def overview(self) -> Section:
@@ -81,16 +84,16 @@ class _Composer:
         rows = []
         for key, _, _ in INDICATORS:
             item = self.indicators[key]
-            text, direction = w.change(item["value"], item["change_pct"], self.lang)
+            text, direction = w.change(item.value, item.change_pct, self.lang)
             rows.append(
                 IndicatorRow(
                     key=key,
                     label=self.label(key),
-                    value=item["value"],
-                    previous=item["previous"],
-                    change_pct=item["change_pct"],
-                    value_text=self.n(item["value"]),
-                    previous_text=self.n(item["previous"]),
+                    value=item.value,
+                    previous=item.previous,
+                    change_pct=item.change_pct,
+                    value_text=self.n(item.value),
+                    previous_text=self.n(item.previous),
                     change_text=text,
                     direction=direction,
                     sub=key in SUB_ROWS,
@@ -160,27 +163,27 @@ class _Composer:
         return notes
 
     def trend_chart(self) -> Chart:
-        weeks = self.facts["series"][-8:]
+        weeks = self.facts.series[-8:]
         return Chart(
             "trend",
             self.t("chart_trend", n=len(weeks)),
             "trend",
-            [s["week"].split("-")[1] for s in weeks],
-            [Series(w.SHORT[self.lang][key], [s[key] for s in weeks]) for key, _, _ in INDICATORS],
+            [s.week.split("-")[1] for s in weeks],
+            [Series(w.SHORT[self.lang][key], [s.values[key] for s in weeks]) for key, _, _ in INDICATORS],
         )
 
     # Section 2 -------------------------------------------------------------------------------
     def families(self) -> list[tuple[str, int]]:
         """The top families by name, then one 未公开家族 item for those seen only in restricted data."""
-        public = set(self.facts["public_families"])
-        top = self.breakdowns["malware_families"][:TOP_FAMILIES]
-        shown = [(f["name"], f["hosts"]) for f in top if f["name"] in public]
-        hidden = sum(f["hosts"] for f in top if f["name"] not in public)
+        public = set(self.facts.public_families)
+        top = self.breakdowns.malware_families[:TOP_FAMILIES]
+        shown = [(f.name, f.hosts) for f in top if f.name in public]
+        hidden = sum(f.hosts for f in top if f.name not in public)
         return shown + ([(self.t("family_hidden"), hidden)] if hidden else [])
 
     def malware(self) -> Section:
         paragraphs = []
-        infected = self.indicators["infected_hosts"]["value"]
+        infected = self.indicators["infected_hosts"].value
         if infected:
             parts = [self.t("infected", n=self.n(infected))]
             families = self.families()
@@ -188,21 +191,21 @@ class _Composer:
             if any(name != self.t("family_hidden") for name, _ in families):
                 items = [self.t("family_item", name=name, n=self.n(hosts)) for name, hosts in families]
                 parts.append(self.t("families", items=w.join(items, self.lang)))
-            regions = [region_name(r["code"], self.lang) for r in self.breakdowns["regions"][:TOP_REGIONS]]
+            regions = [region_name(r.code, self.lang) for r in self.breakdowns.regions[:TOP_REGIONS]]
             if len(regions) == 1:
                 parts.append(self.t("regions_one", items=regions[0]))
             elif regions:
                 k = w.ordinal_count(len(regions), self.lang)
                 parts.append(self.t("regions", k=k, items=w.join(regions, self.lang)))
             paragraphs.append(self.sentences(*parts))
-        hosting = self.breakdowns["malware_hosting"]
-        d, i = hosting["domains"], hosting["ips"]
+        hosting = self.breakdowns.malware_hosting
+        d, i = hosting.domains, hosting.ips
         values = {
             "d": self.n(d),
             "i": self.n(i),
-            "p": w.pct(hosting["foreign_domain_pct"]),
-            "q": w.pct(hosting["com_domain_pct"]),
-            "r": w.pct(hosting["foreign_ip_pct"]),
+            "p": w.pct(hosting.foreign_domain_pct),
+            "q": w.pct(hosting.com_domain_pct),
+            "r": w.pct(hosting.foreign_ip_pct),
         }
         if d and i:
             paragraphs.append(self.t("hosting_both", **values))
@@ -211,21 +214,21 @@ class _Composer:
         elif i:
             paragraphs.append(self.t("hosting_ips", **values))
         charts = []
-        if self.breakdowns["regions"]:
-            regions = self.breakdowns["regions"]
+        if self.breakdowns.regions:
+            counted = self.breakdowns.regions
             charts.append(
                 Chart(
                     "regions",
                     self.t("chart_regions"),
                     "barh",
-                    [region_name(r["code"], self.lang) for r in regions],
-                    [Series(self.t("hosts"), [r["hosts"] for r in regions])],
+                    [region_name(r.code, self.lang) for r in counted],
+                    [Series(self.t("hosts"), [r.hosts for r in counted])],
                 )
             )
         if d or i:
             foreign = [
-                round(d * (hosting["foreign_domain_pct"] or 0) / 100),
-                round(i * (hosting["foreign_ip_pct"] or 0) / 100),
+                round(d * (hosting.foreign_domain_pct or 0) / 100),
+                round(i * (hosting.foreign_ip_pct or 0) / 100),
             ]
             charts.append(
                 Chart(
@@ -246,46 +249,46 @@ class _Composer:
         ind = self.indicators
         sep = self.t("clause_sep")
         clauses = [
-            self.t(key, n=self.n(ind[name]["value"]))
+            self.t(key, n=self.n(ind[name].value))
             for key, name in (
                 ("sites_defaced", "defaced_sites"),
                 ("sites_backdoored", "backdoored_sites"),
                 ("sites_phishing", "phishing_pages"),
             )
-            if ind[name]["value"]
+            if ind[name].value
         ]
         paragraphs = [self.t("sites_lead", clauses=sep.join(clauses))] if clauses else []
-        shares = self.breakdowns["websites"]
-        phishing = self.breakdowns["phishing"]
+        shares = self.breakdowns.websites
+        phishing = self.breakdowns.phishing
         gov = []
         for key, name, share in (
-            ("gov_defaced", "defaced_gov_sites", "defaced_gov_pct"),
-            ("gov_backdoored", "backdoored_gov_sites", "backdoored_gov_pct"),
+            ("gov_defaced", "defaced_gov_sites", shares.defaced_gov_pct),
+            ("gov_backdoored", "backdoored_gov_sites", shares.backdoored_gov_pct),
         ):
             item = ind[name]
-            if item["value"]:
-                clause = w.change_clause(item["change_pct"], self.lang)
-                gov.append(self.t(key, n=self.n(item["value"]), pct=w.pct(shares[share]), change=clause))
-        if phishing["pages"] and phishing["ips"]:
+            if item.value:
+                clause = w.change_clause(item.change_pct, self.lang)
+                gov.append(self.t(key, n=self.n(item.value), pct=w.pct(share), change=clause))
+        if phishing.pages and phishing.ips:
             gov.append(
                 self.t(
                     "phishing_hosts",
-                    d=self.n(phishing["domains"]),
-                    i=self.n(phishing["ips"]),
-                    k=f"{phishing['pages_per_ip']:.1f}" if self.lang == "en" else f"{phishing['pages_per_ip']:g}",
+                    d=self.n(phishing.domains),
+                    i=self.n(phishing.ips),
+                    k=f"{phishing.pages_per_ip:.1f}" if self.lang == "en" else f"{phishing.pages_per_ip:g}",
                 )
             )
         if gov:
             paragraphs.append(self.t("gov_lead", clauses=sep.join(gov)))
         charts = []
-        if phishing["pages"]:
+        if phishing.pages:
             charts.append(
                 Chart(
                     "phishing",
                     self.t("chart_phishing"),
                     "bar",
                     [self.t("pages"), self.t("domains"), self.t("ips")],
-                    [Series(self.t("count"), [phishing["pages"], phishing["domains"], phishing["ips"]])],
+                    [Series(self.t("count"), [phishing.pages, phishing.domains, phishing.ips])],
                 )
             )
         return Section("websites", 3, self.t("h_websites"), paragraphs or [self.t("nothing")], charts=charts)
@@ -297,24 +300,23 @@ class _Composer:
         return level if self.lang == "zh" else w.THREAT_LEVEL_EN[level]
 
     def vulns(self) -> Section:
-        v = self.breakdowns["vulnerabilities"]
-        total = v["total"]
+        v = self.breakdowns.vulnerabilities
+        total = v.total
         if not total:
             return Section("vulns", 4, self.t("h_vulns"), [self.t("nothing")])
-        text = self.t("vulns", db=self.vuln_db, n=self.n(total), level=self.threat_level(total, v["high"]))
+        text = self.t("vulns", db=self.vuln_db, n=self.n(total), level=self.threat_level(total, v.high))
         sev = [
-            self.t(key, n=self.n(v[name]))
-            for key, name in (("sev_high", "high"), ("sev_medium", "medium"), ("sev_low", "low"))
-            if v[name]
+            self.t(key, n=self.n(count))
+            for key, count in (("sev_high", v.high), ("sev_medium", v.medium), ("sev_low", v.low))
+            if count
         ]
         text = self.sentences(text, self.t("vuln_severities", items=("、" if self.lang == "zh" else ", ").join(sev)))
-        types = sorted((t for t in v["by_object_type"] if t["count"]), key=lambda t: -t["count"])
+        types = sorted((t for t in v.by_object_type if t.count), key=lambda t: -t.count)
         paragraphs = [text]
         if types:
             top = types[:TOP_TYPES]
             items = [
-                self.t("vuln_type_item", type=self.object_type(t), n=self.n(t["count"]), pct=w.pct(t["pct"]))
-                for t in top
+                self.t("vuln_type_item", type=self.object_type(t), n=self.n(t.count), pct=w.pct(t.pct)) for t in top
             ]
             paragraphs.append(
                 self.t(
@@ -323,8 +325,8 @@ class _Composer:
                     items=("、" if self.lang == "zh" else "; ").join(items),
                 )
             )
-        if v["patched"]:
-            paragraphs.append(self.t("vuln_patched", n=self.n(v["patched"]), pct=w.pct(v["patched"] * 100.0 / total)))
+        if v.patched:
+            paragraphs.append(self.t("vuln_patched", n=self.n(v.patched), pct=w.pct(v.patched * 100.0 / total)))
         labels = w.SEVERITY_LABELS[self.lang]
         charts = [
             Chart(
@@ -332,7 +334,7 @@ class _Composer:
                 self.t("chart_severity"),
                 "donut",
                 list(labels),
-                [Series(self.t("count"), [v["high"], v["medium"], v["low"]])],
+                [Series(self.t("count"), [v.high, v.medium, v.low])],
             )
         ]
         if types:
@@ -342,36 +344,35 @@ class _Composer:
                     self.t("chart_types"),
                     "barh",
                     [self.object_type(t) for t in types],
-                    [Series(self.t("count"), [t["count"] for t in types])],
+                    [Series(self.t("count"), [t.count for t in types])],
                 )
             )
         return Section("vulns", 4, self.t("h_vulns"), paragraphs, charts=charts)
 
-    def object_type(self, item: dict[str, Any]) -> str:
-        return item["type"] if self.lang == "zh" else OBJECT_TYPE_EN.get(item["type"], item["en"])
+    def object_type(self, item: ObjectTypeCount) -> str:
+        return item.type if self.lang == "zh" else OBJECT_TYPE_EN.get(item.type, item.en)
 
     # Section 5 -------------------------------------------------------------------------------
     def incidents(self) -> Section:
-        inc = self.facts["incidents"]
-        n = inc["numbers"]
+        inc = self.facts.incidents
         paragraphs = []
-        if n["handled"]:
-            kinds = [PartnerType(t) for t in inc["partner_types"]]
+        if inc.handled.value:
+            kinds = [PartnerType(t) for t in inc.partner_types]
             kinds.sort(key=PARTNER_ORDER.index)
             names = [k.zh if self.lang == "zh" else k.en for k in kinds]
             partners = self.t("inc_partners", items=w.join(names, self.lang, last="以及")) if names else ""
-            cross = self.t("inc_cross", n=self.n(n["cross_border"])) if n["cross_border"] else ""
-            parts = [self.t("inc_handled", partners=partners, n=self.n(n["handled"]), cross=cross)]
-            if n["phishing"]:
-                parts.append(self.t("inc_phishing", n=self.n(n["phishing"])))
-            urls, platforms = n["mobile_malware_urls"], n["mobile_malware_platforms"]
+            cross = self.t("inc_cross", n=self.n(inc.cross_border.value)) if inc.cross_border.value else ""
+            parts = [self.t("inc_handled", partners=partners, n=self.n(inc.handled.value), cross=cross)]
+            if inc.phishing.value:
+                parts.append(self.t("inc_phishing", n=self.n(inc.phishing.value)))
+            urls, platforms = inc.mobile_malware_urls.value, inc.mobile_malware_platforms.value
             if urls and platforms:
                 parts.append(self.t("inc_mobile", p=self.n(platforms), u=self.n(urls)))
             elif urls:
                 parts.append(self.t("inc_mobile_no_platform", u=self.n(urls)))
             paragraphs.append(self.sentences(*parts))
         charts = []
-        categories = [(IncidentCategory(c), k) for c, k in inc["by_category"].items() if k]
+        categories = [(IncidentCategory(c), item.value) for c, item in inc.by_category.items() if item.value]
         if categories:
             charts.append(
                 Chart(
@@ -382,7 +383,7 @@ class _Composer:
                     [Series(self.t("incidents_unit"), [k for _, k in categories])],
                 )
             )
-        partner_counts = [(PartnerType(t), k) for t, k in inc["by_partner_type"].items() if k]
+        partner_counts = [(PartnerType(t), item.value) for t, item in inc.by_partner_type.items() if item.value]
         if partner_counts:
             charts.append(
                 Chart(
@@ -404,66 +405,60 @@ class _Composer:
         return Section("review", 6, self.t("h_review"), [] if links else [self.t("review_none")], links=links)
 
 
-def public_data(facts: dict[str, Any], secret: bytes) -> dict[str, Any]:
+def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
     """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted
     (keyed with the workspace ``secret``)."""
-    ids = facts["evidence"]
+    ids = facts.evidence
 
-    def events(found: list[str]) -> list[str]:
+    def events(found: Iterable[str]) -> list[str]:
         return public_event_ids(facts, found, secret)
 
     indicators = {
-        key: {**item, "events": events(ids.get(key, []))} for key, item in facts["metrics"]["indicators"].items()
+        key: {**item.as_dict(), "events": events(ids.get(key, ()))} for key, item in facts.metrics.indicators.items()
     }
-    breakdowns = dict(facts["metrics"]["breakdowns"])
-    public = set(facts["public_families"])
+    breakdowns = facts.metrics.breakdowns.as_dict()
+    public = set(facts.public_families)
     breakdowns["malware_families"] = [
-        {
-            "name": f["name"] if f["name"] in public else None,
-            "hosts": f["hosts"],
-            "disclosed": f["name"] in public,
-        }
-        for f in breakdowns["malware_families"]
+        {"name": f.name if f.name in public else None, "hosts": f.hosts, "disclosed": f.name in public}
+        for f in facts.metrics.breakdowns.malware_families
     ]
     evidence_of = {
-        "malware_families": "infected_hosts",
-        "regions": "infected_hosts",
-        "malware_hosting": "malware_hosting",
-        "websites": "defaced_sites+backdoored_sites",
-        "phishing": "phishing_pages",
-        "vulnerabilities": "new_vulnerabilities",
+        "malware_families": ("infected_hosts",),
+        "regions": ("infected_hosts",),
+        "malware_hosting": ("malware_hosting",),
+        "websites": ("defaced_sites", "backdoored_sites"),
+        "phishing": ("phishing_pages",),
+        "vulnerabilities": ("new_vulnerabilities",),
     }
-    inc = facts["incidents"]
-    ev = inc["evidence"]
+    inc = facts.incidents
 
-    def refs(found: list[str]) -> list[str]:
+    def counted(item: Counted) -> dict[str, Any]:
+        return {"value": item.value, "incidents": refs(item.refs)}
+
+    def refs(found: Iterable[str]) -> list[str]:
         return [public_id(facts, r, secret) for r in found]
 
-    incidents = {key: {"value": inc["numbers"][key], "incidents": refs(ev[key])} for key in INCIDENT_NUMBERS}
-    incidents["partner_types"] = inc["partner_types"]
-    incidents["by_category"] = {
-        c: {"value": k, "incidents": refs(ev["by_category"].get(c, []))} for c, k in inc["by_category"].items()
-    }
-    incidents["by_partner_type"] = {
-        t: {"value": k, "incidents": refs(ev["by_partner_type"].get(t, []))} for t, k in inc["by_partner_type"].items()
-    }
+    incidents: dict[str, Any] = {key: counted(item) for key, item in inc.headline().items()}
+    incidents["partner_types"] = list(inc.partner_types)
+    incidents["by_category"] = {c: counted(item) for c, item in inc.by_category.items()}
+    incidents["by_partner_type"] = {t: counted(item) for t, item in inc.by_partner_type.items()}
+    rating = facts.rating.as_dict()
     return {
         "indicators": indicators,
         "breakdowns": breakdowns,
         "breakdown_events": {
-            name: events(sorted(set().union(*(ids.get(k, []) for k in source.split("+")))))
-            for name, source in evidence_of.items()
+            name: events(set().union(*(ids.get(k, ()) for k in keys))) for name, keys in evidence_of.items()
         },
         "incidents": incidents,
-        "major_infrastructure_incidents": refs(inc["major_infrastructure"]),
-        "rating": {**facts["rating"], "major_infrastructure": refs(facts["rating"]["major_infrastructure"])},
-        "trend": [{k: v for k, v in s.items() if k != "in_history"} for s in facts["series"][-8:]],
-        "history_start": facts["history_start"],
+        "major_infrastructure_incidents": refs(inc.major_infrastructure),
+        "rating": {**rating, "major_infrastructure": refs(facts.rating.major_infrastructure)},
+        "trend": [{"week": s.week, **s.values} for s in facts.series[-8:]],
+        "history_start": facts.history_start,
     }
 
 
 def compose(
-    facts: dict[str, Any],
+    facts: Facts,
     settings: Settings,
     lang: str,
     *,
@@ -474,7 +469,7 @@ def compose(
 ) -> Report:
     """The report model of ``facts`` in ``lang`` (``zh`` or ``en``); ``previous`` feeds 近期回顾;
     ``secret`` (:func:`sitrep.report.redact.workspace_secret`) keys the opaque IDs of restricted data."""
-    week = Week.parse(facts["week"])
+    week = Week.parse(facts.week)
     composer = _Composer(facts, settings, lang)
     base = settings.report.base_url.rstrip("/") or ".."
     sections = [
@@ -525,9 +520,9 @@ def compose(
         data={
             "schema": PUBLIC_SCHEMA,
             "week": str(week),
-            "start": facts["start"],
-            "end": facts["end"],
-            "computed_at": facts["computed_at"],
+            "start": facts.start,
+            "end": facts.end,
+            "computed_at": facts.computed_at,
             **public_data(facts, secret),
         },
     )

@@ -1,8 +1,9 @@
 """The facts of one issue: every number the report prints and the IDs of the events and incidents
 behind each, gathered from the lake and the incident store.
 
-Facts are language-independent plain JSON.  ``sitrep publish`` freezes them (:mod:`sitrep.report.publish`)
-so that re-rendering a published week prints the same numbers whatever was ingested or edited since.
+Facts are language-independent typed values (:mod:`sitrep.report.facts_model`), stored as JSON.
+``sitrep publish`` freezes them (:mod:`sitrep.report.publish`) so that re-rendering a published week
+prints the same numbers whatever was ingested or edited since.
 They hold internal references (incident refs and their TLP); public outputs go through
 :mod:`sitrep.report.render.json` and :mod:`sitrep.report.compose`, which redact restricted details.
 """
@@ -25,7 +26,7 @@ from sitrep.metrics.indicators import Context, is_class
 from sitrep.metrics.model import WeekMetrics
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
-from sitrep.report.facts_model import INCIDENT_NUMBERS, SCHEMA, Facts, IncidentFacts, SeriesWeek  # noqa: F401 (until compose reads Facts)
+from sitrep.report.facts_model import Facts, IncidentFacts, SeriesWeek
 from sitrep.report.rating import rate
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory
 from sitrep.weeks import Week
@@ -149,7 +150,7 @@ def incident_facts(workspace: Workspace, week: Week) -> IncidentFacts:
     )
 
 
-def gather_facts(workspace: Workspace, week: Week, *, now: datetime | None = None) -> Facts:
+def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> Facts:
     """All facts of ``week``'s issue, rated (what :mod:`sitrep.report.publish` freezes)."""
     events = _event_part(workspace, week)
     incidents = incident_facts(workspace, week)
@@ -170,17 +171,3 @@ def gather_facts(workspace: Workspace, week: Week, *, now: datetime | None = Non
         incidents=incidents,
         rating=rating,
     )
-
-
-def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> dict[str, Any]:
-    """:func:`gather_facts` in its JSON form."""
-    return gather_facts(workspace, week, now=now).as_dict()
-
-
-def restricted(facts: dict[str, Any], ref: str) -> bool:
-    """Is the incident ``ref`` marked AMBER/RED (or unknown), so that no detail of it may be shown?"""
-    label = facts["incidents"]["tlp"].get(ref)
-    try:
-        return label is None or not TLP.parse(label).public
-    except ValueError:
-        return True

@@ -2,7 +2,7 @@
 published issue freezes.
 
 Their JSON form (:meth:`~sitrep.results.Result.as_dict`) is the ``sitrep.facts/1`` structure stored in
-``reports/published/<week>/issue.json``; :meth:`~sitrep.results.Result.from_dict` reads it back, issues
+``reports/published/<week>.json``; :meth:`~sitrep.results.Result.from_dict` reads it back, issues
 frozen by earlier versions included.  Nothing here queries: this module is what the report, the archive
 and the web desk share.
 """

@@ -6,6 +6,7 @@ it.  All strings are plain text (renderers escape them); numbers are kept beside
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ class Series:
     """One named row of values of a chart (one value per category)."""
 
     name: str
-    values: list[float]
+    values: Sequence[float]
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     """What changed between two sets of facts: numbers as old → new, ID lists as added/removed."""
     before, after = _leaves(old), _leaves(new)
-    changes = []
+    changes: list[dict[str, Any]] = []
     for path in sorted(before.keys() | after.keys()):
         a, b = before.get(path), after.get(path)
         if a == b:
@@ -159,18 +159,18 @@ def publish(
     if warnings:
         entry["warnings"] = warnings
     if issue is None:
-        document = {
+        document: dict[str, Any] = {
             "schema": SCHEMA,
             "week": str(week),
             "published_at": stamp,
             "revision": 1,
-            "facts": facts,
+            "facts": facts.as_dict(),
             "history": [{"revision": 1, "action": "published", "changes": [], **entry}],
         }
         status: PublishStatus = "published"
         changes: list[dict[str, Any]] = []
     else:
-        changes = diff(issue.facts, facts)
+        changes = diff(issue.document["facts"], facts.as_dict())
         if issue.withdrawn is None and not changes:
             return PublishResult(str(week), "unchanged", issue.revision, issue.path, [], check)
         status = "refreshed" if issue.withdrawn is None else "republished"
@@ -179,7 +179,7 @@ def publish(
         document.update(
             revision=revision,
             refreshed_at=stamp,
-            facts=facts,
+            facts=facts.as_dict(),
             history=[*issue.history, {"revision": revision, "action": status, "changes": changes, **entry}],
         )
     path = write_issue(workspace, week, document)

@@ -14,10 +14,11 @@ returned.
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sitrep.config import Rating
+from sitrep.results import Result
 from sitrep.taxonomy import RATINGS
 
 # How an indicator took part in the score: ``rated`` (its ratio is averaged), ``new`` (a rise from a
@@ -27,7 +28,7 @@ RatioStatus = Literal["rated", "new", "no_data", "no_baseline"]
 
 
 @dataclass(frozen=True)
-class Ratio:
+class Ratio(Result):
     """One indicator's part of the score.  ``ratio`` is None unless ``status`` is ``rated``."""
 
     key: str
@@ -38,16 +39,18 @@ class Ratio:
     status: RatioStatus = "rated"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Ratio:
-        """A stored ratio; issues frozen before ``status`` existed get the status their numbers imply."""
-        if "status" not in data:
-            status = "rated" if data["ratio"] is not None else "no_baseline" if data["baseline"] is None else "new"
-            data = {**data, "status": status}
-        return cls(**data)
+    def from_json(cls, data: Any) -> Any:
+        """Issues frozen before ``status`` existed get the status their numbers imply."""
+        if isinstance(data, dict) and "status" not in data:
+            if data.get("ratio") is not None:
+                data = {**data, "status": "rated"}
+            else:
+                data = {**data, "status": "no_baseline" if data.get("baseline") is None else "new"}
+        return data
 
 
 @dataclass(frozen=True)
-class RatingResult:
+class RatingResult(Result):
     """The rating and its explanation (stored in the JSON and summarised in the report).
 
     ``label`` and ``band_label`` are None when no indicator could be rated (not enough data), unless
@@ -76,13 +79,6 @@ class RatingResult:
     def baseline_weeks(self) -> list[str]:
         """The weeks the baselines were taken from (the same for every indicator)."""
         return self.ratios[0].baseline_weeks if self.ratios else []
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RatingResult:
-        return cls(**{**data, "ratios": [Ratio.from_dict(r) for r in data["ratios"]]})
 
 
 def ratio(value: int, baseline: float | None) -> tuple[float | None, RatioStatus]:
