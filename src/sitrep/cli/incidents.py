@@ -532,6 +532,9 @@ def overdue(
             row["owner"] or "",
             row["status"],
         )
+    if not rows:
+        console.print("no overdue request")
+        return
     out.print(table)
     console.print(f"{len(rows)} overdue request(s)")
 
@@ -682,19 +685,17 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+_SCORE_COLUMNS = ("", "type", "reqs", "sent", "ack", "down", "no answer", "h→ack", "h→down")
+_SCORE_CAPTION = "ack: acknowledged; down: taken down; h→ack, h→down: median hours from sending"
+
+
 def print_scorecard(card: Scorecard) -> None:
     """A scorecard as two tables: per partner, then per partner type."""
-    table = Table(
-        "partner",
-        "type",
-        "requests",
-        "sent",
-        "acknowledged",
-        "taken down",
-        "no response",
-        "median h ack",
-        "median h down",
-    )
+    # Short headings: the nine columns fit an 80-column terminal without cutting partner names.
+    table = Table(*_SCORE_COLUMNS, caption=_SCORE_CAPTION, show_edge=False, collapse_padding=True)
+    table.columns[0].header = "partner"
+    for column in table.columns[:2]:
+        column.no_wrap = True
     for row in card["partners"]:
         table.add_row(
             row["partner"],
@@ -708,17 +709,8 @@ def print_scorecard(card: Scorecard) -> None:
             _hours(row["median_hours_to_takedown"]),
         )
     out.print(table)
-    kinds = Table(
-        "type",
-        "partners",
-        "requests",
-        "sent",
-        "acknowledged",
-        "taken down",
-        "no response",
-        "median h ack",
-        "median h down",
-    )
+    kinds = Table(*_SCORE_COLUMNS, caption=_SCORE_CAPTION, show_edge=False, collapse_padding=True)
+    kinds.columns[0].header, kinds.columns[1].header = "type", "partners"
     for row in card["types"]:
         kinds.add_row(
             row["type"],
