@@ -28,6 +28,7 @@ _COMMANDS = {
     "demo": ("demo", "demo"),
     "incidents": ("incidents", "app"),
     "partners": ("partners", "app"),
+    "users": ("users", "app"),
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import sitrep.accounts.models  # noqa: F401  (the account tables share the schema)
 from sitrep.incidents.models import Base
 
 connection = context.config.attributes.get("connection")
