@@ -322,6 +322,12 @@ class Report(_Section):
     site_title_en: str = "Weekly Network Security Report"
 
 
+class Explorer(_Section):
+    """The event explorer (``sitrep events``, the web desk): the longest time window one search covers."""
+
+    max_days: Annotated[int, Field(ge=1, le=366)] = 31
+
+
 class Settings(_Section):
     """The whole ``sitrep.toml``.  Sections other issues add (``rating``, ``smtp``…) live beside these."""
 
@@ -336,6 +342,7 @@ class Settings(_Section):
     incidents: IncidentRules = Field(default_factory=IncidentRules)
     rating: Rating = Field(default_factory=Rating)
     report: Report = Field(default_factory=Report)
+    explorer: Explorer = Field(default_factory=Explorer)
 
 
 @dataclass(frozen=True)

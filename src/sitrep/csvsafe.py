@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,3 +31,14 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     writer.writerow([safe_cell(name) for name in header])
     writer.writerows([safe_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
+
+
+def safe_cell_expr(column: Any) -> Any:
+    """The Ibis form of :func:`safe_cell` for a string column, for exports written in bulk: a value
+    that would start a formula gets the leading apostrophe (NULL stays NULL)."""
+    import ibis  # only callers that already hold Ibis columns get here
+
+    starts = ibis.literal(False)
+    for start in FORMULA_STARTS:
+        starts = starts | column.startswith(start)
+    return ibis.ifelse(starts.fill_null(False), "'" + column, column)

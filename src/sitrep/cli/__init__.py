@@ -20,6 +20,7 @@ _COMMANDS = {
     "formats": ("ingest", "formats"),
     "rejects": ("ingest", "rejects"),
     "metrics": ("metrics", "metrics"),
+    "events": ("events", "app"),
     "report": ("report", "report"),
     "check": ("report", "check"),
     "publish": ("report", "publish"),

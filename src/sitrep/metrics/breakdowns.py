@@ -51,9 +51,14 @@ def regions(week: ir.Table, ctx: Context, top: int = 10) -> tuple[RegionCount, .
     )
 
 
+def hosting(t: ir.Table) -> ir.BooleanValue:
+    """The rows of the malware-hosting breakdown: every malware-distribution event, domestic or not."""
+    return is_class(t, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type)
+
+
 def malware_hosting(week: ir.Table, ctx: Context) -> MalwareHosting:
     """Malware-hosting sites: domains and IPs, foreign shares, the .com share."""
-    rows = week.filter(is_class(week, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
+    rows = week.filter(hosting(week))
     domain = _domain(rows)
     foreign_domain = ~under_any_expr(domain, ctx.country_tlds)
     counts = rows.aggregate(

@@ -7,6 +7,7 @@ returns the event IDs behind each indicator.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -123,19 +124,39 @@ def _share(part: int, whole: int) -> float | None:
     return round(part * 100.0 / whole, 1) if whole else None
 
 
+# The numbers whose events :func:`behind` lists: the eight indicators and the malware-hosting breakdown.
+BEHIND_KEYS = (*(key for key, _, _ in INDICATORS), "malware_hosting")
+VULNERABILITY_KEYS = ("new_vulnerabilities", "new_high_vulnerabilities")
+
+
+def _behind(events: ir.Table, ctx: Context, start: datetime, end: datetime, key: str) -> ir.Table:
+    if key in VULNERABILITY_KEYS:
+        return vulnerabilities.behind(events, start, end, high_only=key == "new_high_vulnerabilities")
+    current = events.filter(in_window(events, start, end))
+    if key == "malware_hosting":
+        return current.filter(breakdowns.hosting(current))
+    indicator = next(i for i in EVENT_INDICATORS if i.key == key)
+    return current.filter(indicator.where(current, ctx))
+
+
 def evidence(workspace: Workspace, week: Week, *, events: ir.Table | None = None) -> dict[str, list[str]]:
     """For each indicator, the sorted IDs of the week's events behind its value."""
     events = events if events is not None else events_table(workspace)
     ctx = Context.from_settings(workspace.settings)
     start, end = week.bounds(workspace.timezone)
-    current = events.filter(in_window(events, start, end))
-    found: dict[str, list[str]] = {}
-    for indicator in EVENT_INDICATORS:
-        rows = current.filter(indicator.where(current, ctx))
-        found[indicator.key] = _ids(rows)
-    found["new_vulnerabilities"] = _ids(vulnerabilities.behind(events, start, end))
-    found["new_high_vulnerabilities"] = _ids(vulnerabilities.behind(events, start, end, high_only=True))
-    return found
+    return {key: _ids(_behind(events, ctx, start, end, key)) for key, _, _ in INDICATORS}
+
+
+def behind(workspace: Workspace, week: Week, key: str, *, on: ibis.BaseBackend | None = None) -> ir.Table:
+    """The week's events behind the number ``key`` (one of :data:`BEHIND_KEYS`): for an indicator the
+    rows :func:`evidence` lists, for ``malware_hosting`` the rows that breakdown counts.  Only the files
+    that can hold them are read (all earlier ones for the vulnerabilities' first publication)."""
+    if key not in BEHIND_KEYS:
+        raise ValueError(f"no number {key!r}; the numbers are {', '.join(BEHIND_KEYS)}")
+    start, end = week.bounds(workspace.timezone)
+    history = key in VULNERABILITY_KEYS
+    events = events_table(workspace, on, start=None if history else start, end=end)
+    return _behind(events, Context.from_settings(workspace.settings), start, end, key)
 
 
 def _ids(rows: ir.Table) -> list[str]:
