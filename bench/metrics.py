@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from sitrep.config import init_workspace
 from sitrep.lake.schema import COLUMNS
 from sitrep.lake.store import EVENTS_PARQUET, Lake, events_file_name
+from sitrep.workspace import init_workspace
 
 DAYS = 70
 FIRST_DAY = "2024-11-04"  # Monday of 2024-W45; 2025-W01 is the 9th of the 10 weeks

@@ -216,8 +216,9 @@ def test_the_limit_has_a_maximum(lake):
 
 @pytest.fixture
 def many(workspace):
-    # 53 events: several share a time (the cursor must break ties by event_id), spread over the week.
-    rows = [event(f"10.0.{i % 7}.{i}", t=MID + timedelta(minutes=(i * 37) % 11)) for i in range(53)]
+    # 53 events, two at each time (the cursor must break ties by event_id), every 3 hours back from the
+    # week's last second: pages straddle the newest day, which is read first.
+    rows = [event(f"10.0.{i % 7}.{i}", t=LAST - timedelta(hours=3 * (i // 2))) for i in range(53)]
     write_events(workspace, rows[:30], "a")
     write_events(workspace, rows[30:], "b")
     return workspace
@@ -332,7 +333,7 @@ def test_events_behind_a_published_number_are_the_frozen_ids(report_lake):
 
 
 def test_an_unknown_number_is_named(report_lake):
-    with pytest.raises(ExploreError, match="no number 'hosts'.*infected_hosts.*malware_hosting"):
+    with pytest.raises(ExploreError, match=r"no number 'hosts'.*infected_hosts.*malware_hosting"):
         events_behind(report_lake, W01, "hosts")
     with pytest.raises(ExploreError, match="not an ISO week"):
         events_behind(report_lake, "last week", "infected_hosts")

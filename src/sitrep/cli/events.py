@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+from rich.text import Text
 
 from sitrep.cli.common import console, fail, print_json, workspace
 from sitrep.config import ConfigError
@@ -193,7 +194,8 @@ def export(
     query = _query(ip, domain, url, feed, classification, tlp, week, start, end)
     with _errors():
         done = export_events(ws, query, output, fmt.strip().lower())
-    console.print(f"Wrote {done.events:,} events to {done.path} ({done.format}).")
+    noun = "event" if done.events == 1 else "events"
+    console.print(Text(f"Wrote {done.events:,} {noun} to {done.path} ({done.format})."))
 
 
 def _show(page: EventPage, as_json: bool) -> None:

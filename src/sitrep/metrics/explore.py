@@ -19,9 +19,10 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -319,22 +320,37 @@ def _as_address(text: str) -> ipaddress.IPv6Address | None:
 # -- pages ----------------------------------------------------------------------------------------
 
 
-def _page(rows: ir.Table, limit: int, cursor: _Cursor | None, search: str) -> tuple[list[EventRow], str | None]:
-    if cursor is not None:
-        at = cursor.moment
-        rows = rows.filter((rows.time_source < at) | ((rows.time_source == at) & (rows.event_id < cursor.event_id)))
-    found = rows.order_by(NEWEST_FIRST).limit(limit + 1).select(*PAGE_COLUMNS).to_pyarrow().to_pylist()
+# A page is first looked for among the window's newest day of events (the files of one day); only
+# when that day holds too few is the rest of the window read.  Rows of the newer part are all newer
+# than those of the older, so the page is the same; a common search opens a seventh of a week's files.
+NEWEST_SPAN = timedelta(days=1)
+
+Rows = Callable[[datetime, datetime], ir.Table]
+
+
+def _page(
+    rows_in: Rows, start: datetime, end: datetime, limit: int, cursor: _Cursor | None, search: str
+) -> tuple[list[EventRow], str | None]:
+    """The page after ``cursor`` of the rows ``rows_in(s, e)`` gives for parts ``[s, e)`` of the window."""
+    if cursor is not None:  # nothing after the cursor's time can be on the page: files past it stay shut
+        end = min(end, cursor.moment + timedelta(microseconds=1))
+    split = max(start, end - NEWEST_SPAN)
+    found: list[dict[str, Any]] = []
+    for part_start, part_end in ((split, end), (start, split)):
+        if part_start >= part_end or len(found) > limit:
+            continue
+        rows = rows_in(part_start, part_end)
+        if cursor is not None:
+            at = cursor.moment
+            rows = rows.filter((rows.time_source < at) | ((rows.time_source == at) & (rows.event_id < cursor.event_id)))
+        wanted = limit + 1 - len(found)
+        found += rows.order_by(NEWEST_FIRST).limit(wanted).select(*PAGE_COLUMNS).to_pyarrow().to_pylist()
     events = [EventRow(**{**r, "time_source": r["time_source"].astimezone(UTC).isoformat()}) for r in found[:limit]]
     if len(found) <= limit:
         return events, None
     last = found[limit - 1]
     micros = (last["time_source"] - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     return events, _Cursor(micros, last["event_id"], search).encode()
-
-
-def _scan_end(end: datetime, cursor: _Cursor | None) -> datetime:
-    """The latest time a page can hold: with a cursor, no file that starts after it need be opened."""
-    return min(end, cursor.moment + timedelta(microseconds=1)) if cursor else end
 
 
 def search_events(workspace: Workspace, query: EventQuery) -> EventPage:
@@ -345,8 +361,12 @@ def search_events(workspace: Workspace, query: EventQuery) -> EventPage:
     """
     search = check(workspace, query)
     cursor = _Cursor.decode(query.after, search.fingerprint) if query.after else None
-    t = events_table(workspace, backend(workspace), start=search.start, end=_scan_end(search.end, cursor))
-    events, next_cursor = _page(_matching(search, t), search.limit, cursor, search.fingerprint)
+    on = backend(workspace)
+
+    def rows_in(start: datetime, end: datetime) -> ir.Table:
+        return _matching(replace(search, start=start, end=end), events_table(workspace, on, start=start, end=end))
+
+    events, next_cursor = _page(rows_in, search.start, search.end, search.limit, cursor, search.fingerprint)
     return EventPage(
         start=search.start.isoformat(),
         end=search.end.isoformat(),
@@ -386,14 +406,21 @@ def events_behind(
         ids = issue.facts.evidence.get(number)
         if ids is None:
             raise ExploreError(f"the published issue of {chosen} froze no event IDs for {number!r}")
-        t = events_table(workspace, on, start=start, end=_scan_end(end, cursor))
         frozen = ibis.memtable(pa.table({"event_id": pa.array(ids, pa.string())}))
-        rows = t.filter(in_window(t, start, end)).semi_join(frozen, "event_id")
+
+        def rows_in(s: datetime, e: datetime) -> ir.Table:
+            t = events_table(workspace, on, start=s, end=e)
+            return t.filter(in_window(t, s, e)).semi_join(frozen, "event_id")
+
         total = len(ids)
     else:
         rows = weekly.behind(workspace, chosen, number, on=on)
         total = int(rows.count().to_pyarrow().as_py())
-    events, next_cursor = _page(rows, limit, cursor, search)
+
+        def rows_in(s: datetime, e: datetime) -> ir.Table:
+            return rows.filter(in_window(rows, s, e))
+
+    events, next_cursor = _page(rows_in, start, end, limit, cursor, search)
     return EventPage(
         start=start.isoformat(),
         end=end.isoformat(),
