@@ -30,6 +30,7 @@ _COMMANDS = {
     "incidents": ("incidents", "app"),
     "partners": ("partners", "app"),
     "users": ("users", "app"),
+    "serve": ("serve", "serve"),
 }
 
 

@@ -1,0 +1,112 @@
+"""The web desk's ASGI application: :func:`create_app` over one workspace."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sitrep import __version__
+from sitrep.config import Workspace
+from sitrep.incidents.desk import Desk
+from sitrep.report.redact import workspace_secret
+from sitrep.web import archive, pages
+from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
+from sitrep.web.errors import BadRequest, NotFound
+from sitrep.web.i18n import text
+from sitrep.web.ratelimit import LoginLimiter
+from sitrep.web.render import page
+from sitrep.web.security import SecurityHeaders, Signer
+
+log = logging.getLogger("sitrep.web")
+# Every route of the desk, by router: each route declares the action it needs (check_routes).
+ROUTERS = (pages.router, archive.router)
+
+
+def _error(request: Request, status: int, key: str, **values: object) -> Response:
+    lang = visitor(request).lang
+    return page(request, "error.html", status=status, message=text(lang, key, **values))
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "*/*")
+    return request.method == "GET" and ("text/html" in accept or "*/*" in accept)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, exc: LoginRequired) -> Response:
+        if _wants_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+        return _error(request, 401, "login_needed")
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, "forbidden", role=exc.user.role.value, action=exc.action.value)
+
+    @app.exception_handler(CsrfFailed)
+    def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return _error(request, 403, "csrf_failed")
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, "not_found")
+
+    @app.exception_handler(BadRequest)
+    def bad_request(request: Request, exc: BadRequest) -> Response:
+        return _error(request, 400, "bad_request", reason=str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        reasons = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return _error(request, 400, "bad_request", reason=reasons)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error(request, 404, "not_found")
+        return _error(request, exc.status_code, "bad_request", reason=str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def crashed(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the server log, never to the browser.
+        log.exception("error serving %s %s", request.method, request.url.path)
+        return _error(request, 500, "server_error")
+
+
+def create_app(workspace: Workspace) -> FastAPI:
+    """The web desk of ``workspace``: its pages, the public archive and the security around them."""
+    app = FastAPI(
+        title="Sitrep",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_guard)],
+    )
+    app.state.workspace = workspace
+    app.state.desk = Desk.open(workspace)
+    app.state.store = app.state.desk.store
+    app.state.signer = Signer(workspace_secret(workspace))
+    app.state.limiter = LoginLimiter()
+    app.state.archive = archive.ArchiveCache(workspace)
+    check_routes(ROUTERS)
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    threading.Thread(target=_warm, args=(app.state.archive,), name="sitrep-archive-warm", daemon=True).start()
+    return app
+
+
+def _warm(cache: archive.ArchiveCache) -> None:
+    try:
+        cache.warm()
+    except Exception:
+        log.exception("could not prepare the archive index")
