@@ -4,7 +4,7 @@ and the web desk (times in the workspace time zone, ISO 8601)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing_extensions import TypedDict  # pydantic reads these (API schemas) only from typing_extensions on 3.11
 from zoneinfo import ZoneInfo
 
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, Note, Partner
