@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sitrep.cli import app
 from sitrep.incidents import service
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.errors import PartnerInUse, RequestWithoutPartner
+from sitrep.incidents.errors import PartnerInUse, RequestWithoutPartner, StaleIncident
 from sitrep.weeks import Week
 
 from .conftest import make_workspace
@@ -262,3 +262,21 @@ def test_partner_scorecard_over_weeks_per_partner_and_type(desk_ws):
     for bad, message in ((["--weeks", "0"], "weeks 0 is not between 1 and 520"), (["--week", "2025-W99"], "not 99")):
         result = _run(ws, "partners", "scorecard", *bad)
         assert result.exit_code == 2 and message in result.output
+
+
+def test_a_change_against_an_old_version_is_refused_and_changes_nothing(ws):
+    desk = Desk.open(ws)
+    first = service.add_incident(desk, title="版本", category="phishing", actor="a", ref="V-1")
+    noted = service.note_incident(desk, "V-1", "看过了", actor="a")
+    assert noted and service.show_incident(desk, "V-1")["version"] != first["version"]  # a note counts
+    read = service.show_incident(desk, "V-1")
+    changed = service.update_incident(
+        desk, "V-1", service.IncidentChanges(owner="alice"), actor="a", if_version=read["version"]
+    )
+    assert changed["owner"] == "alice" and changed["version"] != read["version"]
+    with pytest.raises(StaleIncident, match="V-1 changed since version"):
+        service.update_incident(
+            desk, "V-1", service.IncidentChanges(owner="bob"), actor="b", if_version=read["version"]
+        )
+    after = service.show_incident(desk, "V-1")
+    assert after["owner"] == "alice" and after["version"] == changed["version"]

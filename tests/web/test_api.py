@@ -148,3 +148,27 @@ def test_the_committed_spec_is_the_one_the_code_serves(api, tokens):
     committed = (ROOT / "docs" / "api" / "openapi.json").read_text(encoding="utf-8")
     assert committed == tool.spec_text(), "docs/api/openapi.json is stale: run .venv/bin/python tools/openapi.py"
     assert json.loads(committed)["paths"].keys() == served["paths"].keys()
+
+
+def test_a_change_is_made_against_the_version_read_and_refused_when_it_moved(api, tokens):
+    analyst = _as(api, tokens["analyst"])
+    ref = analyst.post("/incidents", json={"title": "etag", "category": "malware"}).json()["ref"]
+    read = analyst.get(f"/incidents/{ref}")
+    etag = read.headers["etag"]
+    assert etag == f'"{read.json()["version"]}"'
+    without = analyst.patch(f"/incidents/{ref}", json={"owner": "alice"})
+    assert without.status_code == 428
+    changed = analyst.patch(f"/incidents/{ref}", json={"owner": "alice"}, headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["owner"] == "alice" and changed.headers["etag"] != etag
+    assert changed.json()["audit"][-1]["actor"] == "analyst"
+    # A second writer still holding the first version is refused, and nothing of its change is kept.
+    stale = analyst.patch(f"/incidents/{ref}", json={"owner": "bob"}, headers={"If-Match": etag})
+    assert stale.status_code == 412 and ref in stale.json()["detail"]
+    assert analyst.get(f"/incidents/{ref}").json()["owner"] == "alice"
+    illegal = analyst.patch(
+        f"/incidents/{ref}", json={"status": "resolved"}, headers={"If-Match": changed.headers["etag"]}
+    )
+    assert illegal.status_code in (400, 409) and illegal.headers["content-type"] == "application/problem+json"
+    viewer = _as(api, tokens["viewer"]).patch(f"/incidents/{ref}", json={"owner": "x"}, headers={"If-Match": etag})
+    assert viewer.status_code == 403

@@ -47,6 +47,14 @@ class DuplicateRef(IncidentError):
         self.ref = ref
 
 
+class StaleIncident(IncidentError):
+    """The incident changed since the version the change was made against."""
+
+    def __init__(self, ref: str, expected: str, current: str) -> None:
+        super().__init__(f"incident {ref} changed since version {expected} (it is now at version {current})")
+        self.ref, self.expected, self.current = ref, expected, current
+
+
 class PartnerInUse(IncidentError):
     """The partner is named by coordination requests, so removing it would rewrite their history."""
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents import importer, partners
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.errors import DuplicateRef, IncidentError, RequestWithoutPartner, UnknownIncident
+from sitrep.incidents.errors import DuplicateRef, IncidentError, RequestWithoutPartner, StaleIncident, UnknownIncident
 from sitrep.incidents.importer import parse_time
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
 from sitrep.incidents.notify import NotifyReport, send_notifications
@@ -45,6 +45,7 @@ from sitrep.incidents.views import (
     incident_summary,
     note_view,
     partner_view,
+    version_of,
 )
 from sitrep.incidents.vocabulary import OPEN_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
 from sitrep.incidents.workflow import (
@@ -103,11 +104,12 @@ def week_or_last(text: str | None, tz: ZoneInfo) -> Week:
     return Week.parse(text) if text and text.strip() else Week.last_complete(tz)
 
 
-def _load(session: Session, ref: str) -> Incident:
+def _load(session: Session, ref: str, *, lock: bool = False) -> Incident:
+    """The incident ``ref`` with everything its detail shows; ``lock`` holds its row until the
+    transaction ends (PostgreSQL; a SQLite writer holds the whole database already)."""
+    statement = select(Incident).where(Incident.ref == ref.strip())
     incident = session.scalars(
-        select(Incident)
-        .where(Incident.ref == ref.strip())
-        .options(
+        (statement.with_for_update(of=Incident) if lock else statement).options(
             selectinload(Incident.assets),
             selectinload(Incident.events),
             selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
@@ -314,9 +316,15 @@ class IncidentChanges:
     due: str | datetime | None = None
 
 
-def update_incident(desk: Desk, ref: str, changes: IncidentChanges, *, actor: str) -> IncidentDetail:
+def update_incident(
+    desk: Desk, ref: str, changes: IncidentChanges, *, actor: str, if_version: str | None = None
+) -> IncidentDetail:
     """Apply ``changes`` in one transaction, every one audited: fields, assets, events, the partner's
-    request, cross-border, and last the status (so an illegal status change refuses everything)."""
+    request, cross-border, and last the status (so an illegal status change refuses everything).
+
+    With ``if_version`` (the ``version`` of a detail read before) the change is made only if the
+    incident is still at that version; else :class:`StaleIncident`.
+    """
     tz, now = desk.tz, utcnow()
     fields: dict[str, Any] = {
         "title": changes.title,
@@ -337,7 +345,9 @@ def update_incident(desk: Desk, ref: str, changes: IncidentChanges, *, actor: st
     status = parse_enum(Status, changes.status, "status") if changes.status else None
     when = parse_when(changes.at, tz, now)
     with desk.store.write() as session:
-        incident = _load(session, ref)
+        incident = _load(session, ref, lock=if_version is not None)
+        if if_version is not None and (current := version_of(incident)) != if_version.strip():
+            raise StaleIncident(incident.ref, if_version.strip(), current)
         for name, value in fields.items():
             if value is not None:
                 set_field(session, incident, name, value, actor)

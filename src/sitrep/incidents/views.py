@@ -3,9 +3,11 @@ and the web desk (times in the workspace time zone, ISO 8601)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
-from typing_extensions import TypedDict  # pydantic reads these (API schemas) only from typing_extensions on 3.11
 from zoneinfo import ZoneInfo
+
+from typing_extensions import TypedDict  # pydantic reads these (API schemas) only from typing_extensions on 3.11
 
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, Note, Partner
 from sitrep.incidents.sla import is_overdue
@@ -94,6 +96,7 @@ class IncidentDetail(IncidentSummary):
     requests: list[RequestView]
     notes: list[NoteView]
     audit: list[AuditView]
+    version: str  # changes with every change and note (the API's ETag)
 
 
 class OverdueView(TypedDict):
@@ -210,7 +213,21 @@ def incident_detail(incident: Incident, tz: ZoneInfo, now: datetime) -> Incident
         "requests": [request_view(r, tz, overdue=is_overdue(r, now)) for r in incident.requests],
         "notes": [note_view(n, tz) for n in incident.notes],
         "audit": [audit_view(e, tz) for e in incident.audit],
+        "version": version_of(incident),
     }
+
+
+def version_of(incident: Incident) -> str:
+    """A tag that changes whenever the incident does: every change is an audit entry, and notes are
+    counted too (entries are only ever added, so their last id and count say it all)."""
+    marks = (
+        incident.id,
+        max((e.id for e in incident.audit), default=0),
+        len(incident.audit),
+        max((n.id for n in incident.notes), default=0),
+        len(incident.notes),
+    )
+    return hashlib.sha256(repr(marks).encode()).hexdigest()[:20]
 
 
 class TimelineEntry(TypedDict):

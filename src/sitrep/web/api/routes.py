@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from sitrep.accounts.roles import Action
 from sitrep.accounts.service import UserView
@@ -94,10 +95,67 @@ def list_incidents(
     return IncidentPage(items=page.incidents, next=_next(request, page.next_after))
 
 
+class IncidentPatch(BaseModel):
+    """What to change; a field left out is not changed.  Request times and ``outcome`` apply to the
+    request to ``partner`` (opened when there is none); times are ISO 8601 or ``now``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str | None = None
+    at: str | None = Field(None, description="When the status change took effect (default now).")
+    title: str | None = None
+    category: str | None = None
+    grade: str | None = None
+    tlp: str | None = None
+    owner: str | None = Field(None, description='The analyst who handles it ("" for nobody).')
+    add_assets: list[str] = []
+    events: list[str] = []
+    cross_border: str | None = Field(None, description="yes, no or derive (yes/no need a reason).")
+    reason: str | None = None
+    partner: str | None = None
+    sent: str | None = None
+    acknowledged: str | None = None
+    actioned: str | None = None
+    verified: str | None = None
+    outcome: str | None = None
+    due: str | None = None
+
+
+def _etag(detail: IncidentDetail) -> str:
+    return f'"{detail["version"]}"'
+
+
 @router.get("/incidents/{ref}", tags=["incidents"])
-def show_incident(request: Request, ref: str, _: Viewer) -> IncidentDetail:
-    """One incident with its assets, events, coordination requests, notes and audit trail."""
-    return service.show_incident(desk_of(request), ref)
+def show_incident(request: Request, response: Response, ref: str, _: Viewer) -> IncidentDetail:
+    """One incident with its assets, events, coordination requests, notes and audit trail; its
+    ``ETag`` is what a change sends back as ``If-Match``."""
+    detail = service.show_incident(desk_of(request), ref)
+    response.headers["ETag"] = _etag(detail)
+    return detail
+
+
+@router.patch("/incidents/{ref}", tags=["incidents"])
+def change_incident(
+    request: Request,
+    response: Response,
+    ref: str,
+    body: IncidentPatch,
+    user: Editor,
+    if_match: Annotated[str | None, Header(description="The ETag of the version the change is made against.")] = None,
+) -> IncidentDetail:
+    """Change an incident made against the version its ``ETag`` names: 428 without ``If-Match``, 412
+    when the incident changed since.  Every change is audited with the caller."""
+    if not if_match:
+        raise HTTPException(428, "send If-Match with the ETag of the incident as you read it")
+    detail = service.update_incident(
+        desk_of(request),
+        ref,
+        service.IncidentChanges(**body.model_dump()),
+        actor=user.name,
+        if_version=if_match.removeprefix("W/").strip('"'),
+    )
+    response.headers["ETag"] = _etag(detail)
+    return detail
 
 
 @router.post("/incidents", status_code=201, tags=["incidents"])
