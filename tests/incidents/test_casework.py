@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sitrep.cli import app
 from sitrep.incidents import service
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.errors import PartnerInUse, RequestWithoutPartner, StaleIncident
+from sitrep.incidents.errors import KeyReused, PartnerInUse, RequestWithoutPartner, StaleIncident
 from sitrep.weeks import Week
 
 from .conftest import make_workspace
@@ -280,3 +280,16 @@ def test_a_change_against_an_old_version_is_refused_and_changes_nothing(ws):
         )
     after = service.show_incident(desk, "V-1")
     assert after["owner"] == "alice" and after["version"] == changed["version"]
+
+
+def test_a_client_key_creates_one_incident_and_refuses_another_request(ws):
+    desk = Desk.open(ws)
+    once = service.ClientKey("api\x1fk-1", "digest-a")
+    first = service.add_incident(desk, title="一次", category="phishing", actor="api", once=once)
+    again = service.add_incident(desk, title="一次", category="phishing", actor="api", once=once)
+    assert again["ref"] == first["ref"]
+    assert [i["ref"] for i in service.list_incidents(desk).incidents] == [first["ref"]]
+    with pytest.raises(KeyReused, match=f"'k-1' already created incident {first['ref']}"):
+        service.add_incident(
+            desk, title="两次", category="phishing", actor="api", once=service.ClientKey(once.key, "b")
+        )

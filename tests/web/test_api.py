@@ -172,3 +172,19 @@ def test_a_change_is_made_against_the_version_read_and_refused_when_it_moved(api
     assert illegal.status_code in (400, 409) and illegal.headers["content-type"] == "application/problem+json"
     viewer = _as(api, tokens["viewer"]).patch(f"/incidents/{ref}", json={"owner": "x"}, headers={"If-Match": etag})
     assert viewer.status_code == 403
+
+
+def test_a_retried_create_with_the_same_key_makes_one_incident(api, tokens):
+    analyst = _as(api, tokens["analyst"])
+    body = {"title": "重试", "category": "phishing", "assets": ["http://retry.example.com/"]}
+    key = {"Idempotency-Key": "retry-7f3a"}
+    first = analyst.post("/incidents", json=body, headers=key)
+    again = analyst.post("/incidents", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["ref"] == first.json()["ref"]
+    assert len(analyst.get("/incidents", params={"search": "重试"}).json()["items"]) == 1
+    reused = analyst.post("/incidents", json={**body, "title": "另一个"}, headers=key)
+    assert reused.status_code == 422 and first.json()["ref"] in reused.json()["detail"]
+    # Keys belong to their client: another user's same key is another request.
+    other = _as(api, tokens["publisher"]).post("/incidents", json=body, headers=key)
+    assert other.status_code == 201 and other.json()["ref"] != first.json()["ref"]

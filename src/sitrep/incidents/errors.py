@@ -55,6 +55,14 @@ class StaleIncident(IncidentError):
         self.ref, self.expected, self.current = ref, expected, current
 
 
+class KeyReused(IncidentError):
+    """A client key already created an incident from a different request."""
+
+    def __init__(self, key: str, ref: str) -> None:
+        super().__init__(f"the key {key!r} already created incident {ref} from a different request")
+        self.key, self.ref = key, ref
+
+
 class PartnerInUse(IncidentError):
     """The partner is named by coordination requests, so removing it would rewrite their history."""
 

@@ -112,6 +112,10 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
     # The analyst who handles the case (free text, like the audit trail's actor); None = unassigned.
     owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    # A client's key for the request that created it (API Idempotency-Key, scoped by the client) and
+    # the digest of that request: a retry with the same key returns this incident instead of a copy.
+    client_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    client_request: Mapped[str | None] = mapped_column(String(64))
     # ``cross_border`` is the effective value the statistics count; it is derived unless
     # ``cross_border_override`` is set, in which case ``cross_border_reason`` says why.
     cross_border: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents import importer, partners
 from sitrep.incidents.desk import Desk
-from sitrep.incidents.errors import DuplicateRef, IncidentError, RequestWithoutPartner, StaleIncident, UnknownIncident
+from sitrep.incidents.errors import (
+    DuplicateRef,
+    IncidentError,
+    KeyReused,
+    RequestWithoutPartner,
+    StaleIncident,
+    UnknownIncident,
+)
 from sitrep.incidents.importer import parse_time
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
 from sitrep.incidents.notify import NotifyReport, send_notifications
@@ -146,11 +153,18 @@ def add_incident(
     tlp: str = TLP.AMBER.value,
     events: Sequence[str] = (),
     owner: str | None = None,
+    once: ClientKey | None = None,
 ) -> IncidentDetail:
-    """Record a new incident (status new); without ``ref`` it gets the next ``<prefix>-<date>-<n>``."""
+    """Record a new incident (status new); without ``ref`` it gets the next ``<prefix>-<date>-<n>``.
+
+    With ``once`` (a client's key for this request and the request's digest) a retry returns the
+    incident the first attempt created; the same key with another request is :class:`KeyReused`.
+    """
     kind = parse_enum(IncidentCategory, category, "category")
     via = parse_enum(ReportedVia, reported_via, "reported_via")
     when = parse_when(reported_at, desk.tz) or utcnow()
+    if once is not None and (earlier := _created_by(desk, once)) is not None:
+        return earlier
     with desk.store.write() as session:
         chosen = (ref or "").strip()
         if chosen and session.scalar(select(exists().where(Incident.ref == chosen))):
@@ -169,6 +183,8 @@ def add_incident(
             reported_at=when,
             owner=owner,
         )
+        if once is not None:
+            incident.client_key, incident.client_request = once.key, once.digest
         for value in assets:
             add_asset(session, incident, value, actor=actor, home=desk.home)
         for name in partner_names:
@@ -178,8 +194,30 @@ def add_incident(
         try:
             session.flush()
         except IntegrityError:
-            # Another writer took the same ref between our check and our insert (PostgreSQL).
+            # Another writer took the same ref, or the same client key, between our checks and our
+            # insert (PostgreSQL).
+            if once is not None and (earlier := _created_by(desk, once)) is not None:
+                return earlier
             raise DuplicateRef(incident.ref) from None
+        return _detail(desk, incident)
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """A client's key for one creating request (scoped to the client) and the digest of the request."""
+
+    key: str
+    digest: str
+
+
+def _created_by(desk: Desk, once: ClientKey) -> IncidentDetail | None:
+    with desk.store.read() as session:
+        ref = session.scalar(select(Incident.ref).where(Incident.client_key == once.key))
+        if ref is None:
+            return None
+        incident = _load(session, ref)
+        if incident.client_request != once.digest:
+            raise KeyReused(once.key.rpartition("\x1f")[2], incident.ref)
         return _detail(desk, incident)
 
 

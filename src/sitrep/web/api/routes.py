@@ -4,6 +4,8 @@ link out."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -158,9 +160,28 @@ def change_incident(
     return detail
 
 
+def _client_key(user: UserView, key: str | None, body: BaseModel) -> service.ClientKey | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise HTTPException(400, "Idempotency-Key must be 1 to 200 printable characters")
+    digest = hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
+    return service.ClientKey(f"{user.name}\x1f{key}", digest)  # keys are the client's: one per user
+
+
 @router.post("/incidents", status_code=201, tags=["incidents"])
-def add_incident(request: Request, response: Response, body: NewIncident, user: Editor) -> IncidentDetail:
-    """Record a new incident; the caller is its author in the audit trail."""
+def add_incident(
+    request: Request,
+    response: Response,
+    body: NewIncident,
+    user: Editor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Send the same key when retrying: the retry returns the incident the first created."),
+    ] = None,
+) -> IncidentDetail:
+    """Record a new incident; the caller is its author in the audit trail.  With ``Idempotency-Key``
+    a retried request creates one incident (the same key with a different body: 422)."""
     detail = service.add_incident(
         desk_of(request),
         title=body.title,
@@ -177,6 +198,7 @@ def add_incident(request: Request, response: Response, body: NewIncident, user: 
         tlp=body.tlp,
         events=body.events,
         owner=body.owner,
+        once=_client_key(user, idempotency_key, body),
     )
     response.headers["Location"] = str(request.url_for("show_incident", ref=detail["ref"]))
     return detail
