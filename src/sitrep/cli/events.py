@@ -210,7 +210,7 @@ def _show(page: EventPage, as_json: bool) -> None:
         console.print(f"No events in {page.start} – {page.end}.")
         return
     # One line per event, every value whole (what one greps for), the long site or URL last.
-    typer.echo(_line("time (UTC)", "event", "TLP", "type", "source IP", "site / URL"))
+    typer.echo(_line("time (UTC)", "event", "TLP", "type", "source IP", "URL, site or vulnerability"))
     for e in page.events:
         typer.echo(
             _line(
@@ -219,7 +219,7 @@ def _show(page: EventPage, as_json: bool) -> None:
                 e.tlp or "-",
                 e.classification_type or "-",
                 e.source_ip or "-",
-                e.source_url or e.site or "-",
+                e.source_url or e.site or e.vulnerability_id or "-",
             )
         )
     if page.next_cursor:

@@ -300,11 +300,8 @@ def _ipv6_in(rows: ir.Table, net: ipaddress.IPv6Network) -> ir.Table:
     (``2001:db8::1``, ``2001:0db8:0:0::1``), so the window's distinct IPv6 sources are compared as
     addresses — once per distinct address, not per row — and the matching ones joined back."""
     candidates = rows.filter(rows.source_ip.contains(":")).select("source_ip").distinct()
-    found = [
-        ip
-        for ip in candidates.to_pyarrow().column(0).to_pylist()
-        if _as_address(ip) is not None and _as_address(ip) in net  # type: ignore[operator]
-    ]
+    spelled = candidates.to_pyarrow().column(0).to_pylist()
+    found = [ip for ip, address in ((ip, _as_address(ip)) for ip in spelled) if address is not None and address in net]
     matching = ibis.memtable(pa.table({"ip": pa.array(found, pa.string())}))
     return rows.semi_join(matching, rows.source_ip == matching.ip)
 
