@@ -22,13 +22,14 @@ from sitrep.incidents.db import open_store
 from sitrep.incidents.models import Incident
 from sitrep.incidents.stats import handling_numbers
 from sitrep.incidents.vocabulary import Grade, Status
-from sitrep.metrics.indicators import Context, is_class
+from sitrep.metrics import breakdowns
+from sitrep.metrics.indicators import Context
 from sitrep.metrics.model import WeekMetrics
 from sitrep.metrics.source import events_table, in_window
 from sitrep.metrics.weekly import compute, evidence, values_by_week
 from sitrep.report.facts_model import Facts, IncidentFacts, SeriesWeek
 from sitrep.report.rating import rate
-from sitrep.taxonomy import MALWARE_DISTRIBUTION, TLP, IncidentCategory
+from sitrep.taxonomy import TLP, IncidentCategory
 from sitrep.weeks import Week
 
 TREND_WEEKS = 8
@@ -73,7 +74,7 @@ def _public_events(current: ir.Table, ids: dict[str, list[str]]) -> list[str]:
 
 
 def _hosting_events(current: ir.Table) -> list[str]:
-    rows = current.filter(is_class(current, MALWARE_DISTRIBUTION.taxonomy, MALWARE_DISTRIBUTION.type))
+    rows = current.filter(breakdowns.hosting(current))
     ids = rows.select("event_id").distinct().order_by("event_id")
     return ids.to_pyarrow().column(0).to_pylist()
 
