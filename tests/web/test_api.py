@@ -191,3 +191,16 @@ def test_a_retried_create_with_the_same_key_makes_one_incident(api, tokens):
     # Keys belong to their client: another user's same key is another request.
     other = _as(api, tokens["publisher"]).post("/incidents", json=body, headers=key)
     assert other.status_code == 201 and other.json()["ref"] != first.json()["ref"]
+
+
+def test_the_desk_serves_the_api_with_its_security_headers(web, tokens):
+    mounted = _as(f"{web.url}/api/v1", tokens["viewer"])
+    answer = mounted.get("/incidents", params={"limit": 1})
+    assert answer.status_code == 200 and "items" in answer.json()
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert mounted.get("/openapi.json").json()["info"]["title"] == "Sitrep API"
+    # No CSRF token is asked of a bearer call, and a browser's session cookie is no credential here.
+    analyst = _as(f"{web.url}/api/v1", tokens["analyst"])
+    created = analyst.post("/incidents", json={"title": "经由工作台", "category": "other"})
+    assert created.status_code == 201, created.text
+    assert _as(f"{web.url}/api/v1", None).get("/incidents").status_code == 401

@@ -16,6 +16,7 @@ from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
 from sitrep.report.redact import workspace_secret
 from sitrep.web import archive, pages
+from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import text
@@ -81,7 +82,8 @@ def _install_handlers(app: FastAPI) -> None:
 
 
 def create_app(workspace: Workspace) -> FastAPI:
-    """The web desk of ``workspace``: its pages, the public archive and the security around them."""
+    """The web desk of ``workspace``: its pages, the public archive, the API at ``/api/v1`` and the
+    security around them."""
     app = FastAPI(
         title="Sitrep",
         version=__version__,
@@ -100,6 +102,9 @@ def create_app(workspace: Workspace) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     _install_handlers(app)
+    # The API authenticates each request by its bearer token, never by the browser's cookie, so the
+    # desk's CSRF guard does not apply to it; the security headers do.
+    app.mount("/api/v1", create_api(workspace))
     app.add_middleware(SecurityHeaders)
     threading.Thread(target=_warm, args=(app.state.archive,), name="sitrep-archive-warm", daemon=True).start()
     return app

@@ -6,6 +6,7 @@ Core exceptions state facts; here each family of them gets its HTTP status, in o
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -31,6 +32,7 @@ from sitrep.incidents.errors import (
 from sitrep.metrics.explore import ExploreError
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("sitrep.web.api")
 
 # The most specific class first: the first match decides the status.
 STATUS_OF: tuple[tuple[type[Exception], HTTPStatus], ...] = (
@@ -86,3 +88,10 @@ def install(app: FastAPI) -> None:
     # The core refuses a bad value with a ValueError (its own errors are ValueErrors too), as the CLI
     # takes it: the message names the value.
     app.add_exception_handler(ValueError, refused)
+
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the server log, never to the client.
+        log.exception("error serving %s %s", request.method, request.url.path)
+        return problem(500, "the server failed to answer; the error is in its log")
+
+    app.add_exception_handler(Exception, crashed)
