@@ -58,7 +58,8 @@ class SiteBuild:
     skipped: list[Stray]
 
 
-def _entry(workspace: Workspace, issue: Issue) -> Entry:
+def entry_of(workspace: Workspace, issue: Issue) -> Entry:
+    """The archive's entry of one issue: its titles, rating and summary, or its withdrawal notice."""
     titles = {lang: w.title(issue.week, lang) for lang in LANGS}
     withdrawal = issue.withdrawn
     if withdrawal is not None:
@@ -185,7 +186,8 @@ def withdrawn_page(entry: Entry, lang: str) -> str:
     )
 
 
-def _withdrawn_json(entry: Entry, lang: str) -> str:
+def withdrawn_json(entry: Entry, lang: str) -> str:
+    """What stands at a withdrawn issue's JSON address: the withdrawal, no numbers."""
     document = {
         "schema": WITHDRAWN_SCHEMA,
         "week": entry.week,
@@ -205,14 +207,14 @@ def build_site(workspace: Workspace, out: Path) -> SiteBuild:
     written = []
     entries = []
     for issue in reversed(found.issues):
-        entry = _entry(workspace, issue)
+        entry = entry_of(workspace, issue)
         entries.append(entry)
         folder = out / entry.week
         if entry.withdrawn_at is None:
             written += render_week(workspace, issue.week, langs=list(LANGS), formats=["html", "json"], out=folder)
             continue
         for lang in LANGS:
-            for fmt, text in (("html", withdrawn_page(entry, lang)), ("json", _withdrawn_json(entry, lang))):
+            for fmt, text in (("html", withdrawn_page(entry, lang)), ("json", withdrawn_json(entry, lang))):
                 atomic_write(folder / file_name(lang, fmt), text)
                 written.append(folder / file_name(lang, fmt))
     for lang, name in (("zh", "index.html"), ("en", "index.en.html")):

@@ -56,8 +56,7 @@ class ArchiveCache:
             key = _key(issue)
             entry = self._entries.get(key)
             if entry is None:
-                # The site's own entry of an issue (site.py has no public name for it yet).
-                entry = site._entry(self.workspace, issue)
+                entry = site.entry_of(self.workspace, issue)
                 self._entries[key] = entry
             found.append(entry)
         return found
@@ -83,7 +82,7 @@ class ArchiveCache:
     def _render(self, issue: Issue, lang: str, fmt: str) -> bytes:
         if issue.withdrawn is not None:
             entry = next(e for e in self.entries() if e.week == str(issue.week))
-            text = site.withdrawn_page(entry, lang) if fmt == "html" else site._withdrawn_json(entry, lang)
+            text = site.withdrawn_page(entry, lang) if fmt == "html" else site.withdrawn_json(entry, lang)
             return text.encode("utf-8")
         with tempfile.TemporaryDirectory(prefix="sitrep-archive-") as folder:
             render_week(self.workspace, issue.week, langs=[lang], formats=[fmt], out=Path(folder))
