@@ -15,6 +15,15 @@ class WorkflowError(IncidentError):
     """A change the workflow refuses (illegal transition, missing reason…); the message says why."""
 
 
+class IllegalTransition(WorkflowError):
+    """The workflow does not allow the incident to go from its status to the one asked for."""
+
+    def __init__(self, ref: str, current: str, goal: str, allowed: tuple[str, ...]) -> None:
+        choices = ", ".join(allowed) or "none: it is closed"
+        super().__init__(f"incident {ref}: cannot go from {current} to {goal} (allowed from {current}: {choices})")
+        self.ref, self.current, self.goal, self.allowed = ref, current, goal, allowed
+
+
 class UnknownIncident(IncidentError):
     """No incident has this ref."""
 

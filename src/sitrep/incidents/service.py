@@ -32,6 +32,7 @@ from sitrep.incidents.errors import (
     UnknownIncident,
 )
 from sitrep.incidents.importer import parse_time
+from sitrep.incidents.inputs import optional_text
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
 from sitrep.incidents.notify import NotifyReport, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
@@ -56,6 +57,7 @@ from sitrep.incidents.views import (
 )
 from sitrep.incidents.vocabulary import OPEN_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
 from sitrep.incidents.workflow import (
+    MAX_NAME,
     TRANSITIONS,
     add_asset,
     add_note,
@@ -492,6 +494,34 @@ def resolve_incidents(
                 report.refused.append(Refused(incident.ref, str(exc)))
                 continue
             report.closed.append(incident.ref)
+    return report
+
+
+@dataclass
+class AssignReport:
+    """What a bulk assign did (``owner`` None: the incidents were unassigned)."""
+
+    owner: str | None
+    assigned: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+
+def assign_incidents(desk: Desk, refs: Sequence[str], owner: str | None, *, actor: str) -> AssignReport:
+    """Give each incident of ``refs`` the owner (None or empty: nobody), each in its own savepoint:
+    one that is refused (an unknown ref) is reported and the others are assigned."""
+    names = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    if not names:
+        raise IncidentError("a bulk assign needs at least one ref")
+    report = AssignReport(optional_text(owner, "owner", max_length=MAX_NAME))
+    with desk.store.write() as session:
+        for ref in names:
+            try:
+                with session.begin_nested():
+                    set_field(session, _load(session, ref), "owner", report.owner, actor)
+            except IncidentError as exc:
+                report.refused.append(Refused(ref, str(exc)))
+                continue
+            report.assigned.append(ref)
     return report
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sitrep.config import Workspace
 from sitrep.hosts import normalise, under_any
-from sitrep.incidents.errors import InactivePartner, IncidentError, WorkflowError
+from sitrep.incidents.errors import IllegalTransition, InactivePartner, IncidentError, WorkflowError
 from sitrep.incidents.inputs import country_code, domain_name, optional_text, plain_text
 from sitrep.incidents.models import (
     Asset,
@@ -232,11 +232,7 @@ def transition(session: Session, incident: Incident, to: Status, *, actor: str, 
     """Move the incident to ``to``, stamping the time of the change; refuse illegal moves."""
     current = Status(incident.status)
     if to not in TRANSITIONS[current]:
-        allowed = ", ".join(s.value for s in TRANSITIONS[current]) or "none: it is closed"
-        raise WorkflowError(
-            f"incident {incident.ref}: cannot go from {current.value} to {to.value} "
-            f"(allowed from {current.value}: {allowed})"
-        )
+        raise IllegalTransition(incident.ref, current.value, to.value, tuple(s.value for s in TRANSITIONS[current]))
     when = at or utcnow()
     check_not_before_report(incident, when, f"the change to {to.value}")
     incident.status = to.value

@@ -1,0 +1,300 @@
+"""The incident desk as a browser uses it: the list's filters and pages, creating, changing, assigning,
+noting, coordination requests, resolving, bulk changes; versions, CSRF, roles and escaping."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import unquote
+
+import pytest
+from markupsafe import escape
+
+from sitrep.accounts import service as accounts
+from sitrep.incidents import service
+from sitrep.incidents.db import open_store
+from sitrep.incidents.desk import Desk
+from sitrep.web.desk import PAGE_SIZE
+
+from .conftest import HOSTILE, PASSWORD, csrf_of, login
+
+PARTNER = f"阿里云{HOSTILE}"  # the hostile partner of conftest
+REF_CELL = re.compile(r'<td class="ref"><a href="[^"]+">([^<]+)</a>')
+VERSION = re.compile(r'name="version" value="([0-9a-f]+)"')
+
+
+def _refs(page: str) -> list[str]:
+    return [html.unescape(r) for r in REF_CELL.findall(page)]
+
+
+def _desk(web) -> Desk:
+    return Desk.open(web.workspace)
+
+
+def _add(web, title: str, category: str = "phishing", **more) -> str:
+    return service.add_incident(_desk(web), title=title, category=category, actor="test", **more)["ref"]
+
+
+def _advance(web, ref: str, *statuses: str) -> None:
+    for status in statuses:
+        service.update_incident(_desk(web), ref, service.IncidentChanges(status=status), actor="test")
+
+
+def _version(page: str) -> str:
+    found = VERSION.search(page)
+    assert found, "the page has no version field"
+    return found.group(1)
+
+
+def _no_markup(page: str) -> None:
+    assert "<img src=x" not in page and "<script>alert" not in page and "Traceback" not in page
+
+
+@pytest.fixture(scope="module")
+def analyst(web):
+    return login(web, "analyst")
+
+
+def test_the_list_filters(web, analyst):
+    mine = _add(web, "筛选甲", "malware", owner="analyst")
+    asked = _add(web, "筛选乙", partner_names=[PARTNER])
+    triaged = _add(web, "筛选丙")
+    _advance(web, triaged, "triaged")
+
+    def listed(**params) -> list[str]:
+        response = analyst.get("/incidents", params={"q": "筛选", **params})
+        assert response.status_code == 200, response.text
+        return _refs(response.text)
+
+    assert listed() == [triaged, asked, mine]  # newest first
+    assert listed(category="phishing") == [triaged, asked]
+    assert listed(owner="ANALYST") == [mine]
+    assert listed(unassigned="1") == [triaged, asked]
+    assert listed(status="triaged") == [triaged]
+    assert listed(status=["new", "triaged"], category="phishing") == [triaged, asked]
+    assert listed(partner=PARTNER) == [asked]
+    closed = _add(web, "筛选丁")
+    _advance(web, closed, "triaged", "coordinating", "resolved")
+    assert listed(open="1") == [triaged, asked, mine]
+    assert listed(resolved_in=str(web.week + 2)) == [closed]  # this week
+    assert listed(resolved_in=str(web.week)) == []
+    bad = analyst.get("/incidents", params={"resolved_in": "2025-W99"})
+    assert bad.status_code == 400 and "2025-W99" in bad.text and "未执行" in bad.text
+    unknown = analyst.get("/incidents", params={"partner": "无此单位"})
+    assert unknown.status_code == 400 and "名录中没有协调对象“无此单位”" in unknown.text
+
+
+def test_the_list_pages_by_cursor(web, analyst):
+    made = [_add(web, f"翻页{i}", "other") for i in range(PAGE_SIZE + 3)]
+    first = analyst.get("/incidents", params={"q": "翻页", "category": "other"})
+    assert _refs(first.text) == made[::-1][:PAGE_SIZE]
+    following = html.unescape(re.search(r'<a href="([^"]+)" rel="next"', first.text).group(1))
+    assert "q=%E7%BF%BB%E9%A1%B5" in following and "category=other" in following  # the filters are kept
+    second = analyst.get(following)
+    assert _refs(second.text) == made[::-1][PAGE_SIZE:]
+    assert 'rel="next"' not in second.text and "← 第一页" in second.text
+
+
+def test_create_and_the_incident_page(web, analyst):
+    form = analyst.get("/incidents/new")
+    assert form.status_code == 200
+    created = analyst.post(
+        "/incidents",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "title": "仿冒网银页面",
+            "category": "phishing",
+            "tlp": "GREEN",
+            "assets": "http://bank-login.example.cn/index.html\n203.0.113.7",
+            "partner": PARTNER,
+        },
+    )
+    assert created.status_code == 303
+    location = created.headers["location"]
+    ref = unquote(location.split("/incidents/")[1].split("?")[0])
+    page = analyst.get(location).text
+    assert "事件已创建" in page and "仿冒网银页面" in page and ref in page
+    assert "http://bank-login.example.cn/index.html" in page and "203.0.113.7" in page
+    assert escape(PARTNER) in page and "created" in page  # the request and the timeline
+    assert ref in _refs(analyst.get("/incidents", params={"q": "仿冒网银"}).text)
+    refused = analyst.post(
+        "/incidents", data={"csrf_token": csrf_of(form.text), "title": "坏类别", "category": "spam-ish"}
+    )
+    assert refused.status_code == 400
+    assert "spam-ish" in refused.text and 'value="坏类别"' in refused.text  # what was typed is kept
+
+
+def test_transitions_offered_are_the_workflows(web, analyst):
+    ref = _add(web, "流转测试")
+    page = analyst.get(f"/incidents/{ref}").text
+    offered = re.findall(r'<option value="(\w+)">转为', page)
+    assert offered == ["triaged", "rejected"]
+    token, version = csrf_of(page), _version(page)
+    moved = analyst.post(f"/incidents/{ref}/edit", data={"csrf_token": token, "version": version, "status": "triaged"})
+    assert moved.status_code == 303
+    page = analyst.get(moved.headers["location"]).text
+    assert "已保存" in page and "status: new → triaged" in page
+    assert re.findall(r'<option value="(\w+)">转为', page) == ["coordinating", "rejected"]
+    illegal = analyst.post(
+        f"/incidents/{ref}/edit", data={"csrf_token": token, "version": _version(page), "status": "resolved"}
+    )
+    assert illegal.status_code == 409
+    assert "不能从“已研判”转为“已处置”（可转为：协调中、已驳回）" in illegal.text
+
+
+def test_a_stale_form_is_refused_and_says_so(web, analyst):
+    ref = _add(web, "并发修改")
+    page = analyst.get(f"/incidents/{ref}").text
+    token, version = csrf_of(page), _version(page)
+    other = login(web, "admin")
+    first = other.post(
+        f"/incidents/{ref}/assign",
+        data={"csrf_token": csrf_of(other.get(f"/incidents/{ref}").text), "version": version, "owner": "admin"},
+    )
+    assert first.status_code == 303
+    stale = analyst.post(f"/incidents/{ref}/edit", data={"csrf_token": token, "version": version, "title": "覆盖"})
+    assert stale.status_code == 409
+    assert f"事件 {ref} 在您打开页面后已被他人修改" in stale.text
+    detail = service.show_incident(_desk(web), ref)
+    assert detail["title"] == "并发修改" and detail["owner"] == "admin"
+    assert _version(stale.text) == detail["version"]  # the page shows the incident as it is now
+
+
+def test_notes_requests_and_resolving(web, analyst):
+    ref = _add(web, "协调处置")
+    _advance(web, ref, "triaged", "coordinating")
+    page = analyst.get(f"/incidents/{ref}").text
+    token = csrf_of(page)
+    noted = analyst.post(f"/incidents/{ref}/note", data={"csrf_token": token, "note": f"已电话联系{HOSTILE}"})
+    assert noted.status_code == 303
+    page = analyst.get(f"/incidents/{ref}").text
+    sent = analyst.post(
+        f"/incidents/{ref}/request",
+        data={"csrf_token": token, "version": _version(page), "partner": PARTNER, "sent": "2020-01-01"},
+    )
+    assert sent.status_code == 400 and "before the incident was reported" in sent.text
+    sent = analyst.post(
+        f"/incidents/{ref}/request",
+        data={"csrf_token": token, "version": _version(page), "partner": PARTNER, "sent": "now", "acknowledged": "x"},
+    )
+    assert sent.status_code == 400 and escape("'x' is not an ISO 8601 time") in sent.text
+    sent = analyst.post(
+        f"/incidents/{ref}/request",
+        data={"csrf_token": token, "version": _version(page), "partner": PARTNER, "sent": "now"},
+    )
+    assert sent.status_code == 303
+    page = analyst.get(sent.headers["location"]).text
+    assert "协调请求已保存" in page and "request.sent_at" in page and "request.due_at" in page  # due by the SLA
+    resolved = analyst.post(f"/incidents/{ref}/resolve", data={"csrf_token": token, "outcome": "taken-down"})
+    assert resolved.status_code == 303
+    page = analyst.get(resolved.headers["location"]).text
+    assert "事件已处置完成" in page and "已下线" in page and "事件已结，状态不可再变" in page
+    _no_markup(page)
+
+
+def test_overdue_requests_are_marked(web, analyst):
+    page = analyst.get("/incidents/INC-HOSTILE-1").text
+    row = page[page.index('<table class="requests">') : page.index("</table>", page.index('<table class="requests">'))]
+    assert 'class="overdue"' in row and "已逾期" in row
+
+
+def test_bulk_resolve_and_assign_report_what_was_refused(web, analyst):
+    ready = [_add(web, f"批量{i}") for i in range(2)]
+    for ref in ready:
+        _advance(web, ref, "triaged", "coordinating")
+    fresh = _add(web, "批量新建")
+    token = csrf_of(analyst.get("/incidents").text)
+    result = analyst.post("/incidents/bulk", data={"csrf_token": token, "action": "resolve", "ref": [*ready, fresh]})
+    assert result.status_code == 200
+    assert (
+        "已处置 2 起" in result.text
+        and "未执行 1 起" in result.text
+        and "cannot go from new to resolved" in result.text
+    )
+    assert [service.show_incident(_desk(web), r)["status"] for r in [*ready, fresh]] == ["resolved"] * 2 + ["new"]
+    assigned = analyst.post(
+        "/incidents/bulk", data={"csrf_token": token, "action": "assign", "owner": "viewer", "ref": [fresh, "NO-SUCH"]}
+    )
+    assert "已分配 1 起给 viewer" in assigned.text and "NO-SUCH" in assigned.text
+    assert service.show_incident(_desk(web), fresh)["owner"] == "viewer"
+    nothing = analyst.post("/incidents/bulk", data={"csrf_token": token, "action": "resolve"})
+    assert nothing.status_code == 400 and "请先在列表中选择事件" in nothing.text
+
+
+def test_csrf_is_required_on_the_desks_forms(web, analyst):
+    ref = _add(web, "无令牌")
+    page = analyst.get(f"/incidents/{ref}").text
+    for path, data in [
+        (f"/incidents/{ref}/edit", {"version": _version(page), "title": "被篡改"}),
+        (f"/incidents/{ref}/note", {"note": "x"}),
+        ("/incidents", {"title": "x", "category": "other"}),
+        ("/incidents/bulk", {"action": "resolve", "ref": ref}),
+    ]:
+        refused = analyst.post(path, data=data)
+        assert refused.status_code == 403 and "表单已过期" in refused.text
+    detail = service.show_incident(_desk(web), ref)
+    assert detail["title"] == "无令牌" and not detail["notes"]
+
+
+def test_a_viewer_sees_the_pages_but_no_forms_and_cannot_post(web):
+    viewer = login(web, "viewer")
+    listing = viewer.get("/incidents", params={"q": "INC-HOSTILE"}).text
+    assert "INC-HOSTILE-1" in listing and 'action="/incidents/bulk"' not in listing and "新建事件" not in listing
+    page = viewer.get("/incidents/INC-HOSTILE-1")
+    assert page.status_code == 200 and "处置记录" in page.text
+    assert "/edit" not in page.text and 'name="version"' not in page.text
+    token = csrf_of(page.text)
+    for path, data in [
+        ("/incidents/INC-HOSTILE-1/edit", {"version": "x", "title": "viewer"}),
+        ("/incidents/INC-HOSTILE-1/note", {"note": "viewer"}),
+        ("/incidents", {"title": "viewer", "category": "other"}),
+        ("/incidents/bulk", {"action": "assign", "owner": "viewer", "ref": "INC-HOSTILE-1"}),
+    ]:
+        refused = viewer.post(path, data={"csrf_token": token, **data})
+        assert refused.status_code == 403 and "edit_incidents" in refused.text
+    assert viewer.get("/incidents/new").status_code == 403
+    assert service.show_incident(_desk(web), "INC-HOSTILE-1")["title"] != "viewer"
+
+
+def test_hostile_values_show_as_text(web, analyst):
+    token = csrf_of(analyst.get("/incidents/new").text)
+    created = analyst.post(
+        "/incidents",
+        data={
+            "csrf_token": token,
+            "title": f"标题{HOSTILE}",
+            "category": "phishing",
+            "assets": 'http://evil.example.cn/?q="><script>alert(2)</script>',
+            "partner": PARTNER,
+            "reporter": HOSTILE,
+        },
+    )
+    assert created.status_code == 303
+    ref = unquote(created.headers["location"].split("/incidents/")[1].split("?")[0])
+    page = analyst.get(f"/incidents/{ref}").text
+    listing = analyst.get("/incidents", params={"q": "标题"}).text
+    for text in (page, listing):
+        _no_markup(text)
+    assert escape(f"标题{HOSTILE}") in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    typed = analyst.post("/incidents", data={"csrf_token": token, "title": HOSTILE, "category": HOSTILE})
+    assert typed.status_code == 400
+    _no_markup(typed.text)
+
+
+def test_english_labels_and_errors(web):
+    accounts.add_user(open_store(web.workspace), "desk-en", "analyst", PASSWORD, lang="en")
+    browser = login(web, "desk-en")
+    listing = browser.get("/incidents").text
+    for label in ("Incidents", "Open only", "Resolved in week", "Next page", "Owner", "New incident"):
+        assert label in listing
+    assert "筛选" not in listing
+    ref = _add(web, "English page")
+    page = browser.get(f"/incidents/{ref}").text
+    assert "Timeline" in page and "Move to Triaged" in page and "Coordination requests" in page
+    token = csrf_of(page)
+    illegal = browser.post(
+        f"/incidents/{ref}/edit", data={"csrf_token": token, "version": _version(page), "status": "resolved"}
+    )
+    assert f"Incident {ref} cannot go from New to Resolved (allowed: triaged, rejected)." in illegal.text
+    stale = browser.post(f"/incidents/{ref}/edit", data={"csrf_token": token, "version": "0" * 20, "title": "y"})
+    assert stale.status_code == 409 and "was changed by someone else" in stale.text
