@@ -165,8 +165,8 @@ def test_notes_requests_and_resolving(web, analyst):
     _advance(web, ref, "triaged", "coordinating")
     page = analyst.get(f"/incidents/{ref}").text
     token = csrf_of(page)
-    noted = analyst.post(f"/incidents/{ref}/note", data={"csrf_token": token, "note": f"已电话联系{HOSTILE}"})
-    assert noted.status_code == 303
+    noted = analyst.post(f"/incidents/{ref}/note", data={"csrf_token": token, "note": f"已电话联系{HOSTILE}\r\n第二行"})
+    assert noted.status_code == 303  # a browser sends a textarea's line breaks as CRLF
     page = analyst.get(f"/incidents/{ref}").text
     sent = analyst.post(
         f"/incidents/{ref}/request",
@@ -184,6 +184,7 @@ def test_notes_requests_and_resolving(web, analyst):
     )
     assert sent.status_code == 303
     page = analyst.get(sent.headers["location"]).text
+    assert escape(f"已电话联系{HOSTILE}\n第二行") in page
     assert "协调请求已保存" in page and "request.sent_at" in page and "request.due_at" in page  # due by the SLA
     resolved = analyst.post(f"/incidents/{ref}/resolve", data={"csrf_token": token, "outcome": "taken-down"})
     assert resolved.status_code == 303

@@ -158,6 +158,11 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
 
 
+def _multiline(value: str) -> str:
+    """A textarea's text with the line breaks the core keeps: browsers send each one as CRLF."""
+    return value.replace("\r\n", "\n")
+
+
 # -- the list -------------------------------------------------------------------------------------------
 
 
@@ -455,7 +460,7 @@ def add_note(request: Request, ref: str, note: LongField = "", at: ShortField = 
         request,
         ref,
         "noted",
-        lambda: service.note_incident(desk, ref, note, actor=actor, at=at.strip() or None),
+        lambda: service.note_incident(desk, ref, _multiline(note), actor=actor, at=at.strip() or None),
         {"note": note, "note_at": at},
     )
 

@@ -190,6 +190,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "form_due": {"zh": "截止时间（留空按时限规则）", "en": "Due (empty: by the SLA)"},
     "form_request_submit": {"zh": "保存请求", "en": "Save the request"},
+    "form_choose": {"zh": "（请选择）", "en": "(choose one)"},
     "form_resolve": {"zh": "处置完成", "en": "Resolve"},
     "form_resolve_outcome": {"zh": "尚无结果的请求记为", "en": "Outcome of requests that have none"},
     "form_resolve_submit": {"zh": "标记为已处置", "en": "Mark resolved"},
