@@ -38,6 +38,7 @@ from sitrep.config import Workspace
 from sitrep.csvsafe import csv_text
 from sitrep.incidents.desk import Desk
 from sitrep.incidents.models import CoordinationRequest, Incident, Partner, utcnow
+from sitrep.incidents.partners import get_partner
 from sitrep.incidents.sla import overdue_condition
 from sitrep.incidents.vocabulary import Status
 from sitrep.incidents.workflow import transition, update_request
@@ -103,8 +104,9 @@ def _by_partner(requests: Sequence[CoordinationRequest]) -> dict[int, list[Coord
     return grouped
 
 
-def pending_requests(session: Session) -> dict[int, list[CoordinationRequest]]:
-    """Unsent requests of triaged or coordinating incidents, by partner id (oldest first)."""
+def pending_requests(session: Session, partner_id: int | None = None) -> dict[int, list[CoordinationRequest]]:
+    """Unsent requests of triaged or coordinating incidents, by partner id (oldest first); only those
+    of one partner with ``partner_id``."""
     query = (
         select(CoordinationRequest)
         .join(CoordinationRequest.incident)
@@ -115,11 +117,16 @@ def pending_requests(session: Session) -> dict[int, list[CoordinationRequest]]:
         .options(*_LOAD)
         .order_by(CoordinationRequest.partner_id, CoordinationRequest.id)
     )
+    if partner_id is not None:
+        query = query.where(CoordinationRequest.partner_id == partner_id)
     return _by_partner(list(session.scalars(query)))
 
 
-def reminders_due(session: Session, now: datetime, every: timedelta) -> dict[int, list[CoordinationRequest]]:
-    """Overdue requests not reminded of in the last ``every``, by partner id (oldest due first)."""
+def reminders_due(
+    session: Session, now: datetime, every: timedelta, partner_id: int | None = None
+) -> dict[int, list[CoordinationRequest]]:
+    """Overdue requests not reminded of in the last ``every``, by partner id (oldest due first); only
+    those of one partner with ``partner_id``."""
     query = (
         select(CoordinationRequest)
         .join(CoordinationRequest.incident)
@@ -130,6 +137,8 @@ def reminders_due(session: Session, now: datetime, every: timedelta) -> dict[int
         .options(*_LOAD)
         .order_by(CoordinationRequest.partner_id, CoordinationRequest.due_at, CoordinationRequest.id)
     )
+    if partner_id is not None:
+        query = query.where(CoordinationRequest.partner_id == partner_id)
     return _by_partner(list(session.scalars(query)))
 
 
@@ -330,6 +339,32 @@ def _deliver(
         report.sent.append({**notice, "message_id": message["Message-ID"]})
 
 
+class Due(TypedDict):
+    """What the next notification run would send one partner: the refs of its pending requests and
+    of the overdue ones a reminder is due for."""
+
+    requests: list[str]
+    reminders: list[str]
+
+
+def notices_due(desk: Desk, *, now: datetime | None = None) -> dict[str, Due]:
+    """By partner name, what :func:`send_notifications` would send now (nothing is sent or written)."""
+    moment = now or utcnow()
+    due: dict[str, Due] = {}
+    with desk.store.read() as session:
+        pending = pending_requests(session)
+        overdue = reminders_due(session, moment, timedelta(hours=desk.rules.reminder_hours))
+        for requests in pending.values():
+            due.setdefault(requests[0].partner.name, {"requests": [], "reminders": []})["requests"] = [
+                r.incident.ref for r in requests
+            ]
+        for requests in overdue.values():
+            due.setdefault(requests[0].partner.name, {"requests": [], "reminders": []})["reminders"] = [
+                r.incident.ref for r in requests
+            ]
+    return due
+
+
 def send_notifications(
     desk: Desk,
     *,
@@ -337,19 +372,23 @@ def send_notifications(
     dry_run: bool = False,
     out_dir: Path | None = None,
     reminders: bool = True,
+    partner: str | None = None,
 ) -> NotifyReport:
-    """Mail every partner its pending requests, then its overdue ones (see the module docstring).
+    """Mail every partner (or only the one named ``partner``) its pending requests, then its overdue
+    ones (see the module docstring).
 
     With ``dry_run`` each message is written to ``out_dir`` (default ``<workspace>/outbox``) as an
     ``.eml`` file and nothing is recorded.  Raises :class:`NotifyError` when the relay cannot be used
-    at all.
+    at all, :class:`~sitrep.incidents.errors.UnknownPartner` for a ``partner`` not in the directory.
     """
     report = NotifyReport(dry_run=dry_run)
     outbox = out_dir or desk.workspace.root / "outbox"
     now = utcnow()
     with desk.store.read() as session:
-        pending = pending_requests(session)
-        overdue = reminders_due(session, now, timedelta(hours=desk.rules.reminder_hours)) if reminders else {}
+        only = get_partner(session, partner).id if partner else None
+        pending = pending_requests(session, only)
+        every = timedelta(hours=desk.rules.reminder_hours)
+        overdue = reminders_due(session, now, every, only) if reminders else {}
     mailer = _Mailer(desk.workspace)
     try:
         _deliver(desk, "request", pending, report, mailer, outbox, actor)

@@ -34,7 +34,7 @@ from sitrep.incidents.errors import (
 from sitrep.incidents.importer import parse_time
 from sitrep.incidents.inputs import optional_text
 from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
-from sitrep.incidents.notify import NotifyReport, send_notifications
+from sitrep.incidents.notify import Due, NotifyReport, notices_due, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
 from sitrep.incidents.records import ImportReport
 from sitrep.incidents.refs import next_ref
@@ -597,10 +597,22 @@ def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool
 
 
 def notify_partners(
-    desk: Desk, *, actor: str, dry_run: bool = False, out_dir: Path | None = None, reminders: bool = True
+    desk: Desk,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    out_dir: Path | None = None,
+    reminders: bool = True,
+    partner: str | None = None,
 ) -> NotifyReport:
-    """Mail partners their pending requests and reminders of overdue ones (:mod:`sitrep.incidents.notify`)."""
-    return send_notifications(desk, actor=actor, dry_run=dry_run, out_dir=out_dir, reminders=reminders)
+    """Mail partners (or the one named ``partner``) their pending requests and reminders of overdue ones
+    (:mod:`sitrep.incidents.notify`)."""
+    return send_notifications(desk, actor=actor, dry_run=dry_run, out_dir=out_dir, reminders=reminders, partner=partner)
+
+
+def notifications_due(desk: Desk) -> dict[str, Due]:
+    """By partner name, the requests and reminders :func:`notify_partners` would send now."""
+    return notices_due(desk)
 
 
 def incident_stats(desk: Desk, week: str | None = None) -> WeeklyStats:
