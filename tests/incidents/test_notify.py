@@ -15,7 +15,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from sitrep.cli import app
 from sitrep.incidents.db import session_scope
 from sitrep.incidents.desk import Desk
 from sitrep.incidents.models import Incident, Partner, utcnow
@@ -332,3 +334,18 @@ def test_the_attachment_never_carries_a_live_formula(tmp_path):
     text = next(message.iter_attachments()).get_payload(decode=True).decode("utf-8-sig")
     refs = [row["ref"] for row in csv.DictReader(io.StringIO(text))]
     assert refs == ["'=cmd|'/C calc'!A0", "'+1+1", "'-2", "'@SUM(A1)", "plain"]
+
+
+def test_the_cli_notifies_one_partner_when_named(tmp_path, backend):
+    ws = make_workspace(tmp_path / "ws", backend or None)
+    _seed(ws)
+    outbox = tmp_path / "outbox"
+    base = ["--home", str(ws.root), "incidents", "notify", "--dry-run", "--out", str(outbox)]
+    result = CliRunner().invoke(app, [*base, "--partner", "JPCERT/CC"])
+    assert result.exit_code == 0, result.output
+    files = list(outbox.glob("*.eml"))
+    assert len(files) == 1
+    message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "info@jpcert.example.jp"
+    unknown = CliRunner().invoke(app, [*base, "--partner", "无此伙伴"])
+    assert unknown.exit_code == 2 and "无此伙伴" in unknown.output and "Traceback" not in unknown.output

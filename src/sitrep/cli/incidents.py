@@ -613,6 +613,9 @@ def notify(
         bool,
         typer.Option("--reminders/--no-reminders", help="Also remind partners of overdue requests (default yes)."),
     ] = True,
+    partner: Annotated[
+        str | None, typer.Option("--partner", "-p", help="Only this partner (see 'sitrep partners list').")
+    ] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -627,7 +630,7 @@ def notify(
     """
     with errors():
         report = service.notify_partners(
-            desk(), actor=actor_of(actor), dry_run=dry_run, out_dir=out_dir, reminders=reminders
+            desk(), actor=actor_of(actor), dry_run=dry_run, out_dir=out_dir, reminders=reminders, partner=partner
         )
     if as_json:
         print_json(report.as_dict())
