@@ -198,3 +198,8 @@ def test_bad_parameters_are_a_clear_page_not_a_traceback(web):
     bad = browser.get("/", params={"week": "2025-W99"})
     assert bad.status_code == 400 and "2025" in bad.text
     _no_hostile_markup(bad.text)
+
+
+def test_the_favicon_is_an_empty_answer_not_a_404(web):
+    answer = client(web).get("/favicon.ico")
+    assert answer.status_code == 204 and "max-age" in answer.headers["cache-control"]
