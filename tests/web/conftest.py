@@ -6,8 +6,6 @@ with an overdue coordination request, one resolved in the published week), and o
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,9 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from incidents.conftest import free_port
 from sitrep.accounts import service as accounts
 from sitrep.accounts.roles import Action
 from sitrep.config import Workspace
@@ -29,6 +25,8 @@ from sitrep.web.app import create_app
 from sitrep.web.auth import needs
 from sitrep.weeks import Week
 from sitrep.workspace import init_workspace
+
+from .serving import serve
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
 PASSWORD = "a long enough password"
@@ -85,20 +83,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDesk]:
     """The running desk: its base URL, workspace and published week."""
     ws = init_workspace(Path(tmp_path_factory.mktemp("web")) / "ws")
     week = _populate(ws)
-    port = free_port()
     app = create_app(ws)
     # An analyst-only route (the desk's edit pages are still to come) for the role test.
     app.get("/probe/edit", dependencies=[needs(Action.EDIT_INCIDENTS)])(lambda: {"ok": True})
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the web desk did not start"
-        time.sleep(0.05)
-    yield RunningDesk(f"http://127.0.0.1:{port}", ws, week)
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield RunningDesk(url, ws, week)
     close_stores()
 
 

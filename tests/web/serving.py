@@ -1,5 +1,5 @@
-"""Running a desk app under a real Uvicorn server on a free loopback port (the pattern of
-``conftest.web``, for the test modules and the browser tests that need a workspace of their own)."""
+"""Running an app under a real Uvicorn server on a free loopback port (the shared desk of
+``conftest.web``, the API alone, and the test modules that need a workspace of their own)."""
 
 from __future__ import annotations
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from incidents.conftest import free_port
 from sitrep.accounts import service as accounts
 from sitrep.incidents.db import open_store
 from sitrep.report.archive import load_issue
 from sitrep.web.api import create_api
 
 from .conftest import HOSTILE, ROLES, RunningDesk
+from .serving import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,17 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def api(web: RunningDesk) -> Iterator[str]:
     """The API of the web tests' workspace on its own loopback port: its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(web.workspace), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_api(web.workspace)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
