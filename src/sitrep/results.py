@@ -67,8 +67,6 @@ class Result:
 def _plain(value: Any) -> Any:
     if isinstance(value, Result):
         return value.as_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

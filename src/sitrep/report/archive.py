@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +43,13 @@ class Withdrawal:
 
 @dataclass(frozen=True)
 class Issue:
-    """One published (or withdrawn) issue as stored: ``document`` is the file's content."""
+    """One published (or withdrawn) issue as stored: ``document`` is the file's content, ``facts`` its
+    frozen facts as read (once, when the file was)."""
 
     week: Week
     path: Path
     document: dict[str, Any]
+    facts: Facts
 
     @property
     def revision(self) -> int:
@@ -62,11 +63,6 @@ class Issue:
     def updated_at(self) -> str:
         """When its numbers last changed (first publication or last refresh)."""
         return str(self.document.get("refreshed_at") or self.document["published_at"])
-
-    @cached_property
-    def facts(self) -> Facts:
-        """The frozen facts (checked when the archive was read: see :func:`_problem`)."""
-        return Facts.from_dict(self.document["facts"])
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -120,10 +116,6 @@ def _problem(document: Any, week: Week) -> str | None:
     facts = document.get("facts")
     if not isinstance(facts, dict) or facts.get("schema") != FACTS_SCHEMA:
         return f"its facts are missing or not {FACTS_SCHEMA!r}"
-    try:
-        Facts.from_dict(facts)
-    except ResultError as exc:
-        return f"its facts are damaged ({exc})"
     if not isinstance(document.get("revision"), int) or not isinstance(document.get("history"), list):
         return "its revision or history is missing"
     if not isinstance(document.get("published_at"), str):
@@ -152,7 +144,11 @@ def _read(path: Path, week: Week) -> Issue:
     problem = _problem(document, week)
     if problem:
         raise IssueError(f"{path}: {problem}")
-    return Issue(week, path, document)
+    try:
+        facts = Facts.from_dict(document["facts"])
+    except ResultError as exc:
+        raise IssueError(f"{path}: its facts are damaged ({exc})") from None
+    return Issue(week, path, document, facts)
 
 
 def load_issue(workspace: Workspace, week: Week) -> Issue | None:

@@ -39,10 +39,9 @@ def public_id(facts: Facts, ref: str, secret: bytes) -> str:
     return restricted_id(secret, "incident", ref) if facts.incidents.restricted(ref) else ref
 
 
-def public_event_ids(facts: Facts, ids: Iterable[str], secret: bytes) -> list[str]:
-    """Event IDs as a public output may show them: those of restricted events (every one not known to
-    be public, e.g. in issues frozen before public events were recorded) become opaque keyed IDs."""
-    public = set(facts.public_events)
+def public_event_ids(public: set[str], ids: Iterable[str], secret: bytes) -> list[str]:
+    """Event IDs as a public output may show them: those not in ``public`` (the facts' public events;
+    none in issues frozen before they were recorded) become opaque keyed IDs."""
     return sorted(i if i in public else restricted_id(secret, "event", i) for i in ids)
 
 
@@ -408,13 +407,11 @@ class _Composer:
 def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
     """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted
     (keyed with the workspace ``secret``)."""
-    ids = facts.evidence
-
-    def events(found: Iterable[str]) -> list[str]:
-        return public_event_ids(facts, found, secret)
-
+    # Each number's IDs are redacted once; the breakdowns reuse them.
+    public_events = set(facts.public_events)
+    shown = {key: public_event_ids(public_events, found, secret) for key, found in facts.evidence.items()}
     indicators = {
-        key: {**item.as_dict(), "events": events(ids.get(key, ()))} for key, item in facts.metrics.indicators.items()
+        key: {**item.as_dict(), "events": shown.get(key, [])} for key, item in facts.metrics.indicators.items()
     }
     breakdowns = facts.metrics.breakdowns.as_dict()
     public = set(facts.public_families)
@@ -447,7 +444,7 @@ def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
         "indicators": indicators,
         "breakdowns": breakdowns,
         "breakdown_events": {
-            name: events(set().union(*(ids.get(k, ()) for k in keys))) for name, keys in evidence_of.items()
+            name: sorted(set().union(*(shown.get(k, ()) for k in keys))) for name, keys in evidence_of.items()
         },
         "incidents": incidents,
         "major_infrastructure_incidents": refs(inc.major_infrastructure),

@@ -156,7 +156,7 @@ def gather(workspace: Workspace, week: Week, *, now: datetime | None = None) -> 
     events = _event_part(workspace, week)
     incidents = incident_facts(workspace, week)
     this = {key: item.value for key, item in events.metrics.indicators.items()}
-    history = [{"week": s.week, **s.values} for s in events.series[:-1] if s.in_history]
+    history = [s.as_dict() for s in events.series[:-1] if s.in_history]
     rating = rate(this, history, workspace.settings.rating, major_infrastructure=list(incidents.major_infrastructure))
     return Facts(
         week=str(week),

@@ -215,7 +215,7 @@ def unpublish(workspace: Workspace, week: Week, *, reason: str, now: datetime | 
             {"revision": issue.revision, "at": stamp, "action": "withdrawn", "reason": text, "changes": []},
         ],
     }
-    return Issue(week, write_issue(workspace, week, document), document)
+    return Issue(week, write_issue(workspace, week, document), document, issue.facts)
 
 
 def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT) -> list[Week]:
