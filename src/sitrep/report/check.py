@@ -29,8 +29,9 @@ import ibis
 from sitrep.config import Workspace
 from sitrep.incidents.db import open_store
 from sitrep.incidents.stats import handled_incidents
+from sitrep.metrics.indicators import Context
 from sitrep.metrics.source import backend, events_table, in_window
-from sitrep.metrics.weekly import compute
+from sitrep.metrics.weekly import values_by_week
 from sitrep.report.archive import archive
 from sitrep.report.check_model import CheckResult, FeedRows, Finding, IndicatorMove, WeekState
 from sitrep.report.facts import history_start
@@ -52,12 +53,12 @@ def _moved(value: float, reference: float) -> float | None:
     return factor if factor > MOVE_FACTOR else None
 
 
-def _feed_rows(workspace: Workspace, weeks: list[Week]) -> list[FeedRows]:
+def _feed_rows(workspace: Workspace, on: ibis.BaseBackend, weeks: list[Week]) -> list[FeedRows]:
     """Rows per feed in each of ``weeks`` (the last is the checked week), busiest feed first."""
     tz = workspace.timezone
     windows = [(str(w), *w.bounds(tz)) for w in weeks]
     lo, hi = windows[0][1], windows[-1][2]
-    events = events_table(workspace, backend(workspace), start=lo, end=hi)
+    events = events_table(workspace, on, start=lo, end=hi)
     rows = events.filter(in_window(events, lo, hi))
     bucket = ibis.cases(*(((rows.time_source >= s) & (rows.time_source < e), name) for name, s, e in windows))
     keyed = rows.mutate(bucket=bucket)
@@ -153,18 +154,23 @@ def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None)
     moment = now or datetime.now(UTC)
     start, end = week.bounds(tz)
     state: WeekState = "future" if start > moment else "open" if end > moment else "ended"
-    first = history_start(events_table(workspace), workspace)
+    on = backend(workspace)  # one connection for every query of the check
+    first = history_start(events_table(workspace, on), workspace)
     depth = workspace.settings.rating.baseline_weeks
     previous = [week - i for i in range(depth, 0, -1) if first is not None and week - i >= first]
-    feeds = _feed_rows(workspace, [*previous, week])
+    feeds = _feed_rows(workspace, on, [*previous, week])
     with open_store(workspace).read() as session:
         handled = len(handled_incidents(session, start, end))
     events = sum(f.rows for f in feeds)
     in_history = first is not None and week - 1 >= first
-    values = compute(workspace, week).indicators
+    # The indicator values only (no breakdowns): one scan of this week and last, with the earlier
+    # records the new vulnerabilities' first publication needs.
+    values = values_by_week(
+        events_table(workspace, on, end=end), Context.from_settings(workspace.settings), [week - 1, week], tz
+    )
+    this, last = values[str(week)], values[str(week - 1)]
     moves = [
-        IndicatorMove(key, _EN_LABEL[key], item.value, item.previous if in_history else None)
-        for key, item in values.items()
+        IndicatorMove(key, _EN_LABEL[key], this[key], last[key] if in_history else None) for key, _, _ in INDICATORS
     ]
     findings = _week_findings(week, state, workspace)
     if state != "future":
