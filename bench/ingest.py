@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,40 +116,46 @@ def run(label: str, command: list[str], rows: int, unit: str = "rows") -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=100, help="How many small files to ingest in one call.")
+    parser.add_argument(
+        "--small", type=int, default=100, help="How many small files to ingest in one call (0: skip that run)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the generated file and workspace.")
     args = parser.parse_args()
+    if args.rows < 1 or args.small < 0:
+        parser.error("--rows must be at least 1 and --small at least 0")
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-"))
-    csv = work / "2025-01-01-event4_sinkhole-bench-cn.csv"
-    started = time.perf_counter()
-    generate(csv, args.rows)
-    print(f"generated {csv} ({csv.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
-    env_home = str(work / "ws")
-    subprocess.run([*SITREP, "--home", env_home, "init"], check=True, stderr=subprocess.DEVNULL)
-    floor = (
-        "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
-        f" print(c.execute(\"SELECT count(*) FROM read_csv('{csv}', all_varchar=true)\").fetchall())"
-    )
-    convert = (
-        "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
-        f" c.execute(\"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{work / 'convert.parquet'}'"
-        ' (FORMAT parquet)")'
-    )
-    run("floor", [sys.executable, "-c", floor], args.rows)
-    converted = run("convert", [sys.executable, "-c", convert], args.rows)
-    ingested = run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
-    run("again", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
-    print(f"ingest / convert: {ingested['seconds'] / converted['seconds']:.2f}")
-    small = _small_files(work / "small", args.small)
-    small_home = str(work / "small-ws")
-    subprocess.run([*SITREP, "--home", small_home, "init"], check=True, stderr=subprocess.DEVNULL)
-    run("small", [*SITREP, "--home", small_home, "ingest", "--quiet", *map(str, small)], len(small), "files")
-    if not args.keep:
-        import shutil
-
-        shutil.rmtree(work)
-    else:
-        print(f"kept {work}")
+    try:
+        csv = work / "2025-01-01-event4_sinkhole-bench-cn.csv"
+        started = time.perf_counter()
+        generate(csv, args.rows)
+        print(f"generated {csv} ({csv.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
+        env_home = str(work / "ws")
+        subprocess.run([*SITREP, "--home", env_home, "init"], check=True, stderr=subprocess.DEVNULL)
+        floor = (
+            "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
+            f" print(c.execute(\"SELECT count(*) FROM read_csv('{csv}', all_varchar=true)\").fetchall())"
+        )
+        convert = (
+            "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
+            f" c.execute(\"COPY (SELECT * FROM read_csv('{csv}', all_varchar=true)) TO '{work / 'convert.parquet'}'"
+            ' (FORMAT parquet)")'
+        )
+        run("floor", [sys.executable, "-c", floor], args.rows)
+        converted = run("convert", [sys.executable, "-c", convert], args.rows)
+        ingested = run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
+        run("again", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
+        print(f"ingest / convert: {ingested['seconds'] / converted['seconds']:.2f}")
+        if args.small > 0:
+            small = _small_files(work / "small", args.small)
+            small_home = str(work / "small-ws")
+            subprocess.run([*SITREP, "--home", small_home, "init"], check=True, stderr=subprocess.DEVNULL)
+            run("small", [*SITREP, "--home", small_home, "ingest", "--quiet", *map(str, small)], len(small), "files")
+    finally:
+        # The generated file is large (150 MB per million rows): never leave it behind by accident.
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     os.sync()
 
 
