@@ -11,7 +11,6 @@ so proposing the same week twice creates nothing new.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from sitrep.config import ProposeRule, Workspace
 from sitrep.incidents.models import Incident, Partner
 from sitrep.incidents.partners import Route, route
+from sitrep.incidents.refs import proposal_ref
 from sitrep.incidents.vocabulary import OPEN_STATUSES, AssetKind, ReportedVia
 from sitrep.incidents.workflow import (
     Home,
@@ -183,12 +183,6 @@ def _open_assets(session: Session) -> dict[str, Incident]:
             if asset.kind == AssetKind.URL.value and (host := urlsplit(asset.value).hostname):
                 found.setdefault(host, incident)
     return found
-
-
-def proposal_ref(week: Week, rule: str, asset: str) -> str:
-    """The deterministic ref of a proposed incident."""
-    digest = hashlib.sha256(f"{rule}\0{asset}".encode()).hexdigest()[:10]
-    return f"P-{week}-{digest}"
 
 
 def propose(session: Session, workspace: Workspace, week: Week, *, actor: str, dry_run: bool = False) -> list[Proposal]:
