@@ -316,6 +316,9 @@ def test_accept_and_reject_at_the_command_line(ws):
         assert "Traceback" not in result.output
         return result
 
+    dry = run("incidents", "propose", "--week", str(W01), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output  # the routed partners are read after the dry run's rollback
+    assert {row["partner"] for row in json.loads(dry.stdout)["proposals"]} >= {"万网", "华为应用市场"}
     assert run("incidents", "propose", "--week", str(W01)).exit_code == 0
     listed = json.loads(run("incidents", "list", "--proposed", str(W01), "--json").stdout)
     refs = [row["ref"] for row in listed]

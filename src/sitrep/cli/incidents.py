@@ -671,13 +671,14 @@ def propose(
             row["asset"],
             str(row["events"]),
             row["partner"] or "-",
-            row["routing"] or "no partner matched",
+            row["reason"] or row["routing"] or "no partner matched",
         )
     out.print(table)
     created = sum(1 for r in rows if r["action"] == "create")
     console.print(
         f"{result.week}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
-        f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones"
+        f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones, "
+        f"{sum(1 for r in rows if r['action'] == 'refused')} refused"
     )
 
 

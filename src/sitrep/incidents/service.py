@@ -90,11 +90,13 @@ class _Rollback(Exception):
 
 @contextmanager
 def _writing(desk: Desk, dry_run: bool = False) -> Iterator[Session]:
-    """A write session that commits, or, for a dry run, rolls everything back."""
+    """A write session that commits, or, for a dry run, rolls everything back (what the dry run read
+    stays readable afterwards: a rollback would expire it)."""
     try:
         with desk.store.write() as session:
             yield session
             if dry_run:
+                session.expunge_all()
                 raise _Rollback
     except _Rollback:
         pass
