@@ -416,8 +416,11 @@ def test_proposals_are_previewed_proposed_and_accepted_or_rejected_in_bulk(web, 
     late = analyst.post(
         "/incidents/proposals/decide",
         data={"csrf_token": token, "week": lake_week, "action": "accept", "ref": [apk["ref"], "P-NO-SUCH"]},
+        headers={"Referer": f"{web.url}{url}&after=x"},
     )
     assert late.status_code == 409 and "未执行 2 起" in late.text and "P-NO-SUCH" in late.text
+    # Switching the language on the answer to a form goes back to the page the form was on.
+    assert f'name="next" value="{escape(url)}&amp;after=x"' in late.text
     assert analyst.get("/incidents/proposals?week=2025-W99").status_code == 400
 
 

@@ -21,7 +21,7 @@ from sitrep.incidents.db import open_store
 from sitrep.web.app import create_app
 from sitrep.workspace import init_workspace
 
-from .conftest import HOSTILE, PASSWORD, RunningDesk, client, login
+from .conftest import HOSTILE, PASSWORD, RunningDesk, client, csrf_of, login
 from .serving import serve
 
 WEEK = "2025-W01"  # [2024-12-29T16:00Z, 2025-01-05T16:00Z) in Asia/Shanghai
@@ -155,3 +155,20 @@ def test_the_events_behind_a_dashboard_number(explorer):
     unknown = browser.get("/events/behind", params={"week": WEEK, "number": HOSTILE})
     assert unknown.status_code == 400 and "no number" in unknown.text
     _no_markup(unknown.text)
+
+
+def test_the_language_switch_keeps_the_page_and_its_query(explorer):
+    accounts.add_user(open_store(explorer.workspace), "switcher", "viewer", PASSWORD)
+    browser = login(explorer, "switcher")
+    search = f"/events?domain=phish.example.com&week={WEEK}&limit=2"
+    page = browser.get(search)
+    kept = html.unescape(re.search(r'name="next" value="([^"]*)"', page.text).group(1))
+    assert kept == search
+    token = csrf_of(page.text)
+    switched = browser.post("/language", data={"csrf_token": token, "lang": "en", "next": kept})
+    assert switched.status_code == 303 and switched.headers["location"] == search
+    back = browser.get(switched.headers["location"])
+    assert "Source IP" in back.text and len(_rows(back.text)) == 2 and 'rel="next"' in back.text
+    for elsewhere in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/x\r\nSet-Cookie: a=b"):
+        refused = browser.post("/language", data={"csrf_token": token, "lang": "zh", "next": elsewhere})
+        assert refused.status_code == 303 and refused.headers["location"] == "/"
