@@ -16,6 +16,7 @@ from sitrep.accounts import service as accounts
 from sitrep.incidents import service
 from sitrep.incidents.db import open_store
 from sitrep.incidents.desk import Desk
+from sitrep.report.behind import incidents_behind
 from sitrep.web.desk import PAGE_SIZE
 from sitrep.weeks import Week
 
@@ -450,3 +451,55 @@ def test_the_proposal_forms_need_their_csrf_token(web, analyst, lake_week):
         refused = analyst.post(path, data=data)
         assert refused.status_code == 403 and "表单已过期" in refused.text
     assert [p["ref"] for p in service.list_proposed(_desk(web), lake_week).proposals] == pending
+
+
+# -- the incidents behind a number ------------------------------------------------------------------
+
+
+def _behind(browser, link: str) -> list[str]:
+    """The refs the incidents-behind pages list, following their next links."""
+    refs: list[str] = []
+    while link:
+        page = browser.get(link)
+        assert page.status_code == 200, page.text
+        _no_markup(page.text)
+        refs += _refs(page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+        link = html.unescape(found.group(1)) if found else ""
+    return refs
+
+
+def test_an_incident_number_links_to_exactly_the_incidents_behind_it(web, analyst):
+    published = str(web.week)
+    dashboard = analyst.get("/", params={"week": published}).text
+    assert f'<a href="/incidents/behind?week={published}&amp;number=handled">1</a>' in dashboard
+    page = analyst.get("/incidents/behind", params={"week": published, "number": "handled"})
+    assert "已发布周报冻结的 1 起事件" in page.text and escape(f"已处理{HOSTILE}") in page.text
+    assert _behind(analyst, f"/incidents/behind?week={published}&number=handled") == ["INC-HOSTILE-2"]
+    assert _behind(analyst, f"/incidents/behind?week={published}&number=cross_border") == []
+
+    # The draft week: the incidents the number counts now, in the report's order.
+    draft = web.week + 2
+    resolved = _add(web, f"草稿周{HOSTILE}")
+    _advance(web, resolved, "triaged", "coordinating", "resolved")
+    stats = service.incident_stats(_desk(web), str(draft))
+    assert resolved in stats["incidents"]
+    for number in ("handled", "phishing"):
+        value = stats[number]
+        link = f'<a href="/incidents/behind?week={draft}&amp;number={number}">{value}</a>'
+        assert link in analyst.get("/", params={"week": str(draft)}).text
+    assert _behind(analyst, f"/incidents/behind?week={draft}&number=handled") == stats["incidents"]
+    pages, after = [], None
+    while True:  # the core pages a ref at a time through the same refs
+        found = incidents_behind(web.workspace, draft, "handled", limit=1, after=after)
+        pages += found.refs
+        if not (after := found.next_after):
+            break
+    assert pages == stats["incidents"] and not found.frozen
+
+    unknown = analyst.get("/incidents/behind", params={"week": published, "number": HOSTILE})
+    assert unknown.status_code == 400 and "no incident number" in unknown.text
+    _no_markup(unknown.text)
+    stale = analyst.get("/incidents/behind", params={"week": published, "number": "handled", "after": "INC-NONE"})
+    assert stale.status_code == 400 and "INC-NONE" in stale.text
+    assert analyst.get("/incidents/behind", params={"week": "2025-W99", "number": "handled"}).status_code == 400

@@ -9,7 +9,9 @@ at, so a change made against a stale page is refused rather than overwriting som
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -18,6 +20,7 @@ from fastapi.responses import RedirectResponse
 
 from sitrep.accounts import service as accounts
 from sitrep.accounts.roles import Action, may
+from sitrep.config import Workspace
 from sitrep.incidents import service
 from sitrep.incidents.errors import (
     DuplicateRef,
@@ -27,9 +30,11 @@ from sitrep.incidents.errors import (
     UnknownIncident,
     UnknownPartner,
 )
+from sitrep.incidents.models import utcnow
 from sitrep.incidents.views import IncidentDetail, timeline
 from sitrep.incidents.vocabulary import Grade, Outcome, ReportedVia, Status
 from sitrep.incidents.workflow import allowed_next
+from sitrep.metrics.explore import days_around
 from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
 from sitrep.web.auth import needs, visitor
 from sitrep.web.errors import NotFound
@@ -50,6 +55,15 @@ LongField = Annotated[str, Form(max_length=LONG)]
 def incident_url(ref: str, **query: str) -> str:
     """The page of incident ``ref`` (any character of a ref is safe in it)."""
     return f"/incidents/{quote(ref, safe='')}" + (f"?{urlencode(query)}" if query else "")
+
+
+def event_finder(workspace: Workspace, reported_at: str | None) -> Callable[[str], str]:
+    """The explorer's link to each event of an incident reported at ``reported_at``: a search for the
+    event ID over the longest window a search may cover, around the report (every lake query is
+    bounded in time)."""
+    moment = datetime.fromisoformat(reported_at) if reported_at else utcnow()
+    first, last = days_around(workspace, moment)
+    return lambda event_id: "/events?" + urlencode({"event": event_id, "start": str(first), "end": str(last)})
 
 
 class Labels:
@@ -373,6 +387,7 @@ def _incident_page(
         done=done if done in DONE else None,
         form=form or {},
         can_edit=_can_edit(request),
+        event_url=event_finder(request.app.state.workspace, detail["reported_at"]),
         **_common(request),
     )
 

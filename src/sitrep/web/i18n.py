@@ -373,6 +373,43 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "malware_hosting": {"zh": "恶意程序托管（分类统计）", "en": "Malware hosting (breakdown)"},
     # -- incident desk: proposals from events, incidents behind a number, event links (h-desk) --
+    "ex_event": {"zh": "事件 ID", "en": "Event ID"},
+    "ex_col_incidents": {"zh": "所属事件单", "en": "Incidents"},
+    "ex_linked_title": {
+        "zh": "本页事件关联的事件单（{count} 起）",
+        "en": "Incidents linked to the events of this page ({count})",
+    },
+    "ex_linked_events": {"zh": "本页关联事件数", "en": "Events of this page"},
+    "ex_linked_note": {
+        "zh": "仅列出与本页所列事件关联的事件单；翻页可查看其余事件的关联。",
+        "en": "Only the incidents linked to the events listed on this page; the next pages show the others'.",
+    },
+    "num_handled": {"zh": "处理网络安全事件", "en": "Incidents handled"},
+    "num_cross_border": {"zh": "其中跨境事件", "en": "Cross-border incidents"},
+    "num_phishing": {"zh": "网页仿冒事件", "en": "Phishing incidents"},
+    "num_mobile_malware_urls": {"zh": "移动互联网恶意程序下载链接", "en": "Mobile-malware download URLs"},
+    "num_mobile_malware_platforms": {"zh": "协调的应用商店及下载平台", "en": "App stores coordinated with"},
+    "inc_handling": {"zh": "本周事件处置", "en": "Incident handling this week"},
+    "inc_handling_note": {
+        "zh": "周报第五部分的数字：本周内处置完成的事件。点击数字查看其背后的事件单。",
+        "en": "The numbers of section 5 of the report: incidents resolved in the week. Each number links to "
+        "the incidents behind it.",
+    },
+    "inc_behind_title": {"zh": "{week}「{label}」背后的事件单", "en": "Incidents behind {label}, {week}"},
+    "inc_behind_frozen": {
+        "zh": "数字 {value}：已发布周报冻结的 {count} 起事件",
+        "en": "The number {value}: {count} incidents, frozen in the published issue",
+    },
+    "inc_behind_draft": {
+        "zh": "数字 {value}：当前统计的 {count} 起事件（草稿）",
+        "en": "The number {value}: {count} incidents, as counted now (draft)",
+    },
+    "inc_behind_note": {
+        "zh": "该数字统计的是去重后的链接或平台，因此与事件数不同。",
+        "en": "This number counts distinct URLs or platforms, so it differs from the count of incidents.",
+    },
+    "inc_behind_none": {"zh": "该数字背后没有事件。", "en": "No incident is behind this number."},
+    "inc_behind_missing": {"zh": "（事件库中已无此事件）", "en": "(no longer in the incident store)"},
     "prop_link": {"zh": "来自事件的建议", "en": "Proposals from events"},
     "prop_title": {"zh": "{week} 来自事件的建议事件", "en": "Proposed incidents from the events of {week}"},
     "prop_help": {
