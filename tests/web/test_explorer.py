@@ -191,16 +191,16 @@ def test_event_ids_link_to_the_explorer_and_event_pages_name_their_incidents(exp
         found = browser.get(html.unescape(link))
         assert found.status_code == 200 and _rows(found.text) == [event]
         assert 'value="' + event + '"' in found.text  # the search form shows what it looked for
-        assert '<td class="refs"><a href="/incidents/EXP-1">EXP-1</a></td>' in found.text
+        assert '<br><a class="incident-ref" href="/incidents/EXP-1">EXP-1</a></td>' in found.text
     phishing = browser.get("/events", params={"week": WEEK, "class": "fraud"})
     assert "本页事件关联的事件单（1 起）" in phishing.text and escape(f"钓鱼{HOSTILE}") in phishing.text
-    assert phishing.text.count('<td class="refs"><a href="/incidents/EXP-1">') == len(linked)
+    assert phishing.text.count('<a class="incident-ref" href="/incidents/EXP-1">') == len(linked)
     _no_markup(phishing.text)
     # The events behind a number name the incidents too: link the oldest infected host event.
     service.update_incident(desk, "EXP-1", service.IncidentChanges(events=["fixture-0011"]), actor="t")
     behind = browser.get("/events/behind", params={"week": WEEK, "number": "infected_hosts"})
     assert "本页事件关联的事件单（1 起）" in behind.text
-    assert behind.text.count('<td class="refs"><a href="/incidents/EXP-1">') == 1
+    assert behind.text.count('<a class="incident-ref" href="/incidents/EXP-1">') == 1
     unlinked = browser.get("/events/behind", params={"week": WEEK, "number": "infected_hosts", "limit": "1"})
     assert _rows(unlinked.text) == ["fixture-0005"] and "本页事件关联的事件单" not in unlinked.text
     bad = browser.get("/events", params={"event": "a\tb", "week": WEEK})

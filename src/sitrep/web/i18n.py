@@ -395,7 +395,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The numbers of section 5 of the report: incidents resolved in the week. Each number links to "
         "the incidents behind it.",
     },
-    "inc_behind_title": {"zh": "{week}「{label}」背后的事件单", "en": "Incidents behind {label}, {week}"},
+    "inc_behind_title": {"zh": "{week}「{label}」背后的事件单", "en": "The incidents behind “{label}”, {week}"},
     "inc_behind_frozen": {
         "zh": "数字 {value}：已发布周报冻结的 {count} 起事件",
         "en": "The number {value}: {count} incidents, frozen in the published issue",
