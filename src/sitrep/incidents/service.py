@@ -90,13 +90,11 @@ class _Rollback(Exception):
 
 @contextmanager
 def _writing(desk: Desk, dry_run: bool = False) -> Iterator[Session]:
-    """A write session that commits, or, for a dry run, rolls everything back (what the dry run read
-    stays readable afterwards: a rollback would expire it)."""
+    """A write session that commits, or, for a dry run, rolls everything back."""
     try:
         with desk.store.write() as session:
             yield session
             if dry_run:
-                session.expunge_all()
                 raise _Rollback
     except _Rollback:
         pass
@@ -746,7 +744,10 @@ def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool
     from sitrep.incidents.propose import propose
 
     chosen = week_or_last(week, desk.tz)
-    with _writing(desk, dry_run) as session:
+    # A dry run writes nothing, so it reads without the write lock (a preview on the web desk holds
+    # up no analyst); the proposals' partners stay readable after its session, which a rollback
+    # would expire.
+    with desk.store.read() if dry_run else desk.store.write() as session:
         proposals = propose(session, desk.workspace, chosen, actor=actor, dry_run=dry_run)
     return ProposeResult(chosen, dry_run, proposals)
 

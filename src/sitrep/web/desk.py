@@ -142,13 +142,15 @@ def _status_of(exc: ValueError) -> int:
     return 409 if isinstance(exc, StaleIncident | IllegalTransition) else 400
 
 
-def _actor(request: Request) -> str:
+def user_name(request: Request) -> str:
+    """The logged-in user's name, for the audit trail."""
     user = visitor(request).user
     assert user is not None  # every route here needs a logged-in user
     return user.name
 
 
-def _can_edit(request: Request) -> bool:
+def can_edit(request: Request) -> bool:
+    """May the visitor change incidents (analyst and up)?"""
     user = visitor(request).user
     return user is not None and may(user.role, Action.EDIT_INCIDENTS)
 
@@ -249,7 +251,7 @@ def incident_list(
         next_link=filters.link(found.next_after) if found.next_after else None,
         first_link=filters.link() if after else None,
         error=error,
-        can_edit=_can_edit(request),
+        can_edit=can_edit(request),
         page_size=PAGE_SIZE,
         **_common(request),
     )
@@ -268,7 +270,7 @@ def bulk_change(
     outcome: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Resolve or assign the incidents selected in the list; the page says what was refused."""
-    desk, actor, lang = request.app.state.desk, _actor(request), visitor(request).lang
+    desk, actor, lang = request.app.state.desk, user_name(request), visitor(request).lang
     refs = [r for r in ref if r.strip()]
     result: service.CloseReport | service.AssignReport | None = None
     error = None if refs else text(lang, "desk_bulk_none")
@@ -323,7 +325,7 @@ def create_incident(
             request.app.state.desk,
             title=title,
             category=category,
-            actor=_actor(request),
+            actor=user_name(request),
             ref=ref.strip() or None,
             assets=_lines(assets),
             partner_names=[p for p in partner if p],
@@ -386,7 +388,7 @@ def _incident_page(
         error=error,
         done=done if done in DONE else None,
         form=form or {},
-        can_edit=_can_edit(request),
+        can_edit=can_edit(request),
         event_url=event_finder(request.app.state.workspace, detail["reported_at"]),
         **_common(request),
     )
@@ -443,7 +445,7 @@ def edit_incident(
         reason=reason or None,
     )
     typed = {"title": title, "at": at, "add_assets": add_assets, "reason": reason}
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -456,7 +458,7 @@ def edit_incident(
 @router.post("/incidents/{ref:path}/assign", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def assign_incident(request: Request, ref: str, version: ShortField, owner: ShortField = "") -> Response:
     """Give the incident an owner (empty: nobody), against the version shown."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     changes = service.IncidentChanges(owner=owner)
     return _change(
         request,
@@ -470,7 +472,7 @@ def assign_incident(request: Request, ref: str, version: ShortField, owner: Shor
 @router.post("/incidents/{ref:path}/note", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def add_note(request: Request, ref: str, note: LongField = "", at: ShortField = "") -> Response:
     """Put a note on the incident's timeline (a note overwrites nothing: no version needed)."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -512,7 +514,7 @@ def save_request(
         outcome=outcome or None,
         due=due.strip() or None,
     )
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -525,7 +527,7 @@ def save_request(
 @router.post("/incidents/{ref:path}/resolve", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def resolve_incident(request: Request, ref: str, outcome: ShortField = "", at: ShortField = "") -> Response:
     """Resolve the incident (``outcome`` goes to its requests that have none)."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
 
     def resolve() -> None:
         report = service.resolve_incidents(desk, [ref], actor=actor, outcome=outcome or None, at=at.strip() or None)

@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from sitrep.accounts.roles import Action, may
+from sitrep.accounts.roles import Action
 from sitrep.incidents import service
 from sitrep.incidents.vocabulary import Status
 from sitrep.web.auth import needs, visitor
-from sitrep.web.desk import LONG, PAGE_SIZE, Labels, incident_url, refusal, when
+from sitrep.web.desk import LONG, PAGE_SIZE, Labels, can_edit, incident_url, refusal, user_name, when
 from sitrep.web.i18n import text
 from sitrep.web.render import page
 from sitrep.weeks import Week
@@ -44,17 +44,6 @@ def _week(request: Request, typed: str) -> tuple[Week | None, str | None]:
         return service.week_or_last(typed, request.app.state.desk.tz), None
     except ValueError as exc:
         return None, text(visitor(request).lang, "err_refused", reason=str(exc))
-
-
-def _can_edit(request: Request) -> bool:
-    user = visitor(request).user
-    return user is not None and may(user.role, Action.EDIT_INCIDENTS)
-
-
-def _actor(request: Request) -> str:
-    user = visitor(request).user
-    assert user is not None  # the routes that change anything need a logged-in analyst
-    return user.name
 
 
 def _render(
@@ -89,7 +78,7 @@ def _render(
         next_link=proposals_url(week, after=found.next_after) if week and found and found.next_after else None,
         first_link=proposals_url(week) if week and after else None,
         error=error,
-        can_edit=_can_edit(request),
+        can_edit=can_edit(request),
         L=Labels(lang),
         when=when,
         incident_url=incident_url,
@@ -121,7 +110,7 @@ def preview(request: Request, week: WeekQuery = "") -> Response:
     chosen, error = _week(request, week)
     if chosen is None:
         return _render(request, None, typed=week, status=400, error=error)
-    result = service.propose_incidents(request.app.state.desk, str(chosen), actor=_actor(request), dry_run=True)
+    result = service.propose_incidents(request.app.state.desk, str(chosen), actor=user_name(request), dry_run=True)
     rows = [p.as_dict() for p in result.proposals]
     summary = Counter(row["action"] for row in rows)
     shown = {"rows": rows[:PREVIEW_ROWS], "total": len(rows), "counts": dict(summary)}
@@ -135,7 +124,7 @@ def propose(request: Request, week: Annotated[str, Form(max_length=20)] = "") ->
     chosen, error = _week(request, week)
     if chosen is None:
         return _render(request, None, typed=week, status=400, error=error)
-    result = service.propose_incidents(request.app.state.desk, str(chosen), actor=_actor(request))
+    result = service.propose_incidents(request.app.state.desk, str(chosen), actor=user_name(request))
     actions = Counter(p.action for p in result.proposals)
     done = proposals_url(chosen, created=actions["create"], attached=actions["attach"], refused=actions["refused"])
     return RedirectResponse(done, status_code=303)
@@ -164,7 +153,7 @@ def decide(
         return _render(request, chosen, typed=week, status=400, error=error, reason=reason)
     try:
         report = service.triage_incidents(
-            request.app.state.desk, refs, goal, actor=_actor(request), reason=reason.replace("\r\n", "\n") or None
+            request.app.state.desk, refs, goal, actor=user_name(request), reason=reason.replace("\r\n", "\n") or None
         )
     except ValueError as exc:
         return _render(request, chosen, status=400, error=refusal(lang, exc), reason=reason)
