@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from sitrep.cli import app
+from sitrep.incidents import service
 from sitrep.incidents.db import session_scope
+from sitrep.incidents.desk import Desk
+from sitrep.incidents.errors import IncidentError
 from sitrep.incidents.models import Incident
 from sitrep.incidents.partners import import_partners
 from sitrep.incidents.propose import propose
@@ -257,3 +264,73 @@ def test_proposals_select_the_phishing_pages_the_report_counts(ws):
     proposed = sorted(e for p in proposals if p.rule == "phishing-domestic-target" for e in p.event_ids)
     assert proposed == evidence(ws, W01)["phishing_pages"]
     assert proposed == ["t1", "t2", "t3", "t4", "t7"]
+
+
+def test_the_proposals_of_a_week_are_listed_then_accepted_or_rejected_in_bulk(ws):
+    _setup(ws)
+    desk = Desk.open(ws)
+    service.propose_incidents(desk, str(W01), actor="bot")
+    service.add_incident(desk, title="手工", category="phishing", actor="t", ref="INC-1")
+    first = service.list_proposed(desk, str(W01), limit=3)
+    rest = service.list_proposed(desk, str(W01), limit=3, after=first.next_after)
+    listed = first.proposals + rest.proposals
+    assert rest.next_after is None and len(listed) == 5 and {p["status"] for p in listed} == {"new"}
+    assert all(p["ref"].startswith("P-2025-W01-") for p in listed)
+    icbc = next(p for p in listed if p["assets"] == ["icbc-login.example.cn"])
+    assert (icbc["partners"], icbc["events"], icbc["category"]) == (["万网"], 2, "phishing")
+    assert service.list_proposed(desk, "2025-W02").proposals == []
+
+    accepted = service.triage_incidents(desk, [listed[0]["ref"], listed[1]["ref"]], "triaged", actor="alice")
+    assert accepted.decided == [listed[0]["ref"], listed[1]["ref"]] and accepted.refused == []
+    # A second analyst working from the same (now stale) list: the decided one is refused, by name.
+    late = service.triage_incidents(
+        desk, [listed[1]["ref"], listed[2]["ref"], "NO-SUCH"], "rejected", actor="bob", reason="误报"
+    )
+    assert late.decided == [listed[2]["ref"]]
+    assert [r.ref for r in late.refused] == [listed[1]["ref"], "NO-SUCH"]
+    assert "is triaged already" in late.refused[0].reason
+    assert [p["ref"] for p in service.list_proposed(desk, str(W01)).proposals] == [p["ref"] for p in listed[3:]]
+
+    rejected = service.show_incident(desk, listed[2]["ref"])
+    assert rejected["status"] == "rejected" and [n["text"] for n in rejected["notes"]] == ["误报"]
+    assert rejected["notes"][0]["author"] == "bob"
+    change = [a for a in rejected["audit"] if a["field"] == "status"]
+    assert [(a["old"], a["new"], a["actor"]) for a in change] == [("new", "rejected", "bob")]
+    assert service.show_incident(desk, listed[1]["ref"])["status"] == "triaged"
+
+    with pytest.raises(IncidentError, match="reason is empty"):
+        service.triage_incidents(desk, [listed[3]["ref"]], "rejected", actor="bob", reason="  ")
+    with pytest.raises(IncidentError, match="not resolved"):
+        service.triage_incidents(desk, [listed[3]["ref"]], "resolved", actor="bob")
+    with pytest.raises(IncidentError, match="at least one ref"):
+        service.triage_incidents(desk, [" "], "triaged", actor="bob")
+    assert service.show_incident(desk, listed[3]["ref"])["status"] == "new"
+
+
+def test_accept_and_reject_at_the_command_line(ws):
+    _setup(ws)
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(app, ["--home", str(ws.root), *args], env={"SITREP_USER": "alice", "COLUMNS": "200"})
+        assert "Traceback" not in result.output
+        return result
+
+    dry = run("incidents", "propose", "--week", str(W01), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output  # the routed partners are read after the dry run's rollback
+    assert {row["partner"] for row in json.loads(dry.stdout)["proposals"]} >= {"万网", "华为应用市场"}
+    assert run("incidents", "propose", "--week", str(W01)).exit_code == 0
+    listed = json.loads(run("incidents", "list", "--proposed", str(W01), "--json").stdout)
+    refs = [row["ref"] for row in listed]
+    assert len(refs) == 5
+    accepted = run("incidents", "accept", refs[0], refs[1])
+    assert accepted.exit_code == 0 and f"{refs[0]} is triaged" in accepted.output
+    again = run("incidents", "reject", refs[0], refs[2], "--reason", "重复", "--json")
+    assert again.exit_code == 1
+    report = json.loads(again.stdout)
+    assert report["decided"] == [refs[2]] and report["refused"][0]["ref"] == refs[0]
+    assert run("incidents", "reject", refs[3]).exit_code == 2  # --reason is required
+    none = run("incidents", "accept", refs[0])
+    assert none.exit_code == 2 and "is triaged already" in none.output
+    statuses = {row["ref"]: row["status"] for row in json.loads(run("incidents", "list", "--json").stdout)}
+    assert [statuses[r] for r in refs] == ["triaged", "triaged", "rejected", "new", "new"]

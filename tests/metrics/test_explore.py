@@ -14,7 +14,15 @@ import pytest
 from helpers import write_events
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.metrics.explore import MAX_LIMIT, ExploreError, events_behind, export_events, search_events, window
+from sitrep.metrics.explore import (
+    MAX_LIMIT,
+    ExploreError,
+    days_around,
+    events_behind,
+    export_events,
+    search_events,
+    window,
+)
 from sitrep.metrics.explore_model import EventPage, EventQuery
 from sitrep.metrics.weekly import compute, evidence
 from sitrep.report.publish import publish, unpublish
@@ -149,6 +157,20 @@ def test_feed_class_and_tlp(lake):
         search_events(lake, EventQuery(week=WEEK, tlp="purple"))
     with pytest.raises(ExploreError, match="is not taxonomy"):
         search_events(lake, EventQuery(week=WEEK, classification="a//b"))
+
+
+def test_one_event_by_its_id_within_the_window_around_a_moment(lake, workspace):
+    assert found(workspace, event_id="fixture-0009") == {"fixture-0009"}
+    assert found(workspace, event_id=" fixture-0009 ", tlp="AMBER") == {"fixture-0009"}
+    assert found(workspace, event_id="fixture-0009", tlp="RED") == set()
+    first, last = days_around(workspace, MID)
+    assert (last - first).days + 1 == workspace.settings.explorer.max_days - 1  # a day short: DST
+    assert first < MID.date() < last
+    around = EventQuery(event_id="fixture-0003", start=str(first), end=str(last))
+    assert ids(search_events(workspace, around)) == ["fixture-0003"]  # the window is within the bound
+    for bad in ("", "a\tb", "x" * 129):
+        with pytest.raises(ExploreError, match="is not an event ID"):
+            search_events(workspace, EventQuery(week=WEEK, event_id=bad))
 
 
 def test_pages_carry_each_events_tlp(lake):

@@ -73,7 +73,11 @@ def _populate(ws: Workspace) -> Week:
         reported_at=sent,
         tlp="CLEAR",
     )
-    service.resolve_incidents(desk, ["INC-HOSTILE-2"], actor="test", at=sent + timedelta(hours=2))
+    for step in ("triaged", "coordinating"):  # the way to resolved
+        changes = service.IncidentChanges(status=step, at=sent + timedelta(hours=1))
+        service.update_incident(desk, "INC-HOSTILE-2", changes, actor="test")
+    resolved = service.resolve_incidents(desk, ["INC-HOSTILE-2"], actor="test", at=sent + timedelta(hours=2))
+    assert resolved.closed == ["INC-HOSTILE-2"], resolved.refused
     publish(ws, week, force_reason="web tests: a week without feeds")
     return week
 

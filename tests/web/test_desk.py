@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
 from markupsafe import escape
 
+from helpers import write_events
 from sitrep.accounts import service as accounts
 from sitrep.incidents import service
 from sitrep.incidents.db import open_store
 from sitrep.incidents.desk import Desk
+from sitrep.report.behind import incidents_behind
 from sitrep.web.desk import PAGE_SIZE
+from sitrep.weeks import Week
 
 from .conftest import HOSTILE, PASSWORD, csrf_of, login
 
@@ -299,3 +303,203 @@ def test_english_labels_and_errors(web):
     assert f"Incident {ref} cannot go from New to Resolved (allowed: triaged, rejected)." in illegal.text
     stale = browser.post(f"/incidents/{ref}/edit", data={"csrf_token": token, "version": "0" * 20, "title": "y"})
     assert stale.status_code == 409 and "was changed by someone else" in stale.text
+
+
+# -- proposals from events --------------------------------------------------------------------------
+
+PROPOSED_WEEK = Week(2025, 1)  # far from the published week of conftest: its numbers stay as they are
+# A URL holds no space: the hostile markup of an asset is written without one.
+APK = 'http://dl.example.cn/app.apk?"><img/src=x/onerror=alert(1)><script>alert(2)</script>'
+SPACED = "http://dl.example.cn/two words.apk"  # no incident can hold it: the proposal is refused
+
+
+@pytest.fixture(scope="module")
+def lake_week(web):
+    """Events of 2025-W01 that the default rules propose three incidents from: an APK URL with hostile
+    markup (routed to an app store by suffix), and two domestic defacements (to the region's branch);
+    and an APK URL with a space, which no incident can hold."""
+    desk = _desk(web)
+    service.add_partner(desk, "应用市场", "app-store", actor="test", suffixes=["example.cn"])
+    service.add_partner(desk, "广东分中心", "branch", actor="test", regions=["GD"])
+    at = datetime(2025, 1, 2, 8, 0, tzinfo=UTC)
+    apk = {"classification_taxonomy": "malicious-code", "classification_type": "malware-distribution"}
+    defaced = {
+        "classification_taxonomy": "information-content-security",
+        "classification_type": "unauthorised-information-modification",
+        "classification_identifier": "defacement",
+        "domestic": True,
+        "country": "CN",
+        "region": "GD",
+    }
+    write_events(
+        web.workspace,
+        [
+            {**apk, "time_source": at, "source_url": APK, "tlp": "AMBER"},
+            {**apk, "time_source": at + timedelta(hours=1), "source_url": APK, "tlp": "AMBER"},
+            *({**defaced, "time_source": at + timedelta(minutes=i), "site": "www.a.gov.cn"} for i in range(3)),
+            {**defaced, "time_source": at, "site": "www.b.gov.cn"},
+            {**apk, "time_source": at, "source_url": SPACED},
+        ],
+        name="proposals",
+    )
+    return str(PROPOSED_WEEK)
+
+
+def _no_asset_markup(page: str) -> None:
+    _no_markup(page)
+    assert "<img/src" not in page
+
+
+def _proposed(page: str) -> list[str]:
+    return [html.unescape(r) for r in re.findall(r'name="ref" value="(P-[^"]+)"', page)]
+
+
+def test_proposals_are_previewed_proposed_and_accepted_or_rejected_in_bulk(web, analyst, lake_week):
+    url = f"/incidents/proposals?week={lake_week}"
+    empty = analyst.get(url)
+    assert empty.status_code == 200 and f"{lake_week} 没有待研判的建议事件" in empty.text
+    assert "来自事件的建议" in analyst.get("/incidents").text  # the list links here
+
+    preview = analyst.get(f"/incidents/proposals/preview?week={lake_week}")
+    assert preview.status_code == 200 and "预览：共 4 条建议（未写入）" in preview.text
+    assert escape(APK) in preview.text and "应用市场" in preview.text and "branch by region GD" in preview.text
+    assert "1 组事件的资产无效" in preview.text and "is not a URL (it holds a space)" in preview.text
+    _no_asset_markup(preview.text)
+    assert service.list_proposed(_desk(web), lake_week).proposals == []  # a dry run writes nothing
+
+    token = csrf_of(empty.text)
+    ran = analyst.post("/incidents/proposals", data={"csrf_token": token, "week": lake_week})
+    assert ran.status_code == 303 and "created=3" in ran.headers["location"]
+    listing = analyst.get(ran.headers["location"]).text
+    assert "已生成 3 起新建议事件" in listing and "1 组事件的资产无效" in listing
+    _no_asset_markup(listing)
+    refs = _proposed(listing)
+    assert len(refs) == 3 and all(r.startswith(f"P-{lake_week}-") for r in refs)
+    by_asset = {p["assets"][0]: p for p in service.list_proposed(_desk(web), lake_week).proposals}
+    apk, site_a, site_b = by_asset[APK], by_asset["www.a.gov.cn"], by_asset["www.b.gov.cn"]
+    assert escape(APK) in listing and (apk["partners"], apk["events"]) == (["应用市场"], 2)
+    row = listing[listing.index(site_a["ref"]) : listing.index("</tr>", listing.index(site_a["ref"]))]
+    assert "广东分中心" in row and '<td class="num">3</td>' in row and "网页篡改" in row
+    again = analyst.post("/incidents/proposals", data={"csrf_token": token, "week": lake_week})
+    assert "created=0" in again.headers["location"]  # the refs are deterministic: nothing twice
+
+    accepted = analyst.post(
+        "/incidents/proposals/decide",
+        data={"csrf_token": token, "week": lake_week, "action": "accept", "ref": [apk["ref"], site_a["ref"]]},
+    )
+    assert accepted.status_code == 200 and "已接受 2 起" in accepted.text
+    assert _proposed(accepted.text) == [site_b["ref"]]  # what is left to decide
+    assert [service.show_incident(_desk(web), r)["status"] for r in (apk["ref"], site_a["ref"])] == ["triaged"] * 2
+
+    no_reason = analyst.post(
+        "/incidents/proposals/decide",
+        data={"csrf_token": token, "week": lake_week, "action": "reject", "ref": site_b["ref"], "reason": " "},
+    )
+    assert no_reason.status_code == 400 and "驳回须填写原因" in no_reason.text
+    # A stale list: one of the selection was accepted meanwhile; it is named, the other is rejected.
+    rejected = analyst.post(
+        "/incidents/proposals/decide",
+        data={
+            "csrf_token": token,
+            "week": lake_week,
+            "action": "reject",
+            "ref": [site_a["ref"], site_b["ref"]],
+            "reason": f"误报{HOSTILE}",
+        },
+    )
+    assert rejected.status_code == 200 and "已驳回 1 起" in rejected.text and "未执行 1 起" in rejected.text
+    assert f"incident {site_a['ref']} is triaged already" in rejected.text
+    _no_asset_markup(rejected.text)
+    detail = service.show_incident(_desk(web), site_b["ref"])
+    assert detail["status"] == "rejected" and [n["text"] for n in detail["notes"]] == [f"误报{HOSTILE}"]
+    assert service.show_incident(_desk(web), site_a["ref"])["status"] == "triaged"
+    # Every one already decided: a conflict, said so, never a 500.
+    late = analyst.post(
+        "/incidents/proposals/decide",
+        data={"csrf_token": token, "week": lake_week, "action": "accept", "ref": [apk["ref"], "P-NO-SUCH"]},
+        headers={"Referer": f"{web.url}{url}&after=x"},
+    )
+    assert late.status_code == 409 and "未执行 2 起" in late.text and "P-NO-SUCH" in late.text
+    # Switching the language on the answer to a form goes back to the page the form was on.
+    assert f'name="next" value="{escape(url)}&amp;after=x"' in late.text
+    assert analyst.get("/incidents/proposals?week=2025-W99").status_code == 400
+
+
+def test_a_viewer_sees_proposals_but_cannot_propose_or_decide(web, lake_week):
+    viewer = login(web, "viewer")
+    page = viewer.get(f"/incidents/proposals?week={lake_week}")
+    assert page.status_code == 200 and "/incidents/proposals/decide" not in page.text
+    assert 'method="post" action="/incidents/proposals"' not in page.text and "预览" not in page.text
+    assert viewer.get(f"/incidents/proposals/preview?week={lake_week}").status_code == 403
+    token = csrf_of(page.text)
+    pending = [p["ref"] for p in service.list_proposed(_desk(web), lake_week).proposals]
+    for path, data in [
+        ("/incidents/proposals", {"week": lake_week}),
+        ("/incidents/proposals/decide", {"week": lake_week, "action": "accept", "ref": pending}),
+    ]:
+        refused = viewer.post(path, data={"csrf_token": token, **data})
+        assert refused.status_code == 403 and "edit_incidents" in refused.text
+    assert [p["ref"] for p in service.list_proposed(_desk(web), lake_week).proposals] == pending
+
+
+def test_the_proposal_forms_need_their_csrf_token(web, analyst, lake_week):
+    pending = [p["ref"] for p in service.list_proposed(_desk(web), lake_week).proposals]
+    for path, data in [
+        ("/incidents/proposals", {"week": lake_week}),
+        ("/incidents/proposals/decide", {"week": lake_week, "action": "reject", "ref": pending, "reason": "x"}),
+    ]:
+        refused = analyst.post(path, data=data)
+        assert refused.status_code == 403 and "表单已过期" in refused.text
+    assert [p["ref"] for p in service.list_proposed(_desk(web), lake_week).proposals] == pending
+
+
+# -- the incidents behind a number ------------------------------------------------------------------
+
+
+def _behind(browser, link: str) -> list[str]:
+    """The refs the incidents-behind pages list, following their next links."""
+    refs: list[str] = []
+    while link:
+        page = browser.get(link)
+        assert page.status_code == 200, page.text
+        _no_markup(page.text)
+        refs += _refs(page.text)
+        found = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+        link = html.unescape(found.group(1)) if found else ""
+    return refs
+
+
+def test_an_incident_number_links_to_exactly_the_incidents_behind_it(web, analyst):
+    published = str(web.week)
+    dashboard = analyst.get("/", params={"week": published}).text
+    assert f'<a href="/incidents/behind?week={published}&amp;number=handled">1</a>' in dashboard
+    page = analyst.get("/incidents/behind", params={"week": published, "number": "handled"})
+    assert "已发布周报冻结的 1 起事件" in page.text and escape(f"已处理{HOSTILE}") in page.text
+    assert _behind(analyst, f"/incidents/behind?week={published}&number=handled") == ["INC-HOSTILE-2"]
+    assert _behind(analyst, f"/incidents/behind?week={published}&number=cross_border") == []
+
+    # The draft week: the incidents the number counts now, in the report's order.
+    draft = web.week + 2
+    resolved = _add(web, f"草稿周{HOSTILE}")
+    _advance(web, resolved, "triaged", "coordinating", "resolved")
+    stats = service.incident_stats(_desk(web), str(draft))
+    assert resolved in stats["incidents"]
+    for number in ("handled", "phishing"):
+        value = stats[number]
+        link = f'<a href="/incidents/behind?week={draft}&amp;number={number}">{value}</a>'
+        assert link in analyst.get("/", params={"week": str(draft)}).text
+    assert _behind(analyst, f"/incidents/behind?week={draft}&number=handled") == stats["incidents"]
+    pages, after = [], None
+    while True:  # the core pages a ref at a time through the same refs
+        found = incidents_behind(web.workspace, draft, "handled", limit=1, after=after)
+        pages += found.refs
+        if not (after := found.next_after):
+            break
+    assert pages == stats["incidents"] and not found.frozen
+
+    unknown = analyst.get("/incidents/behind", params={"week": published, "number": HOSTILE})
+    assert unknown.status_code == 400 and "no incident number" in unknown.text
+    _no_markup(unknown.text)
+    stale = analyst.get("/incidents/behind", params={"week": published, "number": "handled", "after": "INC-NONE"})
+    assert stale.status_code == 400 and "INC-NONE" in stale.text
+    assert analyst.get("/incidents/behind", params={"week": "2025-W99", "number": "handled"}).status_code == 400

@@ -14,14 +14,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from markupsafe import escape
 
 from helpers import write_events
 from sitrep.accounts import service as accounts
+from sitrep.incidents import service
 from sitrep.incidents.db import open_store
+from sitrep.incidents.desk import Desk
 from sitrep.web.app import create_app
 from sitrep.workspace import init_workspace
 
-from .conftest import HOSTILE, PASSWORD, RunningDesk, client, login
+from .conftest import HOSTILE, PASSWORD, RunningDesk, client, csrf_of, login
 from .serving import serve
 
 WEEK = "2025-W01"  # [2024-12-29T16:00Z, 2025-01-05T16:00Z) in Asia/Shanghai
@@ -155,3 +158,50 @@ def test_the_events_behind_a_dashboard_number(explorer):
     unknown = browser.get("/events/behind", params={"week": WEEK, "number": HOSTILE})
     assert unknown.status_code == 400 and "no number" in unknown.text
     _no_markup(unknown.text)
+
+
+def test_the_language_switch_keeps_the_page_and_its_query(explorer):
+    accounts.add_user(open_store(explorer.workspace), "switcher", "viewer", PASSWORD)
+    browser = login(explorer, "switcher")
+    search = f"/events?domain=phish.example.com&week={WEEK}&limit=2"
+    page = browser.get(search)
+    kept = html.unescape(re.search(r'name="next" value="([^"]*)"', page.text).group(1))
+    assert kept == search
+    token = csrf_of(page.text)
+    switched = browser.post("/language", data={"csrf_token": token, "lang": "en", "next": kept})
+    assert switched.status_code == 303 and switched.headers["location"] == search
+    back = browser.get(switched.headers["location"])
+    assert "Source IP" in back.text and len(_rows(back.text)) == 2 and 'rel="next"' in back.text
+    for elsewhere in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/x\r\nSet-Cookie: a=b"):
+        refused = browser.post("/language", data={"csrf_token": token, "lang": "zh", "next": elsewhere})
+        assert refused.status_code == 303 and refused.headers["location"] == "/"
+
+
+def test_event_ids_link_to_the_explorer_and_event_pages_name_their_incidents(explorer):
+    desk = Desk.open(explorer.workspace)
+    linked = ["fixture-0000", "fixture-0003"]  # two of the phishing events
+    service.add_incident(
+        desk, title=f"钓鱼{HOSTILE}", category="phishing", actor="t", ref="EXP-1", reported_at=MID, events=linked
+    )
+    browser = login(explorer, "viewer")
+    page = browser.get("/incidents/EXP-1")
+    links = re.findall(r'<li><a href="(/events\?[^"]+)"><code>([^<]+)</code></a>', page.text)
+    assert sorted(event for _, event in links) == linked
+    for link, event in links:
+        found = browser.get(html.unescape(link))
+        assert found.status_code == 200 and _rows(found.text) == [event]
+        assert 'value="' + event + '"' in found.text  # the search form shows what it looked for
+        assert '<br><a class="incident-ref" href="/incidents/EXP-1">EXP-1</a></td>' in found.text
+    phishing = browser.get("/events", params={"week": WEEK, "class": "fraud"})
+    assert "本页事件关联的事件单（1 起）" in phishing.text and escape(f"钓鱼{HOSTILE}") in phishing.text
+    assert phishing.text.count('<a class="incident-ref" href="/incidents/EXP-1">') == len(linked)
+    _no_markup(phishing.text)
+    # The events behind a number name the incidents too: link the oldest infected host event.
+    service.update_incident(desk, "EXP-1", service.IncidentChanges(events=["fixture-0011"]), actor="t")
+    behind = browser.get("/events/behind", params={"week": WEEK, "number": "infected_hosts"})
+    assert "本页事件关联的事件单（1 起）" in behind.text
+    assert behind.text.count('<a class="incident-ref" href="/incidents/EXP-1">') == 1
+    unlinked = browser.get("/events/behind", params={"week": WEEK, "number": "infected_hosts", "limit": "1"})
+    assert _rows(unlinked.text) == ["fixture-0005"] and "本页事件关联的事件单" not in unlinked.text
+    bad = browser.get("/events", params={"event": "a\tb", "week": WEEK})
+    assert bad.status_code == 400 and "is not an event ID" in bad.text

@@ -30,6 +30,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
+EventOption = Annotated[
+    str | None,
+    typer.Option("--event", help="Only the event with this ID (an incident's linked event: 'incidents show')."),
+]
 IpOption = Annotated[
     str | None, typer.Option("--ip", help="Source IP address, or a network in CIDR form (10.1.0.0/16, 2001:db8::/32).")
 ]
@@ -98,10 +102,12 @@ def _query(
     end: str | None,
     limit: int = 50,
     after: str | None = None,
+    event_id: str | None = None,
 ) -> EventQuery:
     from sitrep.metrics.explore_model import EventQuery
 
     return EventQuery(
+        event_id=event_id,
         ip=ip,
         domain=domain,
         url=url,
@@ -118,6 +124,7 @@ def _query(
 
 @app.command("search")
 def search(
+    event: EventOption = None,
     ip: IpOption = None,
     domain: DomainOption = None,
     url: UrlOption = None,
@@ -135,7 +142,7 @@ def search(
     from sitrep.metrics.explore import search_events
 
     ws = workspace()
-    query = _query(ip, domain, url, feed, classification, tlp, week, start, end, limit, after)
+    query = _query(ip, domain, url, feed, classification, tlp, week, start, end, limit, after, event)
     with _errors():
         page = search_events(ws, query)
     _show(page, as_json)

@@ -214,6 +214,12 @@ def list_incidents(
     partner: PartnerFilter = None,
     search: SearchFilter = None,
     reported_before: ReportedBeforeFilter = None,
+    proposed: Annotated[
+        str | None,
+        typer.Option(
+            "--proposed", help="Only incidents proposed from this ISO week's events (refs P-<week>-…, 'propose')."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first (1–10000).")] = 200,
     after: Annotated[
         str | None,
@@ -232,6 +238,7 @@ def list_incidents(
         resolved_in=week,
         search=search,
         reported_before=reported_before,
+        proposed_in=proposed,
     )
     with errors():
         page = service.list_incidents(desk(), query, limit=limit, after=after)
@@ -503,6 +510,77 @@ def resolve(
         raise typer.Exit(1 if report.closed else 2)
 
 
+RefsArgument = Annotated[
+    list[str], typer.Argument(help="Refs of the new incidents (see 'incidents list --status new').")
+]
+
+
+def _print_triage(report: service.TriageReport, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "status": report.status,
+                "decided": report.decided,
+                "refused": [{"ref": r.ref, "reason": r.reason} for r in report.refused],
+            }
+        )
+    else:
+        for ref in report.decided:
+            console.print(f"{ref} is {report.status}", markup=False)
+        for refused in report.refused:
+            console.print(f"error: {refused.reason}", markup=False)
+    if report.refused:
+        raise typer.Exit(1 if report.decided else 2)
+
+
+@app.command("accept")
+def accept(
+    refs: RefsArgument,
+    at: Annotated[str | None, typer.Option("--at", help=f"When they were triaged (default now; {TIME_HELP}).")] = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Accept new incidents — proposals of 'incidents propose', typically — moving them to triaged, so
+    that 'incidents notify' mails their partners.
+
+    One that is refused (unknown, or no longer new: decided already) is reported and the others are
+    accepted.  Exit code 2 when none was accepted and one was refused, 1 when some were refused.
+
+    \b
+    Example:
+      sitrep incidents accept P-2025-W01-3f2a9c1b7e P-2025-W01-0c4d2e8a91
+    """
+    with errors():
+        report = service.triage_incidents(desk(), refs, "triaged", actor=actor_of(actor), at=at)
+    _print_triage(report, as_json)
+
+
+@app.command("reject")
+def reject(
+    refs: RefsArgument,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why they are no incidents; put on each one's timeline as a note.")
+    ],
+    at: Annotated[str | None, typer.Option("--at", help=f"When they were rejected (default now; {TIME_HELP}).")] = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject new incidents that are no incidents (a false positive of a proposal, a duplicate…): new →
+    rejected, with the reason on their timelines.
+
+    One that is refused (unknown, or no longer new: decided already) is reported and the others are
+    rejected.  Exit code 2 when none was rejected and one was refused, 1 when some were refused.  (An
+    incident already triaged is closed with 'incidents resolve --as rejected'.)
+
+    \b
+    Example:
+      sitrep incidents reject P-2025-W01-3f2a9c1b7e --reason "sinkhole of a research project"
+    """
+    with errors():
+        report = service.triage_incidents(desk(), refs, "rejected", actor=actor_of(actor), reason=reason, at=at)
+    _print_triage(report, as_json)
+
+
 @app.command("overdue")
 def overdue(
     owner: OwnerFilter = None,
@@ -593,13 +671,14 @@ def propose(
             row["asset"],
             str(row["events"]),
             row["partner"] or "-",
-            row["routing"] or "no partner matched",
+            row["reason"] or row["routing"] or "no partner matched",
         )
     out.print(table)
     created = sum(1 for r in rows if r["action"] == "create")
     console.print(
         f"{result.week}: {created} new incident(s){' (dry run)' if dry_run else ''}, "
-        f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones"
+        f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones, "
+        f"{sum(1 for r in rows if r['action'] == 'refused')} refused"
     )
 
 

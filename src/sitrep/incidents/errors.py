@@ -24,6 +24,14 @@ class IllegalTransition(WorkflowError):
         self.ref, self.current, self.goal, self.allowed = ref, current, goal, allowed
 
 
+class AlreadyTriaged(WorkflowError):
+    """A decision on a new incident (accept or reject) came after it had been decided: it is no longer new."""
+
+    def __init__(self, ref: str, status: str) -> None:
+        super().__init__(f"incident {ref} is {status} already: only a new incident is accepted or rejected")
+        self.ref, self.status = ref, status
+
+
 class UnknownIncident(IncidentError):
     """No incident has this ref."""
 

@@ -5,13 +5,13 @@ Events of a rule are grouped by site or URL in one Ibis query (DuckDB by default
 run on other Ibis backends), so one proposal stands for all the events of one asset.  A proposal
 becomes a ``new`` incident with its asset, its linked events and a
 coordination request to the partner routing chose, unless an open incident already has that asset:
-then the new events are linked to it instead.  Proposed refs are ``P-<week>-<hash of rule and asset>``,
-so proposing the same week twice creates nothing new.
+then the new events are linked to it instead.  An asset no incident can hold (a URL with a space, a
+host that is no domain name) is reported as refused, with the reason.  Proposed refs are
+``P-<week>-<hash of rule and asset>``, so proposing the same week twice creates nothing new.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from sitrep.config import ProposeRule, Workspace
+from sitrep.incidents.errors import IncidentError
 from sitrep.incidents.models import Incident, Partner
 from sitrep.incidents.partners import Route, route
+from sitrep.incidents.refs import proposal_ref
 from sitrep.incidents.vocabulary import OPEN_STATUSES, AssetKind, ReportedVia
 from sitrep.incidents.workflow import (
     Home,
@@ -32,6 +34,7 @@ from sitrep.incidents.workflow import (
     add_request,
     create_incident,
     link_events,
+    normalise_asset,
     refresh_cross_border,
 )
 from sitrep.metrics.indicators import Context, phishing_target_domestic
@@ -61,14 +64,16 @@ class Proposal:
     event_ids: list[str] = field(default_factory=list)
     ref: str = ""
     route: Route | None = None
-    action: str = "create"  # create | attach | exists
+    action: str = "create"  # create | attach | exists | refused
     incident: str | None = None
+    reason: str | None = None  # why a proposal was refused
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ref": self.ref,
             "action": self.action,
             "incident": self.incident,
+            "reason": self.reason,
             "rule": self.rule,
             "category": self.category,
             "asset": self.asset,
@@ -185,12 +190,6 @@ def _open_assets(session: Session) -> dict[str, Incident]:
     return found
 
 
-def proposal_ref(week: Week, rule: str, asset: str) -> str:
-    """The deterministic ref of a proposed incident."""
-    digest = hashlib.sha256(f"{rule}\0{asset}".encode()).hexdigest()[:10]
-    return f"P-{week}-{digest}"
-
-
 def propose(session: Session, workspace: Workspace, week: Week, *, actor: str, dry_run: bool = False) -> list[Proposal]:
     """Turn the week's events into proposed incidents (see the module docstring); return the proposals.
 
@@ -222,6 +221,13 @@ def propose(session: Session, workspace: Workspace, week: Week, *, actor: str, d
             event_ids=list(group.event_ids),
         )
         proposal.ref = proposal_ref(week, rule.name, proposal.asset)
+        try:
+            normalise_asset(proposal.asset)
+        except IncidentError as exc:
+            # A feed value no incident can hold (a URL with a space…): reported; the others go on.
+            proposal.action, proposal.reason = "refused", str(exc)
+            proposals.append(proposal)
+            continue
         proposal.route = route(
             partners,
             rule.partner_types,

@@ -1,4 +1,5 @@
-"""Refs of new incidents: ``<prefix>-<local date>-<n>`` (``INC-20250102-0001``), safe under concurrency.
+"""Refs of new incidents: ``<prefix>-<local date>-<n>`` (``INC-20250102-0001``), safe under concurrency;
+and the refs of proposed incidents, ``P-<week>-<hash of rule and asset>``.
 
 The number comes from a counter row per prefix and day, incremented in the adding transaction: on
 SQLite that transaction holds the write lock from its start, on PostgreSQL the row lock orders
@@ -8,6 +9,7 @@ concurrent adds, so two adds never get the same number.  A number whose ref was 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sitrep.incidents.models import Incident, RefCounter
+from sitrep.weeks import Week
 
 
 def _increment(session: Session, prefix: str) -> int:
@@ -38,3 +41,15 @@ def next_ref(session: Session, prefix: str, tz: ZoneInfo, now: datetime) -> str:
         ref = f"{day_prefix}{_increment(session, day_prefix):04d}"
         if not session.scalar(select(exists().where(Incident.ref == ref))):
             return ref
+
+
+def proposal_prefix(week: Week) -> str:
+    """What the refs of the incidents proposed from ``week``'s events start with."""
+    return f"P-{week}-"
+
+
+def proposal_ref(week: Week, rule: str, asset: str) -> str:
+    """The deterministic ref of a proposed incident: the same rule and asset in the same week give the
+    same ref, so proposing a week twice creates nothing new."""
+    digest = hashlib.sha256(f"{rule}\0{asset}".encode()).hexdigest()[:10]
+    return f"{proposal_prefix(week)}{digest}"

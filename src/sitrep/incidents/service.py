@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from sitrep.incidents import importer, partners
 from sitrep.incidents.desk import Desk
 from sitrep.incidents.errors import (
+    AlreadyTriaged,
     DuplicateRef,
     IncidentError,
     KeyReused,
@@ -32,12 +33,12 @@ from sitrep.incidents.errors import (
     UnknownIncident,
 )
 from sitrep.incidents.importer import parse_time
-from sitrep.incidents.inputs import optional_text
-from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, utcnow
+from sitrep.incidents.inputs import optional_text, plain_text
+from sitrep.incidents.models import AuditEntry, CoordinationRequest, EventLink, Incident, utcnow
 from sitrep.incidents.notify import Due, NotifyReport, notices_due, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
 from sitrep.incidents.records import ImportReport
-from sitrep.incidents.refs import next_ref
+from sitrep.incidents.refs import next_ref, proposal_prefix
 from sitrep.incidents.scorecard import Scorecard, score, sent_requests
 from sitrep.incidents.sla import is_overdue, overdue_condition
 from sitrep.incidents.stats import WeeklyStats, weekly_stats
@@ -48,16 +49,19 @@ from sitrep.incidents.views import (
     NoteView,
     OverdueView,
     PartnerView,
+    ProposedView,
     audit_view,
     incident_detail,
     incident_summary,
     note_view,
     partner_view,
+    proposed_view,
     version_of,
 )
 from sitrep.incidents.vocabulary import OPEN_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
 from sitrep.incidents.workflow import (
     MAX_NAME,
+    MAX_NOTE,
     TRANSITIONS,
     add_asset,
     add_note,
@@ -236,6 +240,7 @@ class IncidentQuery:
     resolved_in: str | None = None  # an ISO week
     search: str | None = None  # in the ref or the title, case-insensitive
     reported_before: str | datetime | None = None
+    proposed_in: str | None = None  # an ISO week: the incidents proposed from its events (P-<week>-…)
 
     def is_empty(self) -> bool:
         return not (
@@ -248,6 +253,7 @@ class IncidentQuery:
             or self.resolved_in
             or self.search
             or self.reported_before
+            or self.proposed_in
         )
 
 
@@ -278,6 +284,9 @@ def _filtered(session: Session, statement: Select[Any], query: IncidentQuery, tz
         statement = statement.where(
             Incident.status == Status.RESOLVED.value, Incident.resolved_at >= start, Incident.resolved_at < end
         )
+    if query.proposed_in:
+        prefix = proposal_prefix(Week.parse(query.proposed_in))
+        statement = statement.where(Incident.ref.startswith(prefix, autoescape=True))
     before = parse_when(query.reported_before, tz)
     if before is not None:
         statement = statement.where(Incident.reported_at < before)
@@ -308,18 +317,110 @@ def list_incidents(
     Pages are keyed by the last ref of the previous page (``after``), so a page costs the same at the
     first incident and the hundred-thousandth, and an incident added meanwhile shifts nothing.
     """
-    if not 1 <= limit <= MAX_PAGE:
-        raise IncidentError(f"limit {limit} is not between 1 and {MAX_PAGE}")
     with desk.store.read() as session:
         statement = _filtered(session, select(Incident), query or IncidentQuery(), desk.tz)
-        if after:
-            last = session.scalar(select(Incident.id).where(Incident.ref == after.strip()))
-            if last is None:
-                raise UnknownIncident(after.strip())
-            statement = statement.where(Incident.id < last)
-        rows = list(session.scalars(statement.order_by(Incident.id.desc()).limit(limit + 1)))
-    page = [incident_summary(i, desk.tz) for i in rows[:limit]]
-    return IncidentPage(page, page[-1]["ref"] if len(rows) > limit else None)
+        rows, more = _page(session, statement, limit, after)
+        page = [incident_summary(i, desk.tz) for i in rows]
+    return IncidentPage(page, page[-1]["ref"] if more else None)
+
+
+def _page(session: Session, statement: Select[Any], limit: int, after: str | None) -> tuple[list[Incident], bool]:
+    """The ``limit`` incidents of ``statement`` after the ref ``after``, newest first, and whether more
+    follow (keyed by id: no OFFSET)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise IncidentError(f"limit {limit} is not between 1 and {MAX_PAGE}")
+    if after:
+        last = session.scalar(select(Incident.id).where(Incident.ref == after.strip()))
+        if last is None:
+            raise UnknownIncident(after.strip())
+        statement = statement.where(Incident.id < last)
+    rows = list(session.scalars(statement.order_by(Incident.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass(frozen=True)
+class ProposedPage:
+    """One page of a week's proposed incidents still awaiting triage, newest first."""
+
+    week: Week
+    proposals: list[ProposedView]
+    next_after: str | None
+
+
+def list_proposed(desk: Desk, week: str | None, *, limit: int = 50, after: str | None = None) -> ProposedPage:
+    """The incidents proposed from ``week``'s events (default: the last complete week) that are still
+    new, with their assets, routed partners and linked event counts, ``limit`` at a time."""
+    chosen = week_or_last(week, desk.tz)
+    query = IncidentQuery(statuses=[Status.NEW.value], proposed_in=str(chosen))
+    with desk.store.read() as session:
+        statement = _filtered(session, select(Incident), query, desk.tz).options(
+            selectinload(Incident.assets),
+            selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
+        )
+        rows, more = _page(session, statement, limit, after)
+        counts = _event_counts(session, [i.id for i in rows])
+        page = [proposed_view(i, desk.tz, counts.get(i.id, 0)) for i in rows]
+    return ProposedPage(chosen, page, page[-1]["ref"] if more else None)
+
+
+def _event_counts(session: Session, ids: Sequence[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    statement = select(EventLink.incident_id, func.count()).where(EventLink.incident_id.in_(ids))
+    return {incident_id: count for incident_id, count in session.execute(statement.group_by(EventLink.incident_id))}
+
+
+def incident_summaries(desk: Desk, refs: Sequence[str]) -> list[IncidentSummary]:
+    """The incidents of ``refs`` in that order (refs the store does not hold are left out)."""
+    wanted = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    if len(wanted) > MAX_PAGE:
+        raise IncidentError(f"{len(wanted)} refs asked for at once; at most {MAX_PAGE}")
+    with desk.store.read() as session:
+        found = {i.ref: i for i in session.scalars(select(Incident).where(Incident.ref.in_(wanted)))}
+        return [incident_summary(found[r], desk.tz) for r in wanted if r in found]
+
+
+class LinkedIncident(TypedDict):
+    """An incident some of the given lake events are linked to, and which of them."""
+
+    ref: str
+    title: str
+    status: str
+    category: str
+    tlp: str
+    events: list[str]
+
+
+def incidents_of_events(desk: Desk, event_ids: Sequence[str]) -> list[LinkedIncident]:
+    """The incidents the lake events ``event_ids`` are linked to (at most ``MAX_PAGE`` IDs, e.g. one
+    explorer page), newest first, each with the given events it holds."""
+    wanted = list(dict.fromkeys(e for e in event_ids if e))
+    if len(wanted) > MAX_PAGE:
+        raise IncidentError(f"{len(wanted)} event IDs asked for at once; at most {MAX_PAGE}")
+    if not wanted:
+        return []
+    with desk.store.read() as session:
+        rows = session.execute(
+            select(Incident, EventLink.event_id)
+            .join(EventLink, EventLink.incident_id == Incident.id)
+            .where(EventLink.event_id.in_(wanted))
+            .order_by(Incident.id.desc(), EventLink.event_id)
+        ).all()
+        linked: dict[str, LinkedIncident] = {}
+        for incident, event_id in rows:
+            entry = linked.setdefault(
+                incident.ref,
+                {
+                    "ref": incident.ref,
+                    "title": incident.title,
+                    "status": incident.status,
+                    "category": incident.category,
+                    "tlp": incident.tlp,
+                    "events": [],
+                },
+            )
+            entry["events"].append(event_id)
+    return list(linked.values())
 
 
 def show_incident(desk: Desk, ref: str) -> IncidentDetail:
@@ -498,6 +599,58 @@ def resolve_incidents(
 
 
 @dataclass
+class TriageReport:
+    """What a (bulk) accept or reject of new incidents did: ``status`` is where they went."""
+
+    status: str
+    decided: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+
+def triage_incidents(
+    desk: Desk,
+    refs: Sequence[str],
+    as_status: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    at: str | datetime | None = None,
+) -> TriageReport:
+    """Accept (``triaged``) or reject (``rejected``, with a ``reason``) each new incident of ``refs`` —
+    the proposals of the desk, typically — each in its own savepoint: one that is refused (unknown, or
+    no longer new because it was decided meanwhile) is reported and the others are decided.
+
+    The reason of a rejection goes on the incident's timeline as a note, beside the audited status
+    change.  Accepting is what lets :func:`notify_partners` mail the routed partner.
+    """
+    goal = parse_enum(Status, as_status, "status")
+    if goal not in TRANSITIONS[Status.NEW]:
+        allowed = " or ".join(s.value for s in TRANSITIONS[Status.NEW])
+        raise IncidentError(f"a new incident is accepted or rejected ({allowed}), not {goal.value}")
+    why = plain_text(reason or "", "reason", max_length=MAX_NOTE, multiline=True) if goal is Status.REJECTED else None
+    names = list(dict.fromkeys(r.strip() for r in refs if r.strip()))
+    if not names:
+        raise IncidentError("accepting or rejecting needs at least one ref")
+    when = parse_when(at, desk.tz) or utcnow()
+    report = TriageReport(goal.value)
+    with desk.store.write() as session:
+        for ref in names:
+            try:
+                with session.begin_nested():
+                    incident = _load(session, ref, lock=True)
+                    if incident.status != Status.NEW.value:
+                        raise AlreadyTriaged(incident.ref, incident.status)
+                    transition(session, incident, goal, actor=actor, at=when)
+                    if why is not None:
+                        add_note(session, incident, why, author=actor, at=when)
+            except IncidentError as exc:
+                report.refused.append(Refused(ref, str(exc)))
+                continue
+            report.decided.append(ref)
+    return report
+
+
+@dataclass
 class AssignReport:
     """What a bulk assign did (``owner`` None: the incidents were unassigned)."""
 
@@ -591,7 +744,10 @@ def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool
     from sitrep.incidents.propose import propose
 
     chosen = week_or_last(week, desk.tz)
-    with _writing(desk, dry_run) as session:
+    # A dry run writes nothing, so it reads without the write lock (a preview on the web desk holds
+    # up no analyst); the proposals' partners stay readable after its session, which a rollback
+    # would expire.
+    with desk.store.read() if dry_run else desk.store.write() as session:
         proposals = propose(session, desk.workspace, chosen, actor=actor, dry_run=dry_run)
     return ProposeResult(chosen, dry_run, proposals)
 

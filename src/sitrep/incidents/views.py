@@ -46,6 +46,15 @@ class IncidentSummary(TypedDict):
     resolved_at: str | None
 
 
+class ProposedView(IncidentSummary):
+    """A new incident proposed from the lake's events, as the desk's proposals list shows it: its
+    assets, the partners it has a request to (the routed one) and how many events are linked."""
+
+    assets: list[str]
+    partners: list[str]
+    events: int
+
+
 class RequestView(TypedDict):
     """A coordination request and how far it got."""
 
@@ -143,6 +152,16 @@ def incident_summary(incident: Incident, tz: ZoneInfo) -> IncidentSummary:
         "cross_border": incident.cross_border,
         "reported_at": _time(incident.reported_at, tz),
         "resolved_at": _time(incident.resolved_at, tz),
+    }
+
+
+def proposed_view(incident: Incident, tz: ZoneInfo, events: int) -> ProposedView:
+    """A proposed incident (its assets and requests loaded) with its count of linked ``events``."""
+    return {
+        **incident_summary(incident, tz),
+        "assets": [a.value for a in incident.assets],
+        "partners": [r.partner.name for r in incident.requests],
+        "events": events,
     }
 
 

@@ -43,6 +43,7 @@ from sitrep.taxonomy import TLP
 from sitrep.weeks import Week
 
 DEFAULT_LIMIT = 50
+MAX_EVENT_ID = 128  # as long as an incident's event link may be
 MAX_LIMIT = 1000
 EXPORT_FORMATS = ("csv", "parquet")
 NUMBERS = weekly.BEHIND_KEYS
@@ -223,6 +224,25 @@ def _domain(text: str) -> str:
     return host
 
 
+def _event_id(text: str) -> str:
+    value = text.strip()
+    if not value or len(value) > MAX_EVENT_ID or any(not c.isprintable() for c in value):
+        raise ExploreError(
+            f"event ID {text!r} is not an event ID of the lake (printable, 1 to {MAX_EVENT_ID} characters)"
+        )
+    return value
+
+
+def days_around(workspace: Workspace, moment: datetime) -> tuple[date, date]:
+    """The first and last local day (inclusive) of the longest window a search may cover
+    (``[explorer] max_days``) centred on ``moment``'s day: where an incident's linked events are looked
+    for, around the time it was reported, without an unbounded scan of the lake."""
+    # A day short of the limit: a window across a daylight-saving change is an hour longer.
+    days = max(workspace.settings.explorer.max_days - 1, 1)
+    first = moment.astimezone(workspace.timezone).date() - timedelta(days=(days - 1) // 2)
+    return first, first + timedelta(days=days - 1)
+
+
 def _tlp(text: str) -> TLP:
     try:
         return TLP.parse(text)
@@ -236,6 +256,7 @@ class _Search:
 
     start: datetime
     end: datetime
+    event_id: str | None
     ip: ipaddress.IPv4Network | ipaddress.IPv6Network | None
     domain: str | None
     url: tuple[str, bool] | None
@@ -263,6 +284,7 @@ def check(workspace: Workspace, query: EventQuery) -> _Search:
     return _Search(
         start=start,
         end=end,
+        event_id=_event_id(query.event_id) if query.event_id is not None else None,
         ip=_ip_network(query.ip) if query.ip is not None else None,
         domain=_domain(query.domain) if query.domain is not None else None,
         url=_url(query.url) if query.url is not None else None,
@@ -276,6 +298,8 @@ def check(workspace: Workspace, query: EventQuery) -> _Search:
 def _matching(search: _Search, t: ir.Table) -> ir.Table:
     """The events of ``t`` in the window that pass every filter."""
     conditions = [in_window(t, search.start, search.end)]
+    if search.event_id is not None:
+        conditions.append(t.event_id == search.event_id)
     if search.domain is not None:
         conditions.append(under_any_expr(t.site, [search.domain]))
     if search.url is not None:

@@ -48,6 +48,7 @@ class EventQuery:
     ``end``; with neither it is the last complete week.  ``after`` is the cursor of the page before.
     """
 
+    event_id: str | None = None  # one event, by its ID (an incident's linked event)
     ip: str | None = None  # an address, or a network in CIDR form (10.1.0.0/16, 2001:db8::/32)
     domain: str | None = None  # the site is the host or under it
     url: str | None = None  # exact (normalised as ingest does), or a prefix ending in '*'

@@ -15,7 +15,7 @@ from sitrep import __version__
 from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
 from sitrep.report.redact import workspace_secret
-from sitrep.web import archive, desk, explorer, ledger, pages
+from sitrep.web import archive, desk, explorer, ledger, pages, proposals
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -25,8 +25,9 @@ from sitrep.web.render import page
 from sitrep.web.security import SecurityHeaders, Signer
 
 log = logging.getLogger("sitrep.web")
-# Every route of the desk, by router: each route declares the action it needs (check_routes).
-ROUTERS = (pages.router, archive.router, desk.router, ledger.router, explorer.router)
+# Every route of the desk, by router: each route declares the action it needs (check_routes).  The
+# fixed /incidents/… pages (proposals, behind a number) come before the desk's /incidents/{ref}.
+ROUTERS = (pages.router, archive.router, proposals.router, explorer.router, desk.router, ledger.router)
 
 
 def _error(request: Request, status: int, key: str, **values: object) -> Response:

@@ -1,7 +1,7 @@
 """What the dashboard shows for one week, gathered from the core: the report model of the week (its
 indicators, trend, rating and explanation: :func:`sitrep.report.publish.editions`), the pre-publication
-check (the feeds that arrived: :func:`sitrep.report.check.check_week`), open incidents by status and
-overdue coordination requests (:mod:`sitrep.incidents`).  No query here."""
+check (the feeds that arrived: :func:`sitrep.report.check.check_week`), the incident-handling numbers
+of the report, open incidents by status and overdue coordination requests (:mod:`sitrep.incidents`).  No query here."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sitrep.incidents.views import OverdueView
 from sitrep.incidents.vocabulary import Status
 from sitrep.report.check import check_week
 from sitrep.report.check_model import CheckResult, FeedRows
+from sitrep.report.facts_model import INCIDENT_NUMBERS
 from sitrep.report.model import IndicatorRow, Report
 from sitrep.report.publish import editions
 from sitrep.weeks import Week
@@ -68,6 +69,12 @@ class Dashboard:
     @property
     def summary(self) -> list[str]:
         return self.report.section("overview").paragraphs
+
+    @property
+    def incident_numbers(self) -> list[tuple[str, int]]:
+        """The incident-handling numbers of section 5 (key, value) as the report prints them."""
+        numbers = self.report.data["incidents"]
+        return [(key, int(numbers[key]["value"])) for key in INCIDENT_NUMBERS]
 
 
 def dashboard(workspace: Workspace, desk: Desk, week: Week, lang: str) -> Dashboard:

@@ -9,7 +9,9 @@ at, so a change made against a stale page is refused rather than overwriting som
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -18,6 +20,7 @@ from fastapi.responses import RedirectResponse
 
 from sitrep.accounts import service as accounts
 from sitrep.accounts.roles import Action, may
+from sitrep.config import Workspace
 from sitrep.incidents import service
 from sitrep.incidents.errors import (
     DuplicateRef,
@@ -27,9 +30,11 @@ from sitrep.incidents.errors import (
     UnknownIncident,
     UnknownPartner,
 )
+from sitrep.incidents.models import utcnow
 from sitrep.incidents.views import IncidentDetail, timeline
 from sitrep.incidents.vocabulary import Grade, Outcome, ReportedVia, Status
 from sitrep.incidents.workflow import allowed_next
+from sitrep.metrics.explore import days_around
 from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
 from sitrep.web.auth import needs, visitor
 from sitrep.web.errors import NotFound
@@ -50,6 +55,15 @@ LongField = Annotated[str, Form(max_length=LONG)]
 def incident_url(ref: str, **query: str) -> str:
     """The page of incident ``ref`` (any character of a ref is safe in it)."""
     return f"/incidents/{quote(ref, safe='')}" + (f"?{urlencode(query)}" if query else "")
+
+
+def event_finder(workspace: Workspace, reported_at: str | None) -> Callable[[str], str]:
+    """The explorer's link to each event of an incident reported at ``reported_at``: a search for the
+    event ID over the longest window a search may cover, around the report (every lake query is
+    bounded in time)."""
+    moment = datetime.fromisoformat(reported_at) if reported_at else utcnow()
+    first, last = days_around(workspace, moment)
+    return lambda event_id: "/events?" + urlencode({"event": event_id, "start": str(first), "end": str(last)})
 
 
 class Labels:
@@ -128,13 +142,15 @@ def _status_of(exc: ValueError) -> int:
     return 409 if isinstance(exc, StaleIncident | IllegalTransition) else 400
 
 
-def _actor(request: Request) -> str:
+def user_name(request: Request) -> str:
+    """The logged-in user's name, for the audit trail."""
     user = visitor(request).user
     assert user is not None  # every route here needs a logged-in user
     return user.name
 
 
-def _can_edit(request: Request) -> bool:
+def can_edit(request: Request) -> bool:
+    """May the visitor change incidents (analyst and up)?"""
     user = visitor(request).user
     return user is not None and may(user.role, Action.EDIT_INCIDENTS)
 
@@ -235,7 +251,7 @@ def incident_list(
         next_link=filters.link(found.next_after) if found.next_after else None,
         first_link=filters.link() if after else None,
         error=error,
-        can_edit=_can_edit(request),
+        can_edit=can_edit(request),
         page_size=PAGE_SIZE,
         **_common(request),
     )
@@ -254,7 +270,7 @@ def bulk_change(
     outcome: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Resolve or assign the incidents selected in the list; the page says what was refused."""
-    desk, actor, lang = request.app.state.desk, _actor(request), visitor(request).lang
+    desk, actor, lang = request.app.state.desk, user_name(request), visitor(request).lang
     refs = [r for r in ref if r.strip()]
     result: service.CloseReport | service.AssignReport | None = None
     error = None if refs else text(lang, "desk_bulk_none")
@@ -309,7 +325,7 @@ def create_incident(
             request.app.state.desk,
             title=title,
             category=category,
-            actor=_actor(request),
+            actor=user_name(request),
             ref=ref.strip() or None,
             assets=_lines(assets),
             partner_names=[p for p in partner if p],
@@ -372,7 +388,8 @@ def _incident_page(
         error=error,
         done=done if done in DONE else None,
         form=form or {},
-        can_edit=_can_edit(request),
+        can_edit=can_edit(request),
+        event_url=event_finder(request.app.state.workspace, detail["reported_at"]),
         **_common(request),
     )
 
@@ -428,7 +445,7 @@ def edit_incident(
         reason=reason or None,
     )
     typed = {"title": title, "at": at, "add_assets": add_assets, "reason": reason}
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -441,7 +458,7 @@ def edit_incident(
 @router.post("/incidents/{ref:path}/assign", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def assign_incident(request: Request, ref: str, version: ShortField, owner: ShortField = "") -> Response:
     """Give the incident an owner (empty: nobody), against the version shown."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     changes = service.IncidentChanges(owner=owner)
     return _change(
         request,
@@ -455,7 +472,7 @@ def assign_incident(request: Request, ref: str, version: ShortField, owner: Shor
 @router.post("/incidents/{ref:path}/note", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def add_note(request: Request, ref: str, note: LongField = "", at: ShortField = "") -> Response:
     """Put a note on the incident's timeline (a note overwrites nothing: no version needed)."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -497,7 +514,7 @@ def save_request(
         outcome=outcome or None,
         due=due.strip() or None,
     )
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
     return _change(
         request,
         ref,
@@ -510,7 +527,7 @@ def save_request(
 @router.post("/incidents/{ref:path}/resolve", dependencies=[needs(Action.EDIT_INCIDENTS)], include_in_schema=False)
 def resolve_incident(request: Request, ref: str, outcome: ShortField = "", at: ShortField = "") -> Response:
     """Resolve the incident (``outcome`` goes to its requests that have none)."""
-    desk, actor = request.app.state.desk, _actor(request)
+    desk, actor = request.app.state.desk, user_name(request)
 
     def resolve() -> None:
         report = service.resolve_incidents(desk, [ref], actor=actor, outcome=outcome or None, at=at.strip() or None)

@@ -372,6 +372,92 @@ STRINGS: dict[str, dict[str, str]] = {
         "events than the number.",
     },
     "malware_hosting": {"zh": "恶意程序托管（分类统计）", "en": "Malware hosting (breakdown)"},
+    # -- incident desk: proposals from events, incidents behind a number, event links (h-desk) --
+    "ex_event": {"zh": "事件 ID", "en": "Event ID"},
+    "ex_col_incidents": {"zh": "所属事件单", "en": "Incidents"},
+    "ex_linked_title": {
+        "zh": "本页事件关联的事件单（{count} 起）",
+        "en": "Incidents linked to the events of this page ({count})",
+    },
+    "ex_linked_events": {"zh": "本页关联事件数", "en": "Events of this page"},
+    "ex_linked_note": {
+        "zh": "仅列出与本页所列事件关联的事件单；翻页可查看其余事件的关联。",
+        "en": "Only the incidents linked to the events listed on this page; the next pages show the others'.",
+    },
+    "num_handled": {"zh": "处理网络安全事件", "en": "Incidents handled"},
+    "num_cross_border": {"zh": "其中跨境事件", "en": "Cross-border incidents"},
+    "num_phishing": {"zh": "网页仿冒事件", "en": "Phishing incidents"},
+    "num_mobile_malware_urls": {"zh": "移动互联网恶意程序下载链接", "en": "Mobile-malware download URLs"},
+    "num_mobile_malware_platforms": {"zh": "协调的应用商店及下载平台", "en": "App stores coordinated with"},
+    "inc_handling": {"zh": "本周事件处置", "en": "Incident handling this week"},
+    "inc_handling_note": {
+        "zh": "周报第五部分的数字：本周内处置完成的事件。点击数字查看其背后的事件单。",
+        "en": "The numbers of section 5 of the report: incidents resolved in the week. Each number links to "
+        "the incidents behind it.",
+    },
+    "inc_behind_title": {"zh": "{week}「{label}」背后的事件单", "en": "The incidents behind “{label}”, {week}"},
+    "inc_behind_frozen": {
+        "zh": "数字 {value}：已发布周报冻结的 {count} 起事件",
+        "en": "The number {value}: {count} incidents, frozen in the published issue",
+    },
+    "inc_behind_draft": {
+        "zh": "数字 {value}：当前统计的 {count} 起事件（草稿）",
+        "en": "The number {value}: {count} incidents, as counted now (draft)",
+    },
+    "inc_behind_note": {
+        "zh": "该数字统计的是去重后的链接或平台，因此与事件数不同。",
+        "en": "This number counts distinct URLs or platforms, so it differs from the count of incidents.",
+    },
+    "inc_behind_none": {"zh": "该数字背后没有事件。", "en": "No incident is behind this number."},
+    "inc_behind_missing": {"zh": "（事件库中已无此事件）", "en": "(no longer in the incident store)"},
+    "prop_link": {"zh": "来自事件的建议", "en": "Proposals from events"},
+    "prop_title": {"zh": "{week} 来自事件的建议事件", "en": "Proposed incidents from the events of {week}"},
+    "prop_help": {
+        "zh": "按 [[incidents.propose]] 规则，由本周数据湖事件生成的新建事件（编号 P-周-…）；接受即转为已研判，"
+        "之后才会通知协调对象；驳回须填写原因，原因记入事件时间线。",
+        "en": "New incidents made from the week's lake events by the [[incidents.propose]] rules (refs P-<week>-…). "
+        "Accepting triages them, after which their partners are notified; a rejection needs a reason, which "
+        "goes on the incident's timeline.",
+    },
+    "prop_preview": {"zh": "预览（不写入）", "en": "Preview (dry run)"},
+    "prop_run": {"zh": "生成 {week} 的建议事件", "en": "Propose incidents for {week}"},
+    "prop_ran": {
+        "zh": "已生成 {created} 起新建议事件；{attached} 组事件并入已有未结事件。",
+        "en": "{created} new proposed incidents; {attached} groups of events attached to open incidents.",
+    },
+    "prop_ran_refused": {
+        "zh": "{count} 组事件的资产无效（如含空格的 URL），未生成事件。",
+        "en": "{count} groups of events have an asset no incident can hold (such as a URL with a space): none made.",
+    },
+    "prop_action_refused": {"zh": "未生成", "en": "Refused"},
+    "prop_preview_title": {
+        "zh": "预览：共 {total} 条建议（未写入）",
+        "en": "Preview: {total} proposals (nothing written)",
+    },
+    "prop_preview_counts": {
+        "zh": "新建 {create} 起，并入已有事件 {attach} 起，已存在 {exists} 起。",
+        "en": "{create} to create, {attach} to attach to an open incident, {exists} existing already.",
+    },
+    "prop_preview_more": {
+        "zh": "仅列出前 {shown} 条（共 {total} 条）。",
+        "en": "The first {shown} of {total} are listed.",
+    },
+    "prop_action_create": {"zh": "新建", "en": "Create"},
+    "prop_action_attach": {"zh": "并入", "en": "Attach"},
+    "prop_action_exists": {"zh": "已存在", "en": "Exists"},
+    "prop_col_action": {"zh": "操作", "en": "Action"},
+    "prop_col_asset": {"zh": "资产", "en": "Asset"},
+    "prop_col_events": {"zh": "事件数", "en": "Events"},
+    "prop_col_first_seen": {"zh": "首次发现", "en": "First seen"},
+    "prop_no_partner": {"zh": "未匹配协调对象", "en": "no partner matched"},
+    "prop_pending": {"zh": "待研判的建议事件", "en": "Proposals awaiting triage"},
+    "prop_none": {"zh": "{week} 没有待研判的建议事件。", "en": "No proposal of {week} awaits triage."},
+    "prop_accept": {"zh": "接受（转为已研判）", "en": "Accept (triage)"},
+    "prop_reject": {"zh": "驳回", "en": "Reject"},
+    "prop_reason": {"zh": "驳回原因", "en": "Reason for rejecting"},
+    "prop_reason_needed": {"zh": "驳回须填写原因。", "en": "Rejecting needs a reason."},
+    "prop_accepted": {"zh": "已接受 {count} 起：", "en": "Accepted {count}:"},
+    "prop_rejected": {"zh": "已驳回 {count} 起：", "en": "Rejected {count}:"},
 }
 
 

@@ -15,7 +15,7 @@ from sitrep.web.auth import PUBLIC, needs, visitor
 from sitrep.web.dashboard import dashboard
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import language
-from sitrep.web.render import assets, page, set_cookie
+from sitrep.web.render import MAX_NEXT, assets, page, set_cookie
 from sitrep.web.security import LANGUAGE_COOKIE, SESSION_COOKIE
 from sitrep.weeks import Week
 
@@ -27,7 +27,7 @@ MAX_NAME_FIELD = 200
 def local_path(target: str | None) -> str:
     """``target`` when it is a path on this site (``/…``, not ``//host``), else the dashboard: a login
     link cannot send the browser elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not {"\n", "\r"} & set(target):
         return target
     return "/"
 
@@ -93,9 +93,10 @@ def logout(request: Request) -> Response:
 def switch_language(
     request: Request,
     lang: Annotated[str, Form(max_length=5)],
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    next: Annotated[str, Form(max_length=MAX_NEXT)] = "/",
 ) -> Response:
-    """Change the interface language: the user's setting, or a cookie when not logged in."""
+    """Change the interface language (the user's setting, or a cookie when not logged in) and go back to
+    ``next``: the page it was switched on, with its query string (a local path only)."""
     chosen = language(lang)
     user = visitor(request).user
     response = RedirectResponse(local_path(next), status_code=303)

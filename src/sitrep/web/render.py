@@ -9,6 +9,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import pylopdf_fonts_zh_cn
@@ -22,6 +23,7 @@ from sitrep.web.security import BROWSER_COOKIE
 
 STATIC = Path(str(files("sitrep.web").joinpath("static")))
 FONT_NAME = "NotoSansSC-Regular.otf"
+MAX_NEXT = 2000  # the longest local path (with its query) a form sends back as ``next``
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,20 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
     )
 
 
+def here(request: Request) -> str:
+    """Where the language switch returns to: this page with its query string; for a page that answers a
+    form (a POST), the page the form was on (the same-site ``Referer``), since a POST cannot be
+    repeated by a link.  Anything longer than :data:`MAX_NEXT` keeps only its path."""
+    url = request.url
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc != url.netloc or not referer.path.startswith("/"):
+            return url.path
+        url = url.replace(path=referer.path, query=referer.query)
+    target = url.path + (f"?{url.query}" if url.query else "")
+    return target if len(target) <= MAX_NEXT else url.path[:MAX_NEXT]
+
+
 def page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """An HTML page for this request's visitor (language, user, CSRF token), never cached."""
     who = visitor(request)
@@ -92,6 +108,7 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
             csrf=signer.csrf(who.csrf_binding),
             asset=asset_url,
             path=request.url.path,
+            here=here(request),
             version=__version__,
             **context,
         )
