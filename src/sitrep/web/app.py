@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sitrep import __version__
 from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
+from sitrep.jobs.runner import JobRunner
 from sitrep.report.redact import workspace_secret
-from sitrep.web import archive, desk, explorer, ledger, pages
+from sitrep.web import archive, desk, explorer, jobs, ledger, pages
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -26,7 +27,7 @@ from sitrep.web.security import SecurityHeaders, Signer
 
 log = logging.getLogger("sitrep.web")
 # Every route of the desk, by router: each route declares the action it needs (check_routes).
-ROUTERS = (pages.router, archive.router, desk.router, ledger.router, explorer.router)
+ROUTERS = (pages.router, archive.router, desk.router, ledger.router, explorer.router, jobs.router)
 
 
 def _error(request: Request, status: int, key: str, **values: object) -> Response:
@@ -98,6 +99,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.signer = Signer(workspace_secret(workspace))
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
+    app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
