@@ -33,10 +33,18 @@ def _outcome(job: Job) -> str:
     if job.error:
         return job.error
     if isinstance(job.result, IngestSummary):
-        return "; ".join(
-            f"{f.file}: read {f.read:,} = accepted {f.accepted:,} + duplicates {f.duplicates:,} "
-            f"+ rejected {f.rejected:,}"
-            for f in job.result.files
+        files = job.result.files
+        lines = [
+            f"read {f.read:,} = accepted {f.accepted:,} + duplicates {f.duplicates:,} + rejected {f.rejected:,}"
+            if not f.error
+            else f"error: {f.error}"
+            for f in files
+        ]
+        # One file is the job's title; the members of an archive are named.
+        return (
+            lines[0]
+            if len(files) == 1
+            else "; ".join(f"{f.file}: {line}" for f, line in zip(files, lines, strict=True))
         )
     if isinstance(job.result, RenderSummary):
         return (
@@ -65,7 +73,7 @@ def list_command(
     if not jobs:
         console.print("No job yet (the web desk records one for each uploaded feed file and each rendering).")
         return
-    table = Table("id", "kind", "title", "by", "state", "started (UTC)", "finished (UTC)", "outcome", show_edge=False)
+    table = Table("id", "kind", "title", "by", "state", "started (UTC)", "outcome", show_edge=False)
     for job in jobs:
         cells = (
             str(job.id),
@@ -73,8 +81,7 @@ def list_command(
             job.title,
             job.started_by,
             job.state.value,
-            f"{job.created_at:%Y-%m-%d %H:%M:%S}",
-            f"{job.finished_at:%Y-%m-%d %H:%M:%S}" if job.finished_at else "",
+            f"{job.created_at:%Y-%m-%d %H:%M}",
             _outcome(job),
         )
         # Text, not markup: a title is the name a file was uploaded under.
