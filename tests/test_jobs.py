@@ -222,3 +222,18 @@ def test_sitrep_jobs_list_shows_the_jobs(workspace, runner):
     listed = CliRunner().invoke(app, ["jobs", "list", "--json"], env={"SITREP_HOME": str(workspace.root)})
     [shown] = json.loads(listed.output)
     assert (shown["id"], shown["state"], shown["result"]["files"][0]["read"]) == (job.id, "done", r.read)
+
+
+def test_a_runner_of_this_process_keeps_its_jobs_until_it_stops(workspace):
+    store = open_store(workspace)
+    first = JobRunner(workspace)
+    try:
+        queued = record_job(store, RenderRequest("2025-W01"), title="w", started_by="a", runner=first.runner)
+        second = JobRunner(workspace)  # another app in the same process
+        second.close()
+        assert get_job(store, queued.id).state is JobState.QUEUED
+    finally:
+        first.close()
+    third = JobRunner(workspace)
+    third.close()
+    assert get_job(store, queued.id).interrupted

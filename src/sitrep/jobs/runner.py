@@ -29,6 +29,8 @@ from sitrep.jobs.store import (
     mark_running,
     record_job,
     record_progress,
+    started,
+    stopped,
 )
 from sitrep.jobs.uploads import discard_upload
 from sitrep.jobs.work import WORK, JobFailed
@@ -102,6 +104,7 @@ class JobRunner:
         self._stale_after = stale_after
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._stop = threading.Event()
+        started(self.runner)
         self._sweep()
         count = workers or workspace.settings.jobs.workers
         self._threads = [
@@ -136,6 +139,7 @@ class JobRunner:
         """Stop the threads once the jobs they run have ended (queued jobs stay queued, and are marked
         interrupted by the next runner)."""
         self._stop.set()
+        stopped(self.runner)
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:

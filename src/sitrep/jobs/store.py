@@ -59,6 +59,20 @@ class Runner:
         return cls(socket.gethostname(), os.getpid(), token)
 
 
+# The tokens of the runners alive in this process (a process may hold several: one per app).
+_ALIVE_HERE: set[str] = set()
+
+
+def started(runner: Runner) -> None:
+    """``runner`` of this process runs jobs from now on (its jobs are not swept as gone)."""
+    _ALIVE_HERE.add(runner.token)
+
+
+def stopped(runner: Runner) -> None:
+    """``runner`` of this process runs no more jobs (what it left queued is swept as interrupted)."""
+    _ALIVE_HERE.discard(runner.token)
+
+
 def _job(record: JobRecord) -> Job:
     kind = JobKind(record.kind)
     return Job(
@@ -177,13 +191,16 @@ def _alive(pid: int) -> bool:
 
 def _gone(text: str, me: Runner, heartbeat: datetime, stale_before: datetime) -> bool:
     """Whether the runner ``text`` of an active job is gone: its heartbeat is stale, or it ran on
-    this host in a process that has ended (or in an earlier life of this process's PID)."""
+    this host in a process that has ended (or in an earlier life of this process's PID, or in a
+    runner of this process that has stopped)."""
     if text == str(me):
         return False
     if heartbeat < stale_before:
         return True
     other = Runner.parse(text)
-    return other is not None and other.host == me.host and (other.pid == me.pid or not _alive(other.pid))
+    if other is None or other.host != me.host:
+        return False
+    return other.token not in _ALIVE_HERE if other.pid == me.pid else not _alive(other.pid)
 
 
 def mark_interrupted(store: Store, me: Runner, *, stale_after: timedelta) -> list[Job]:

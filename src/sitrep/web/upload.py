@@ -140,11 +140,15 @@ class _Receiver:
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read and drop what is left of a refused body (up to :data:`DRAIN_LIMIT`)."""
     read = 0
-    async for chunk in chunks:
-        read += len(chunk)
-        if read > DRAIN_LIMIT:
-            return
+    try:
+        async for chunk in chunks:
+            read += len(chunk)
+            if read > DRAIN_LIMIT:
+                return
+    except Exception:  # the client went away: there is nobody to answer
+        return
 
 
 async def receive_upload(request: Request, folder: Path, *, file_field: str, max_bytes: int) -> Upload:
