@@ -328,6 +328,14 @@ class Explorer(_Section):
     max_days: Annotated[int, Field(ge=1, le=366)] = 31
 
 
+class Jobs(_Section):
+    """Long jobs of the web desk (an uploaded feed file's ingest, a week's rendering): how many run at
+    once in the server process, and the largest feed file an upload may carry."""
+
+    workers: Annotated[int, Field(ge=1, le=16)] = 1
+    max_upload_mb: Annotated[int, Field(ge=1, le=100_000)] = 200
+
+
 class Settings(_Section):
     """The whole ``sitrep.toml``.  Sections other issues add (``rating``, ``smtp``…) live beside these."""
 
@@ -343,6 +351,7 @@ class Settings(_Section):
     rating: Rating = Field(default_factory=Rating)
     report: Report = Field(default_factory=Report)
     explorer: Explorer = Field(default_factory=Explorer)
+    jobs: Jobs = Field(default_factory=Jobs)
 
 
 @dataclass(frozen=True)

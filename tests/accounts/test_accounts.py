@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 
+import sitrep.jobs.records  # noqa: F401  (the jobs table shares the schema)
 from sitrep.accounts import service
 from sitrep.accounts.errors import AccountError, DuplicateUser, UnknownToken, UnknownUser, WeakPassword
 from sitrep.accounts.models import ApiToken, User

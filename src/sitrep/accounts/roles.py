@@ -4,7 +4,7 @@ Every web route and API endpoint names the :class:`Action` it needs; :func:`may`
 :data:`PERMISSIONS` and nothing else does.  The roles (DESIGN.md's duty officer publishes)::
 
     viewer     reads the dashboard, the incidents, the ledger, the events and the report drafts
-    analyst    + handles incidents and coordination, ingests feeds, edits a report's narrative
+    analyst    + handles incidents and coordination, ingests feeds, renders and edits a report's draft
     publisher  + publishes and withdraws issues (the duty officer)
     admin      + manages users and their tokens
 """
@@ -30,13 +30,14 @@ class Action(StrEnum):
     EDIT_INCIDENTS = "edit_incidents"  # create, change, assign, resolve; coordination requests, notes
     NOTIFY_PARTNERS = "notify_partners"  # send notifications and reminders to partners
     INGEST = "ingest"  # upload and ingest feed files
+    RENDER = "render"  # render a week's report files (both languages, every format)
     EDIT_REPORT = "edit_report"  # a draft's narrative (summary and highlights)
     PUBLISH = "publish"  # publish and unpublish an issue
     MANAGE_USERS = "manage_users"  # add, deactivate users; issue and revoke their tokens
 
 
 _READ = frozenset({Action.VIEW})
-_HANDLE = _READ | {Action.EDIT_INCIDENTS, Action.NOTIFY_PARTNERS, Action.INGEST, Action.EDIT_REPORT}
+_HANDLE = _READ | {Action.EDIT_INCIDENTS, Action.NOTIFY_PARTNERS, Action.INGEST, Action.RENDER, Action.EDIT_REPORT}
 _PUBLISH = _HANDLE | {Action.PUBLISH}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

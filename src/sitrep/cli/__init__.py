@@ -31,6 +31,7 @@ _COMMANDS = {
     "partners": ("partners", "app"),
     "users": ("users", "app"),
     "serve": ("serve", "serve"),
+    "jobs": ("jobs", "app"),
 }
 
 

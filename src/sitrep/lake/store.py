@@ -104,6 +104,15 @@ class Lake:
     def reject_files(self) -> list[Path]:
         return _parquet_files(self.rejects_dir)
 
+    def ingest_span(self, ingest_id: str) -> tuple[datetime, datetime] | None:
+        """The first and last ``time_source`` (UTC, to the second) of the events one ingest committed,
+        from its events file's name; None when it committed none."""
+        for path in self.events_dir.glob(f"{ingest_id}__*.parquet"):
+            if match := _SPAN.search(path.name):
+                first, last = (datetime.strptime(m, _STAMP).replace(tzinfo=UTC) for m in match.groups())
+                return first, last
+        return None
+
     @contextmanager
     def writing(self) -> Iterator[Path]:
         """Hold the writer lock; clear work files a killed run left; yield the work folder."""

@@ -13,6 +13,7 @@ issue: it stays in the archive with the reason, is no longer current, and can be
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,11 +260,15 @@ def render_week(
     langs: list[str] | None = None,
     formats: list[str] | None = None,
     out: Path | None = None,
+    on_edition: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Write ``week``'s report (default: both languages, all formats, into ``reports/<week>/``)."""
+    """Write ``week``'s report (default: both languages, all formats, into ``reports/<week>/``);
+    ``on_edition(lang)`` is told when each language's files are begun (a job's progress)."""
     target = out or workspace.reports_dir / str(week)
     written = []
     for report in editions(workspace, week, list(langs or LANGS)):
+        if on_edition:
+            on_edition(report.lang)
         written += write_edition(report, list(formats or FORMATS), target)
     return written
 

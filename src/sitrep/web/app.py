@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sitrep import __version__
 from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
+from sitrep.jobs.runner import JobRunner
 from sitrep.report.redact import workspace_secret
-from sitrep.web import archive, desk, explorer, ledger, pages, proposals
+from sitrep.web import archive, desk, explorer, jobs, ledger, pages, proposals
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -27,7 +28,15 @@ from sitrep.web.security import SecurityHeaders, Signer
 log = logging.getLogger("sitrep.web")
 # Every route of the desk, by router: each route declares the action it needs (check_routes).  The
 # fixed /incidents/… pages (proposals, behind a number) come before the desk's /incidents/{ref}.
-ROUTERS = (pages.router, archive.router, proposals.router, explorer.router, desk.router, ledger.router)
+ROUTERS = (
+    pages.router,
+    archive.router,
+    proposals.router,
+    explorer.router,
+    desk.router,
+    ledger.router,
+    jobs.router,
+)
 
 
 def _error(request: Request, status: int, key: str, **values: object) -> Response:
@@ -99,6 +108,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.signer = Signer(workspace_secret(workspace))
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
+    app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

@@ -116,14 +116,30 @@ async def csrf_guard(request: Request) -> None:
     if bearer and request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies:
         return
     sent = request.headers.get(CSRF_HEADER)
+    if sent is None and getattr(getattr(request.scope.get("route"), "endpoint", None), "sitrep_streams_body", False):
+        return  # the route reads the token from its body as it streams it (see streams_its_body)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         field = (await request.form()).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
+    check_csrf(request, sent)
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """Refuse (:class:`CsrfFailed`) unless ``sent`` is this browser's CSRF token."""
     # A browser seen for the first time has a fresh random binding, which no token sent can match.
     if not request.app.state.signer.csrf_ok(visitor(request).csrf_binding, sent):
         raise CsrfFailed()
+
+
+def streams_its_body(endpoint: Any) -> Any:
+    """Mark a route that reads its multipart body as a stream (an uploaded file, too large to parse
+    before the route runs): :func:`csrf_guard` leaves the form's token to the route, which must pass
+    it to :func:`check_csrf` before it keeps a byte of the file (:func:`sitrep.web.upload.receive_upload`
+    does)."""
+    endpoint.sitrep_streams_body = True
+    return endpoint
 
 
 def route_action(route: APIRoute) -> Action | str | None:

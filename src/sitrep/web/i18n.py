@@ -458,6 +458,110 @@ STRINGS: dict[str, dict[str, str]] = {
     "prop_reason_needed": {"zh": "驳回须填写原因。", "en": "Rejecting needs a reason."},
     "prop_accepted": {"zh": "已接受 {count} 起：", "en": "Accepted {count}:"},
     "prop_rejected": {"zh": "已驳回 {count} 起：", "en": "Rejected {count}:"},
+    # Long jobs: uploading a feed file, rendering a week (web/jobs.py, web/upload.py, templates/jobs.html,
+    # job.html, _job*.html, feeds_upload.html)
+    "nav_jobs": {"zh": "后台任务", "en": "Jobs"},
+    "nav_upload": {"zh": "上传数据源文件", "en": "Upload a feed"},
+    "upload_title": {"zh": "上传数据源文件", "en": "Upload a feed file"},
+    "upload_file": {"zh": "文件", "en": "File"},
+    "upload_format": {"zh": "格式", "en": "Format"},
+    "upload_detect": {"zh": "（按内容自动识别）", "en": "(detect from the content)"},
+    "upload_submit": {"zh": "上传并导入", "en": "Upload and ingest"},
+    "upload_help": {
+        "zh": "CSV、JSON、JSON Lines、XML、文本文件，也可为 .gz 压缩文件或 .zip 压缩包（逐个导入其中的文件），"
+        "最大 {mb} MB（sitrep.toml 的 [jobs] max_upload_mb）。导入在后台进行，页面显示进度；"
+        "同一文件导入两次不会重复计入。Shadowserver 报告请保留其原文件名（YYYY-MM-DD-<报告>-….csv），"
+        "或在上方选择格式。",
+        "en": "CSV, JSON, JSON Lines, XML or text, also gzip-compressed (.gz) or a .zip archive (each file in it "
+        "is ingested), at most {mb} MB ([jobs] max_upload_mb of sitrep.toml). The ingest runs in the background "
+        "and its page shows the progress; ingesting a file twice adds nothing. Keep a Shadowserver report's own "
+        "file name (YYYY-MM-DD-<report>-….csv), or choose its format above.",
+    },
+    "upload_too_large": {
+        "zh": "文件超过上传上限 {limit} MB，未保存。请拆分文件，或调整 sitrep.toml 的 [jobs] max_upload_mb，"
+        "或用命令行 sitrep ingest 导入。",
+        "en": "The file is larger than the upload limit of {limit} MB and was not kept. Split it, raise [jobs] "
+        "max_upload_mb in sitrep.toml, or ingest it with 'sitrep ingest'.",
+    },
+    "upload_no_file": {"zh": "请选择要上传的文件。", "en": "Choose a file to upload."},
+    "upload_empty": {"zh": "上传的文件是空的。", "en": "The uploaded file is empty."},
+    "upload_not_multipart": {
+        "zh": "请求不是文件上传表单（multipart/form-data）。",
+        "en": "The request is not a file upload form (multipart/form-data).",
+    },
+    "upload_bad_form": {"zh": "上传表单无效：{reason}", "en": "The upload form is not valid: {reason}"},
+    "upload_unknown_format": {
+        "zh": "没有名为“{name}”的格式，文件未导入。",
+        "en": "There is no format {name!r}; the file was not ingested.",
+    },
+    "jobs_title": {"zh": "后台任务", "en": "Jobs"},
+    "jobs_none": {"zh": "还没有任务。", "en": "No job yet."},
+    "jobs_render_week": {"zh": "生成周报（全部格式、中英文）", "en": "Render the report of week"},
+    "jobs_render_submit": {"zh": "开始生成", "en": "Render"},
+    "jobs_note": {
+        "zh": "导入上传的数据源文件、生成周报文件在服务器后台运行，最新 {count} 个任务如下。",
+        "en": "Ingesting an uploaded feed file and rendering a report run in the background; the newest {count} "
+        "jobs are listed.",
+    },
+    "job_title": {"zh": "任务 #{id}", "en": "Job #{id}"},
+    "job_heading_ingest": {"zh": "导入 {title}", "en": "Ingesting {title}"},
+    "job_heading_render": {"zh": "生成 {title} 周报", "en": "Rendering the report of {title}"},
+    "job_kind_ingest": {"zh": "导入", "en": "ingest"},
+    "job_kind_render": {"zh": "生成周报", "en": "render"},
+    "job_col_id": {"zh": "任务", "en": "Job"},
+    "job_col_kind": {"zh": "类型", "en": "Kind"},
+    "job_col_title": {"zh": "对象", "en": "Of"},
+    "job_col_by": {"zh": "发起人", "en": "By"},
+    "job_col_state": {"zh": "状态", "en": "State"},
+    "job_col_created": {"zh": "发起时间（UTC）", "en": "Started (UTC)"},
+    "job_col_finished": {"zh": "结束时间（UTC）", "en": "Finished (UTC)"},
+    "job_state": {"zh": "状态", "en": "State"},
+    "job_state_queued": {"zh": "排队中", "en": "queued"},
+    "job_state_running": {"zh": "运行中", "en": "running"},
+    "job_state_done": {"zh": "已完成", "en": "done"},
+    "job_state_failed": {"zh": "失败", "en": "failed"},
+    "job_interrupted": {
+        "zh": "运行该任务的服务器进程在任务完成前停止，任务已中断。请重新发起。",
+        "en": "The server process that ran this job stopped before it finished: the job was interrupted. "
+        "Start it again.",
+    },
+    "job_started_by": {"zh": "发起人", "en": "Started by"},
+    "job_created": {"zh": "发起时间", "en": "Started"},
+    "job_finished": {"zh": "结束时间", "en": "Finished"},
+    "job_took": {"zh": "（用时 {seconds} 秒）", "en": " ({seconds} s)"},
+    "job_step_queued": {"zh": "排队等待", "en": "Waiting for a worker"},
+    "job_step_starting": {"zh": "正在开始", "en": "Starting"},
+    "job_step_reading": {"zh": "读取与映射", "en": "Reading and mapping"},
+    "job_step_deduplicating": {"zh": "去重", "en": "Deduplicating"},
+    "job_step_enriching": {"zh": "富化并写入", "en": "Enriching and committing"},
+    "job_step_composing": {"zh": "汇总本周数据", "en": "Composing the week's report"},
+    "job_step_rendering": {"zh": "生成文件", "en": "Writing the files"},
+    "job_step_finished": {"zh": "已结束", "en": "Finished"},
+    "job_polling": {"zh": "页面每秒自动刷新进度。", "en": "The progress refreshes every second."},
+    "job_ingest_result": {"zh": "导入结果", "en": "What was ingested"},
+    "job_col_file": {"zh": "文件", "en": "File"},
+    "job_col_format": {"zh": "格式", "en": "Format"},
+    "job_col_read": {"zh": "读取", "en": "Read"},
+    "job_col_accepted": {"zh": "接受", "en": "Accepted"},
+    "job_col_duplicates": {"zh": "重复", "en": "Duplicates"},
+    "job_col_rejected": {"zh": "拒绝", "en": "Rejected"},
+    "job_ingest_line": {
+        "zh": "{file}：读取 {read} 行 = 接受 {accepted} + 重复 {duplicates} + 拒绝 {rejected}",
+        "en": "{file}: read {read} = accepted {accepted} + duplicates {duplicates} + rejected {rejected}",
+    },
+    "job_rejects": {
+        "zh": "被拒绝的行（含行号、原因和原始内容）保存在 {path}，可用命令 sitrep rejects --file {name} 查看。",
+        "en": "The rejected rows (line, reason and raw text) are kept in {path}; 'sitrep rejects --file {name}' "
+        "shows them.",
+    },
+    "job_explore": {"zh": "在事件数据查询中查看：", "en": "See the events in the explorer:"},
+    "job_no_format_hint": {
+        "zh": "若格式无法识别，请在上传页选择格式后重新上传。",
+        "en": "When the format is not recognised, upload the file again with its format chosen.",
+    },
+    "job_render_result": {"zh": "已生成 {week} 周报的文件", "en": "The files of {week} written"},
+    "job_render_dashboard": {"zh": "{week} 态势总览", "en": "Dashboard of {week}"},
+    "job_kb": {"zh": "{kb} KB", "en": "{kb} KB"},
 }
 
 

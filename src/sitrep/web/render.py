@@ -17,6 +17,8 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from sitrep import __version__
+from sitrep.accounts.roles import Action, may
+from sitrep.accounts.service import UserView
 from sitrep.web.auth import visitor
 from sitrep.web.i18n import Translator
 from sitrep.web.security import BROWSER_COOKIE
@@ -57,13 +59,21 @@ def asset_url(name: str) -> str:
 @cache
 def environment() -> jinja2.Environment:
     """The template environment: autoescape on, undefined names are errors."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("sitrep.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["may"] = may_take
+    return env
+
+
+def may_take(user: UserView | None, action: str) -> bool:
+    """``may(user, "ingest")`` in templates: whether a link or form of that action is offered (the role
+    table decides, as for the route behind it)."""
+    return user is not None and may(user.role, Action(action))
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None = None) -> None:

@@ -17,6 +17,7 @@ from alembic import context
 
 import sitrep.accounts.models  # noqa: F401  (the account tables share the schema)
 from sitrep.incidents.models import Base
+from sitrep.jobs import records as _jobs  # noqa: F401  (so does the jobs table)
 
 connection = context.config.attributes.get("connection")
 if connection is None:
