@@ -15,7 +15,7 @@ from sitrep import __version__
 from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
 from sitrep.report.redact import workspace_secret
-from sitrep.web import archive, desk, explorer, ledger, pages
+from sitrep.web import archive, desk, explorer, ledger, pages, reports
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -26,7 +26,7 @@ from sitrep.web.security import SecurityHeaders, Signer
 
 log = logging.getLogger("sitrep.web")
 # Every route of the desk, by router: each route declares the action it needs (check_routes).
-ROUTERS = (pages.router, archive.router, desk.router, ledger.router, explorer.router)
+ROUTERS = (pages.router, archive.router, desk.router, ledger.router, explorer.router, reports.router)
 
 
 def _error(request: Request, status: int, key: str, **values: object) -> Response:
@@ -98,6 +98,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.signer = Signer(workspace_secret(workspace))
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
+    app.state.previews = reports.PreviewCache()
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
