@@ -126,6 +126,9 @@ def test_a_hostile_narrative_is_text_on_the_page_in_the_preview_and_in_every_for
 
     render_week(desk.workspace, DRAFT, langs=["zh"])
     render_week(desk.workspace, DRAFT, langs=["en"], formats=["md"])
+    # A link planted where a rendered file belongs is neither listed nor served.
+    (desk.workspace.reports_dir / str(DRAFT) / "report.en.pdf").symlink_to(desk.workspace.root / "sitrep.toml")
+    assert analyst.get(f"/reports/{DRAFT}/files/report.en.pdf").status_code == 404
     page = analyst.get(f"/reports/{DRAFT}").text
     links = re.findall(rf'href="(/reports/{DRAFT}/files/[^"]+)"', page)
     assert len(links) == 6 and f"/reports/{DRAFT}/files/report.en.md" in links

@@ -56,7 +56,7 @@ def show(
         narrative = load_narrative(ws, chosen)
         issue = load_issue(ws, chosen)
         frozen = issue.narrative if issue is not None and issue.withdrawn is None else None
-    pending = frozen is not None and {k: v.as_dict() for k, v in frozen.items()} != narrative.as_dict()
+    pending = frozen is not None and not narrative.says(frozen)
     if as_json:
         print_json(
             {

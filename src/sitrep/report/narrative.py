@@ -82,6 +82,10 @@ class Narrative:
         """The texts by language, as an issue freezes them."""
         return {lang: self.text(lang).as_dict() for lang in LANGS}
 
+    def says(self, texts: Mapping[str, Text]) -> bool:
+        """Whether ``texts`` (e.g. those an issue froze) are this narrative's, in every language."""
+        return all(self.text(lang) == texts.get(lang, Text()) for lang in LANGS)
+
     @property
     def version(self) -> str:
         """A digest of the texts: an edit made against another version was made against stale text."""
@@ -149,6 +153,20 @@ def narrative_dir(workspace: Workspace) -> Path:
 
 def narrative_path(workspace: Workspace, week: Week) -> Path:
     return narrative_dir(workspace) / f"{week}.json"
+
+
+def written_weeks(workspace: Workspace) -> list[Week]:
+    """The weeks with a working copy (a file named after the week in the narrative folder)."""
+    folder = narrative_dir(workspace)
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            week = Week.parse(path.stem)
+        except ValueError:
+            continue
+        if str(week) == path.stem:
+            found.append(week)
+    return found
 
 
 def load_narrative(workspace: Workspace, week: Week) -> Narrative:

@@ -39,6 +39,7 @@ from sitrep.report.narrative import (
     clean_text,
     load_narrative,
     save_narrative,
+    written_weeks,
 )
 from sitrep.report.publish import MAX_REASON, editions, publish, unpublish
 from sitrep.report.render import FORMATS, file_name
@@ -86,6 +87,13 @@ def _lang(value: str | None, default: str) -> str:
     return value
 
 
+def state_of(issue: Issue | None) -> str:
+    """A week's state in the workspace: ``draft`` (no issue), ``published`` or ``withdrawn``."""
+    if issue is None:
+        return "draft"
+    return "withdrawn" if issue.withdrawn else "published"
+
+
 @dataclass(frozen=True)
 class WeekLine:
     """One week of the list: its state, revision, withdrawal, narrative and rendered files."""
@@ -98,10 +106,7 @@ class WeekLine:
 
     @property
     def state(self) -> str:
-        """``draft``, ``published`` or ``withdrawn``."""
-        if self.issue is None:
-            return "draft"
-        return "withdrawn" if self.issue.withdrawn else "published"
+        return state_of(self.issue)
 
 
 @dataclass(frozen=True)
@@ -137,17 +142,7 @@ def week_lines(workspace: Workspace, now: datetime | None = None) -> list[WeekLi
     tz = workspace.timezone
     current = Week.of(moment.astimezone(tz).date())
     issues = {i.week: i for i in archive(workspace).issues}
-    written = set()
-    folder = workspace.reports_dir / "narrative"
-    if folder.is_dir():
-        for path in folder.glob("*.json"):
-            try:
-                week = Week.parse(path.stem)
-            except ValueError:
-                continue
-            if str(week) == path.stem:
-                written.add(week)
-    weeks = {current - i for i in range(RECENT_WEEKS)} | set(issues) | written
+    weeks = {current - i for i in range(RECENT_WEEKS)} | set(issues) | set(written_weeks(workspace))
     lines = []
     for week in sorted(weeks, reverse=True):
         try:
@@ -173,16 +168,12 @@ class WeekPage:
 
     @property
     def state(self) -> str:
-        if self.issue is None:
-            return "draft"
-        return "withdrawn" if self.issue.withdrawn else "published"
+        return state_of(self.issue)
 
     @property
     def narrative_pending(self) -> bool:
         """The working narrative differs from the one the current issue published."""
-        if self.frozen is None:
-            return False
-        return {k: v.as_dict() for k, v in self.frozen.items()} != self.narrative.as_dict()
+        return self.frozen is not None and not self.narrative.says(self.frozen)
 
     @property
     def missing(self) -> list[str]:
