@@ -19,7 +19,7 @@ from report.data import WEEK, build_workspace
 from sitrep.accounts import service as accounts
 from sitrep.incidents.db import open_store
 from sitrep.report.archive import load_issue
-from sitrep.report.narrative import load_narrative
+from sitrep.report.narrative import Text, load_narrative, save_narrative
 from sitrep.report.publish import render_week
 from sitrep.web.app import create_app
 from sitrep.weeks import Week
@@ -57,7 +57,14 @@ def _table(document: str) -> str:
     return document[document.index("<table>") : document.index("</table>")]
 
 
+def _state(desk) -> tuple[int | None, str]:
+    """The revision of the week's issue and the version of its narrative."""
+    issue = load_issue(desk.workspace, WEEK)
+    return (issue.revision if issue else None, load_narrative(desk.workspace, WEEK).version)
+
+
 def test_each_role_sees_what_it_may_do(desk):
+    before = _state(desk)
     assert (
         client(desk)
         .get(f"/reports/{WEEK}", headers={"accept": "text/html"})
@@ -81,10 +88,11 @@ def test_each_role_sees_what_it_may_do(desk):
     for action in ("publish", "unpublish"):
         refused = analyst.post(f"/reports/{WEEK}/{action}", data={"csrf_token": token, "reason": "x"})
         assert refused.status_code == 403 and "publish" in refused.text
-    assert load_issue(desk.workspace, WEEK) is None and load_narrative(desk.workspace, WEEK).empty
+    assert _state(desk) == before
 
 
 def test_forms_without_the_csrf_token_change_nothing(desk):
+    before = _state(desk)
     publisher = login(desk, "publisher")
     page = publisher.get(f"/reports/{WEEK}").text
     version = VERSION.search(page).group(1)
@@ -96,7 +104,7 @@ def test_forms_without_the_csrf_token_change_nothing(desk):
         for token in ({}, {"csrf_token": "forged"}):
             answer = publisher.post(f"/reports/{WEEK}/{path}", data={**data, **token})
             assert answer.status_code == 403 and "表单已过期" in answer.text
-    assert load_issue(desk.workspace, WEEK) is None and load_narrative(desk.workspace, WEEK).empty
+    assert _state(desk) == before
 
 
 def test_a_hostile_narrative_is_text_on_the_page_in_the_preview_and_in_every_format(desk):
@@ -249,6 +257,21 @@ def test_bad_weeks_and_names_are_a_clear_answer_not_a_server_error(desk, path, s
         assert "请求无效" in answer.text
 
 
+def test_a_damaged_narrative_file_is_named_not_a_server_error(desk):
+    week = WEEK - 3
+    path = desk.workspace.reports_dir / "narrative" / f"{week}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{damaged", encoding="utf-8")
+    try:
+        viewer = login(desk, "viewer")
+        for url in (f"/reports/{week}", f"/reports/{week}/report.zh.html"):
+            answer = viewer.get(url)
+            assert answer.status_code == 409 and "not a readable narrative" in answer.text
+        assert "文件已损坏" in viewer.get("/reports").text
+    finally:
+        path.unlink()
+
+
 def test_a_bad_week_in_a_form_is_refused(desk):
     publisher = login(desk, "publisher")
     token = csrf_of(publisher.get("/reports").text)
@@ -271,15 +294,16 @@ def test_the_preview_is_framed_by_the_desk_only_and_runs_no_script(desk):
 
 
 def test_the_list_shows_states_and_the_nav_and_dashboard_link_here(desk):
+    old = WEEK - 5
+    save_narrative(desk.workspace, old, {"en": Text("an old week")}, author="test")
     viewer = login(desk, "viewer")
     listing = viewer.get("/reports").text
     assert 'href="/reports">周报工作台</a>' in listing
-    # The recent weeks up to the current one, and the weeks published (here by an earlier test) or
-    # with a narrative, however old.
+    # The recent weeks up to the current one, and the weeks published or with a narrative, however old.
     current = Week.of(datetime.now(desk.workspace.timezone).date())
     rows = re.findall(r'<td><a href="/reports/([^"]+)">', listing)
-    assert rows[0] == str(current) and len(rows) >= 12 and rows == sorted(rows, reverse=True)
-    assert str(DRAFT) in rows and str(WEEK) in rows
+    assert rows[0] == str(current) and len(rows) >= 13 and rows == sorted(rows, reverse=True)
+    assert str(old) in rows and str(old - 1) not in rows
     assert viewer.get("/reports", params={"week": "2025W1"}).headers["location"] == "/reports/2025-W01"
     dashboard = viewer.get("/", params={"week": str(WEEK)}).text
     assert f'href="/reports/{WEEK}"' in dashboard

@@ -322,7 +322,8 @@ def preview(request: Request, week: str, lang: str) -> Response:
     try:
         document = preview_html(_workspace(request), _previews(request), chosen, lang)
     except (IssueError, NarrativeError) as exc:
-        return page(request, "error.html", status=409, message=str(exc))
+        # Plain text: the frame runs no script, so the desk's error page (with its script) would not fit.
+        return Response(str(exc), status_code=409, media_type="text/plain; charset=utf-8")
     return Response(
         document,
         media_type="text/html; charset=utf-8",
