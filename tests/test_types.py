@@ -20,6 +20,7 @@ TYPED = [
     "report/rating.py",
     "report/compose.py",
     "report/archive.py",
+    "report/narrative.py",
     "report/publish.py",
     "cli/metrics.py",
 ]

@@ -75,3 +75,41 @@ def test_a_user_walks_through_the_desk(web, browser):
     context.close()
     visitor.close()
     assert problems == []
+
+
+def test_a_publisher_publishes_the_week_and_finds_it_in_the_public_archive(web, browser):
+    week = web.week + 1  # the last complete week: not published, and without data
+    problems: list[str] = []
+    context = browser.new_context()
+    page = context.new_page()
+    _watch(page, problems)
+    page.goto(f"{web.url}/login?next=/reports")
+    page.fill("input[name=name]", "publisher")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:not(.inline) button[type=submit]")
+    page.wait_for_url(f"{web.url}/reports")
+    page.click(f"a[href='/reports/{week}']")
+    assert page.frame_locator("iframe.preview").locator("h1").inner_text().startswith("网络安全信息与动态周报")
+
+    page.fill("textarea[name=summary_zh]", f"本周摘要{HOSTILE}")
+    page.click("form.narrative-form button[type=submit]")
+    assert "叙述已保存" in page.inner_text("p.done")
+    assert page.locator("main img").count() == 0 and page.locator("main script").count() == 0
+
+    page.click("form.publish button[type=submit]")  # refused: the week has no data
+    assert "no event in the lake" in page.inner_text("div.refused")
+    page.fill("form.publish input[name=force_reason]", "演练：没有数据的一周")
+    page.click("form.publish button[type=submit]")
+    assert "已发布" in page.inner_text("p.done")
+
+    visitor = browser.new_context()
+    anonymous = visitor.new_page()
+    _watch(anonymous, problems)
+    anonymous.goto(f"{web.url}/archive/")
+    anonymous.click(f"a[href$='{week}/report.zh.html']")
+    assert f"本周摘要{HOSTILE}" in anonymous.inner_text("section#overview")  # frozen with the issue, as text
+    assert anonymous.locator("img").count() == 0
+
+    context.close()
+    visitor.close()
+    assert problems == []

@@ -25,6 +25,7 @@ _COMMANDS = {
     "check": ("report", "check"),
     "publish": ("report", "publish"),
     "unpublish": ("report", "unpublish"),
+    "narrative": ("narrative", "app"),
     "site": ("report", "site"),
     "demo": ("demo", "demo"),
     "incidents": ("incidents", "app"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -55,6 +56,11 @@ def user_errors(*kinds: type[Exception]) -> Iterator[None]:
         yield
     except (ConfigError, *kinds) as exc:
         fail(str(exc))
+
+
+def actor_of(actor: str | None) -> str:
+    """The actor of the audit trail: --actor / $SITREP_USER, else the login name."""
+    return actor or os.environ.get("SITREP_USER") or getpass.getuser()
 
 
 def print_json(data: Any) -> None:

@@ -6,8 +6,6 @@ the result; the rules live there.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sitrep.cli.common import console, fail, out, print_json, workspace
+from sitrep.cli.common import actor_of, console, fail, out, print_json, workspace
 from sitrep.config import ConfigError
 from sitrep.incidents import service
 from sitrep.incidents.desk import Desk
@@ -100,11 +98,6 @@ def errors() -> Iterator[None]:
         hint = next((text for kind, text in _HINTS.items() if isinstance(exc, kind)), "")
         # The message quotes what was typed or stored: never read it as console markup.
         fail(escape(f"{exc}{hint.format_map(vars(exc))}"))
-
-
-def actor_of(actor: str | None) -> str:
-    """The actor of the audit trail: --actor / $SITREP_USER, else the login name."""
-    return actor or os.environ.get("SITREP_USER") or getpass.getuser()
 
 
 def desk() -> Desk:

@@ -13,6 +13,7 @@ from sitrep.cli.metrics import parse_week
 from sitrep.lake.errors import LakeError
 from sitrep.report.archive import IssueError
 from sitrep.report.errors import OutputError, PublishError, PublishRefused
+from sitrep.report.narrative import NarrativeError
 from sitrep.report.redact import SecretError
 from sitrep.report.render import FORMATS
 from sitrep.report.wording import LANGS
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from sitrep.report.check_model import CheckResult
 
 # Core errors whose message is shown as is (exit status 2).
-_ERRORS = (IssueError, PublishError, OutputError, SecretError, LakeError)
+_ERRORS = (IssueError, PublishError, OutputError, SecretError, LakeError, NarrativeError)
 
 WeekOption = Annotated[
     str | None,
@@ -155,7 +156,11 @@ def _print_changes(changes: list[dict[str, Any]]) -> None:
 def publish(
     week: WeekOption = None,
     refresh: Annotated[
-        bool, typer.Option("--refresh", help="Re-compute a published week, show and record what changed.")
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Re-compute a published week and take its narrative's edits; show and record what changed.",
+        ),
     ] = False,
     force: Annotated[
         bool,
@@ -166,7 +171,8 @@ def publish(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Freeze a week's issue: its numbers and the IDs behind them are stored in the workspace.
+    """Freeze a week's issue: its numbers, the IDs behind them and its narrative (see 'sitrep
+    narrative') are stored in the workspace.
 
     The week is checked first (see 'sitrep check'): warnings are printed; a week that has not ended,
     or whose check found errors, is refused unless --force --reason "..." is given; a week that has
@@ -193,6 +199,7 @@ def publish(
                 "revision": result.revision,
                 "path": str(result.path),
                 "changes": result.changes,
+                "narrative_changes": result.narrative_changes,
                 "forced": result.forced,
                 "overridden": result.overridden,
                 "check": result.check.as_dict() if result.check else None,
@@ -214,6 +221,9 @@ def publish(
         out.print("re-computed: no number changed")
     if result.changes:
         _print_changes(result.changes)
+    for change in result.narrative_changes:
+        state = "added" if change["old"] is None else "removed" if change["new"] is None else "changed"
+        out.print(f"  {change['path']}: {state}")
 
 
 def _refused(exc: PublishRefused, as_json: bool) -> NoReturn:

@@ -3,6 +3,7 @@ run on other Ibis backends)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import ibis
@@ -11,6 +12,8 @@ import ibis.expr.types as ir
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake, connect
+
+_EMPTY_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
 
 
 def backend(workspace: Workspace) -> ibis.BaseBackend:
@@ -32,7 +35,9 @@ def events_table(
     on = on or backend(workspace)
     files = [str(p) for p in Lake.of(workspace).event_files(start, end)]
     if not files:
-        return ibis.memtable(ARROW_SCHEMA.empty_table())
+        # An empty table of ``on`` itself: an unbound one (``ibis.memtable``) would run on Ibis's
+        # default DuckDB connection, which concurrent requests of the web desk would share.
+        return on.create_table(f"sitrep_no_events_{uuid.uuid4().hex}", schema=_EMPTY_SCHEMA, temp=True)
     return on.read_parquet(files)
 
 

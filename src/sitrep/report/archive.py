@@ -1,9 +1,9 @@
 """The published issues kept in the workspace: ``reports/published/<week>.json``, one file per issue.
 
-An issue file holds the week's frozen facts, its revision and its history (published, refreshed,
-withdrawn, republished).  A withdrawn issue stays in the archive with the date and the reason, but is
-no longer current: it is not rendered from its frozen numbers, not listed among the recent issues,
-and the site shows it as withdrawn.
+An issue file holds the week's frozen facts and narrative (:mod:`.narrative`), its revision and its
+history (published, refreshed, withdrawn, republished).  A withdrawn issue stays in the archive with
+the date and the reason, but is no longer current: it is not rendered from its frozen numbers, not
+listed among the recent issues, and the site shows it as withdrawn.
 
 Anything else in the folder — a file whose name is not a week (``notes.txt``, ``2025-W99.json``), a
 file that is not valid JSON or not an issue — is a *stray*: it is never read as an issue, and
@@ -22,6 +22,7 @@ from sitrep.config import Workspace
 from sitrep.report.errors import OutputError
 from sitrep.report.facts_model import SCHEMA as FACTS_SCHEMA
 from sitrep.report.facts_model import Facts
+from sitrep.report.narrative import NarrativeError, Text, texts_from_dict
 from sitrep.report.render import atomic_write
 from sitrep.results import ResultError
 from sitrep.weeks import Week
@@ -67,6 +68,11 @@ class Issue:
     @property
     def history(self) -> list[dict[str, Any]]:
         return list(self.document["history"])
+
+    @property
+    def narrative(self) -> dict[str, Text]:
+        """The narrative frozen with the facts, by language (empty in issues published without one)."""
+        return texts_from_dict(self.document.get("narrative", {}), str(self.path))
 
     @property
     def withdrawn(self) -> Withdrawal | None:
@@ -120,6 +126,10 @@ def _problem(document: Any, week: Week) -> str | None:
         return "its revision or history is missing"
     if not isinstance(document.get("published_at"), str):
         return "its publication time is missing"
+    try:
+        texts_from_dict(document.get("narrative", {}), "")
+    except NarrativeError:
+        return "its narrative is damaged"
     withdrawn = document.get("withdrawn")
     if withdrawn is not None and not (isinstance(withdrawn, dict) and {"at", "reason"} <= withdrawn.keys()):
         return "its withdrawal record is damaged"

@@ -17,6 +17,7 @@ from sitrep.metrics.model import ObjectTypeCount
 from sitrep.report import wording as w
 from sitrep.report.facts_model import Facts
 from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series
+from sitrep.report.narrative import Text
 from sitrep.report.redact import restricted_id
 from sitrep.results import Counted
 from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
@@ -72,7 +73,7 @@ class _Composer:
         return item.zh if self.lang == "zh" else item.en
 
     # Section 1 -------------------------------------------------------------------------------
-    def overview(self) -> Section:
+    def overview(self, narrative: Text) -> Section:
         rating = self.rating
         majors = rating.major_infrastructure
         infra = self.t("infra_major", n=len(majors)) if majors else self.t("infra_ok")
@@ -106,6 +107,8 @@ class _Composer:
             table=rows,
             charts=[self.trend_chart()],
             notes=self.rating_notes(),
+            summary=narrative.summary,
+            highlights=list(narrative.highlights),
         )
 
     def band_range(self, label: str) -> str:
@@ -463,14 +466,16 @@ def compose(
     secret: bytes,
     published_at: str | None = None,
     revision: int = 0,
+    narrative: Text | None = None,
 ) -> Report:
     """The report model of ``facts`` in ``lang`` (``zh`` or ``en``); ``previous`` feeds 近期回顾;
-    ``secret`` (:func:`sitrep.report.redact.workspace_secret`) keys the opaque IDs of restricted data."""
+    ``secret`` (:func:`sitrep.report.redact.workspace_secret`) keys the opaque IDs of restricted data;
+    ``narrative`` (that language's) goes into the overview beside the computed sentences."""
     week = Week.parse(facts.week)
     composer = _Composer(facts, settings, lang)
     base = settings.report.base_url.rstrip("/") or ".."
     sections = [
-        composer.overview(),
+        composer.overview(narrative or Text()),
         composer.malware(),
         composer.websites(),
         composer.vulns(),
@@ -495,6 +500,7 @@ def compose(
             "evidence_note",
             "other_lang",
             "rating_rule",
+            "highlights",
         )
     }
     return Report(

@@ -71,6 +71,9 @@ class Section:
     charts: list[Chart] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The analyst's narrative (overview only): plain text beside the computed sentences.
+    summary: str = ""
+    highlights: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

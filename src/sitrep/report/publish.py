@@ -5,8 +5,9 @@ that has not started is refused; one that has not ended, or whose check found er
 unless forced with a reason, which the issue's history records with what was overridden.  It then
 stores the week's facts (every number and the IDs behind it) in the archive (:mod:`.archive`).
 Rendering a published week uses that snapshot, so later ingests or incident edits do not change what
-the issue printed.  ``--refresh`` gathers the facts again and, when a number changed, bumps the
-revision and records the changes (old → new) in the history.  ``sitrep unpublish`` withdraws an
+the issue printed.  The week's narrative (:mod:`.narrative`) is frozen with the facts.  ``--refresh``
+gathers the facts again and takes the narrative's working copy; when a number or the narrative
+changed, it bumps the revision and records the changes (old → new) in the history.  ``sitrep unpublish`` withdraws an
 issue: it stays in the archive with the reason, is no longer current, and can be published again.
 """
 
@@ -27,6 +28,7 @@ from sitrep.report.compose import REVIEW_COUNT, compose
 from sitrep.report.errors import PublishError, PublishRefused
 from sitrep.report.facts import gather
 from sitrep.report.model import Report
+from sitrep.report.narrative import Text, leaves, load_narrative
 from sitrep.report.redact import workspace_secret
 from sitrep.report.render import FORMATS, write_edition
 from sitrep.report.wording import LANGS
@@ -106,10 +108,12 @@ PublishStatus = Literal["published", "unchanged", "refreshed", "republished"]
 class PublishResult:
     """What ``publish`` did.
 
-    ``status``: ``published`` (first time), ``refreshed`` (numbers changed, new revision),
-    ``republished`` (a withdrawn issue published again), ``unchanged`` (already published, or
-    re-computed with no number changed).  ``check`` is the week's check (None when nothing was
-    re-computed); ``forced`` the reason when ``overridden`` lists what publishing went past.
+    ``status``: ``published`` (first time), ``refreshed`` (numbers or the narrative changed, new
+    revision), ``republished`` (a withdrawn issue published again), ``unchanged`` (already published,
+    or re-computed with nothing changed).  ``changes`` are the facts' changes, ``narrative_changes``
+    the narrative's (``{path, old, new}``, a missing text being None).  ``check`` is the week's check
+    (None when nothing was re-computed); ``forced`` the reason when ``overridden`` lists what
+    publishing went past.
     """
 
     week: str
@@ -120,6 +124,7 @@ class PublishResult:
     check: CheckResult | None = None
     forced: str | None = None
     overridden: list[str] = field(default_factory=list)
+    narrative_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _blockers(check: CheckResult) -> list[str]:
@@ -137,8 +142,10 @@ def publish(
 ) -> PublishResult:
     """Freeze ``week``'s facts; with ``refresh``, re-compute them and record what changed.
 
-    Raises :class:`PublishRefused` when the week has not started, or has not ended or fails its check
-    and no ``force_reason`` is given; :class:`~sitrep.report.archive.IssueError` when its file is damaged.
+    The narrative's working copy is frozen with the facts.  Raises :class:`PublishRefused` when the
+    week has not started, or has not ended or fails its check and no ``force_reason`` is given;
+    :class:`~sitrep.report.archive.IssueError` when its file is damaged,
+    :class:`~sitrep.report.narrative.NarrativeError` when its narrative's is.
     """
     moment = now or datetime.now(UTC)
     stamp = moment.isoformat(timespec="seconds")
@@ -146,6 +153,8 @@ def publish(
     issue = load_issue(workspace, week)
     if issue is not None and issue.withdrawn is None and not refresh:
         return PublishResult(str(week), "unchanged", issue.revision, issue.path)
+    working = load_narrative(workspace, week)
+    narrative = working.as_dict()
     check = check_week(workspace, week, now=moment)
     blockers = _blockers(check)
     if check.state == "future":
@@ -166,21 +175,27 @@ def publish(
             "published_at": stamp,
             "revision": 1,
             "facts": facts.as_dict(),
+            "narrative": narrative,
             "history": [{"revision": 1, "action": "published", "changes": [], **entry}],
         }
         status: PublishStatus = "published"
         changes: list[dict[str, Any]] = []
+        told: list[dict[str, Any]] = []
     else:
         changes = diff(issue.document["facts"], facts.as_dict())
-        if issue.withdrawn is None and not changes:
+        told = diff(leaves(issue.narrative), leaves(working.texts))
+        if issue.withdrawn is None and not changes and not told:
             return PublishResult(str(week), "unchanged", issue.revision, issue.path, [], check)
         status = "refreshed" if issue.withdrawn is None else "republished"
         revision = issue.revision + 1
         document = {k: v for k, v in issue.document.items() if k != "withdrawn"}
+        if told:
+            entry["narrative_changes"] = told
         document.update(
             revision=revision,
             refreshed_at=stamp,
             facts=facts.as_dict(),
+            narrative=narrative,
             history=[*issue.history, {"revision": revision, "action": status, "changes": changes, **entry}],
         )
     path = write_issue(workspace, week, document)
@@ -193,6 +208,7 @@ def publish(
         check,
         reason if blockers else None,
         blockers,
+        told,
     )
 
 
@@ -232,10 +248,11 @@ def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT)
 
 
 def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]:
-    """The report models of ``week`` in ``langs``: from the frozen facts when published, else fresh
-    (a draft; a withdrawn issue is rendered as one too)."""
+    """The report models of ``week`` in ``langs``: from the frozen facts and narrative when published,
+    else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too)."""
     stored = load_issue(workspace, week)
     issue = stored if stored is not None and stored.withdrawn is None else None
+    narrative = issue.narrative if issue else load_narrative(workspace, week).texts
     facts = issue.facts if issue else gather(workspace, week)
     previous = previous_issues(workspace, week)
     secret = workspace_secret(workspace)
@@ -248,6 +265,7 @@ def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]
             secret=secret,
             published_at=issue.published_at[:10] if issue else None,
             revision=issue.revision if issue else 0,
+            narrative=narrative.get(lang, Text()),
         )
         for lang in langs
     ]

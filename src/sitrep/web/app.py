@@ -16,7 +16,7 @@ from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
 from sitrep.jobs.runner import JobRunner
 from sitrep.report.redact import workspace_secret
-from sitrep.web import archive, desk, explorer, jobs, ledger, pages, proposals
+from sitrep.web import archive, desk, explorer, jobs, ledger, pages, proposals, reports
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -35,6 +35,7 @@ ROUTERS = (
     explorer.router,
     desk.router,
     ledger.router,
+    reports.router,
     jobs.router,
 )
 
@@ -109,6 +110,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
     app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
+    app.state.previews = reports.PreviewCache()
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

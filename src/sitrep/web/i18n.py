@@ -562,6 +562,154 @@ STRINGS: dict[str, dict[str, str]] = {
     "job_render_result": {"zh": "已生成 {week} 周报的文件", "en": "The files of {week} written"},
     "job_render_dashboard": {"zh": "{week} 态势总览", "en": "Dashboard of {week}"},
     "job_kb": {"zh": "{kb} KB", "en": "{kb} KB"},
+    # The report workspace (web/reports.py, templates/reports/)
+    "nav_reports": {"zh": "周报工作台", "en": "Reports"},
+    "rp_title": {"zh": "周报工作台", "en": "Report workspace"},
+    "rp_intro": {
+        "zh": "近 {count} 周以及所有已发布或已撰写叙述的周。"
+        "打开某一周可预览中英文周报、查看发布前检查、撰写叙述并发布。",
+        "en": "The last {count} weeks, and every week published or with a narrative. Open a week to preview it "
+        "in both languages, see its check, write its narrative and publish it.",
+    },
+    "rp_go": {"zh": "打开某一周", "en": "Open a week"},
+    "rp_go_submit": {"zh": "打开", "en": "Open"},
+    "rp_col_week": {"zh": "周", "en": "Week"},
+    "rp_col_dates": {"zh": "日期", "en": "Dates"},
+    "rp_col_state": {"zh": "状态", "en": "State"},
+    "rp_col_revision": {"zh": "版本", "en": "Revision"},
+    "rp_col_narrative": {"zh": "叙述", "en": "Narrative"},
+    "rp_col_files": {"zh": "已生成文件", "en": "Rendered files"},
+    "rp_state_draft": {"zh": "草稿", "en": "draft"},
+    "rp_state_published": {"zh": "已发布", "en": "published"},
+    "rp_state_withdrawn": {"zh": "已撤回", "en": "withdrawn"},
+    "rp_not_ended": {"zh": "（本周未结束）", "en": "(not ended)"},
+    "rp_withdrawn_on": {"zh": "{date} 撤回：{reason}", "en": "withdrawn {date}: {reason}"},
+    "rp_narrative_damaged": {"zh": "文件已损坏", "en": "damaged file"},
+    "rp_week_title": {"zh": "{week} 周报", "en": "Report of {week}"},
+    "rp_back": {"zh": "← 全部周", "en": "← All weeks"},
+    "rp_status_draft": {
+        "zh": "草稿：数字按当前数据计算，尚未发布。",
+        "en": "Draft: the numbers are computed from the data as it is now; not published.",
+    },
+    "rp_status_published": {
+        "zh": "已发布：第 {revision} 版，{published} 首次发布，{updated} 最后更新。数字已冻结。",
+        "en": "Published: revision {revision}, first published {published}, last changed {updated}. "
+        "The numbers are frozen.",
+    },
+    "rp_status_withdrawn": {
+        "zh": "已于 {date} 撤回：{reason}。下面是按当前数据计算的草稿，可再次发布。",
+        "en": "Withdrawn on {date}: {reason}. Below is a draft computed from the data as it is now; it can be "
+        "published again.",
+    },
+    "rp_in_archive": {"zh": "在公开归档中查看", "en": "See it in the public archive"},
+    "rp_preview": {"zh": "预览", "en": "Preview"},
+    "rp_preview_zh": {"zh": "中文版", "en": "Chinese edition"},
+    "rp_preview_en": {"zh": "英文版", "en": "English edition"},
+    "rp_preview_note": {
+        "zh": "HTML 版按现在的状态生成：已发布的周显示冻结的数字与叙述，"
+        "草稿显示当前计算的数字与叙述工作稿。生成需要数秒。",
+        "en": "The HTML edition as it would be rendered now: a published week with its frozen numbers and "
+        "narrative, a draft with the numbers computed now and the narrative being written. It takes a few "
+        "seconds to render.",
+    },
+    "rp_preview_open": {"zh": "单独打开", "en": "Open on its own"},
+    "rp_preview_frame": {"zh": "{week} 周报预览（{edition}）", "en": "Preview of {week} ({edition})"},
+    "rp_narrative": {"zh": "叙述：摘要与要点", "en": "Narrative: summary and highlights"},
+    "rp_narrative_note": {
+        "zh": "由分析人员撰写，按纯文本显示在各格式的第一部分（基本态势）；不会改变任何数字。",
+        "en": "Written by an analyst and printed as plain text in the first section (the overview) of every "
+        "format; it changes no number.",
+    },
+    "rp_summary": {"zh": "摘要（{limit} 字以内，一段）", "en": "Summary (one paragraph, at most {limit} characters)"},
+    "rp_highlights": {
+        "zh": "要点（每行一条，最多 {count} 条，每条 {limit} 字以内）",
+        "en": "Highlights (one a line, at most {count}, {limit} characters each)",
+    },
+    "rp_lang_zh": {"zh": "中文", "en": "Chinese"},
+    "rp_lang_en": {"zh": "英文", "en": "English"},
+    "rp_narrative_save": {"zh": "保存叙述", "en": "Save the narrative"},
+    "rp_narrative_by": {"zh": "{name} 最后修改于 {at}", "en": "Last changed by {name} at {at}"},
+    "rp_narrative_none": {"zh": "尚未撰写叙述。", "en": "No narrative written yet."},
+    "rp_narrative_empty_lang": {"zh": "（未撰写）", "en": "(none)"},
+    "rp_narrative_pending": {
+        "zh": "叙述在发布后已修改：重新发布（刷新）后才会进入已发布的周报。",
+        "en": "The narrative changed after publication: it reaches the published issue when it is refreshed.",
+    },
+    "rp_publishing": {"zh": "发布", "en": "Publishing"},
+    "rp_publish_note": {
+        "zh": "发布前会先运行检查；本周未结束或检查发现错误时拒绝发布，除非填写理由强制发布（理由记入发布记录）。",
+        "en": "Publishing runs the check first. A week that has not ended, or whose check found errors, is "
+        "refused unless a reason to force it is given (the reason is recorded in the history).",
+    },
+    "rp_force_reason": {
+        "zh": "强制发布的理由（仅在被拒绝时需要）",
+        "en": "Reason to force it (only needed when refused)",
+    },
+    "rp_publish_button": {"zh": "发布本周周报", "en": "Publish the week"},
+    "rp_refresh_button": {"zh": "重新计算并发布（刷新）", "en": "Refresh: re-compute and publish"},
+    "rp_republish_button": {"zh": "再次发布", "en": "Publish again"},
+    "rp_refresh_note": {
+        "zh": "刷新会重新计算数字并采用叙述工作稿；有变化时生成新版本并记录变化。",
+        "en": "Refreshing re-computes the numbers and takes the narrative as written; when something changed, "
+        "a new revision records what.",
+    },
+    "rp_unpublish": {"zh": "撤回本期", "en": "Withdraw the issue"},
+    "rp_unpublish_reason": {
+        "zh": "撤回理由（将显示在公开归档中）",
+        "en": "Reason for withdrawing (shown in the public archive)",
+    },
+    "rp_unpublish_button": {"zh": "撤回", "en": "Withdraw"},
+    "rp_refused": {"zh": "未发布：", "en": "Not published:"},
+    "rp_refused_forceable": {
+        "zh": "如确需现在发布，请填写理由后再次提交（强制发布）。",
+        "en": "To publish it anyway, give a reason and submit again (forced).",
+    },
+    "rp_refused_final": {"zh": "本周尚未开始，不能发布。", "en": "The week has not started: it cannot be published."},
+    "rp_stale": {
+        "zh": "未保存：{reason}。表单保留了您的输入，预览显示当前内容；再次保存将覆盖。",
+        "en": "Not saved: {reason}. The form keeps what you typed and the preview shows the narrative as it is "
+        "now; saving again replaces it.",
+    },
+    "rp_done_saved": {"zh": "叙述已保存。", "en": "The narrative was saved."},
+    "rp_done_published": {"zh": "已发布。", "en": "Published."},
+    "rp_done_refreshed": {"zh": "已刷新为新版本。", "en": "Refreshed as a new revision."},
+    "rp_done_republished": {"zh": "已再次发布。", "en": "Published again."},
+    "rp_done_unchanged": {
+        "zh": "重新计算后没有变化，版本未变。",
+        "en": "Re-computed: nothing changed, the revision stays.",
+    },
+    "rp_done_withdrawn": {"zh": "已撤回。", "en": "Withdrawn."},
+    "rp_history": {"zh": "发布记录", "en": "History"},
+    "rp_col_action": {"zh": "操作", "en": "Action"},
+    "rp_col_at": {"zh": "时间", "en": "When"},
+    "rp_col_details": {"zh": "说明", "en": "Details"},
+    "rp_action_published": {"zh": "发布", "en": "published"},
+    "rp_action_refreshed": {"zh": "刷新", "en": "refreshed"},
+    "rp_action_republished": {"zh": "再次发布", "en": "republished"},
+    "rp_action_withdrawn": {"zh": "撤回", "en": "withdrawn"},
+    "rp_changes": {
+        "zh": "{numbers} 处数字或编号变化，{texts} 处叙述变化",
+        "en": "{numbers} numbers or ID lists changed, {texts} narrative texts",
+    },
+    "rp_forced": {"zh": "强制：{reason}", "en": "forced: {reason}"},
+    "rp_files": {"zh": "下载", "en": "Downloads"},
+    "rp_files_note": {
+        "zh": "已生成在 reports/{week}/ 的文件（可能早于最近的修改）。生成全部格式：sitrep report --week {week}",
+        "en": "The files rendered in reports/{week}/ (they may predate the latest changes). To render every "
+        "format: sitrep report --week {week}",
+    },
+    "rp_files_none": {"zh": "尚未生成任何文件。", "en": "Nothing rendered yet."},
+    "rp_files_missing": {"zh": "尚未生成：", "en": "Not rendered yet: "},
+    "rp_col_lang": {"zh": "语言", "en": "Language"},
+    "rp_col_format": {"zh": "格式", "en": "Format"},
+    "rp_col_size": {"zh": "大小", "en": "Size"},
+    "rp_col_modified": {"zh": "生成时间（UTC）", "en": "Rendered (UTC)"},
+    "rp_format_html": {"zh": "HTML", "en": "HTML"},
+    "rp_format_pdf": {"zh": "PDF", "en": "PDF"},
+    "rp_format_md": {"zh": "Markdown", "en": "Markdown"},
+    "rp_format_json": {"zh": "JSON", "en": "JSON"},
+    "rp_format_wechat": {"zh": "微信公众号", "en": "WeChat"},
+    "rp_dashboard_link": {"zh": "本周周报工作台 →", "en": "Report workspace of this week →"},
 }
 
 

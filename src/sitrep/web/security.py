@@ -30,6 +30,8 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The report workspace's page of a week frames the week's preview from this site.
+PREVIEW_PAGE_CSP = f"{CSP}; frame-src 'self'"
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -82,20 +84,22 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def document_csp(document: str) -> str:
+def document_csp(document: str, *, framed: bool = False) -> str:
     """The policy of a published report page: no script at all, and exactly the styles it carries.
 
     A report is one self-contained file whose stylesheet and charts are inline; instead of allowing
     inline style wholesale, each ``<style>`` element and each distinct ``style`` attribute is allowed
-    by its hash, so nothing injected could style the page either.
+    by its hash, so nothing injected could style the page either.  ``framed``: a preview of the report
+    workspace, which only this site may frame, sandboxed even when opened on its own.
     """
     styles = _STYLE_ELEMENT.findall(document)
     attributes = sorted({html.unescape(v) for v in _STYLE_ATTRIBUTE.findall(document)})
     allowed = " ".join(_sha256(s) for s in [*styles, *attributes])
     style_src = f"{allowed} 'unsafe-hashes'" if attributes else allowed or "'none'"
+    ancestors = "'self'; sandbox allow-same-origin" if framed else "'none'"
     return (
         f"default-src 'none'; style-src {style_src}; img-src 'self' data:; font-src 'self' data:; "
-        "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+        f"form-action 'none'; base-uri 'none'; frame-ancestors {ancestors}"
     )
 
 

@@ -11,12 +11,20 @@ import re
 from sitrep.report.model import Report
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
+# What would start a list or a thematic break at the beginning of a line of text (``- a``, ``+ a``,
+# ``---``, ``1. a``, ``1) a``): an analyst's narrative may begin so.
+_BLOCK_START = re.compile(r"^([-+])|^(\d{1,9})([.)])(?=\s|$)")
 
 
 def escape(text: str) -> str:
     """Plain text made inert in Markdown (no markup, links, tables or raw HTML)."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_block(text: str) -> str:
+    """Plain text made inert as a whole block too: it stays one paragraph (or one list item)."""
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escape(text))
 
 
 def chart_file(report: Report, key: str) -> str:
@@ -43,7 +51,12 @@ def render_markdown(report: Report) -> str:
                 "",
             ]
         for paragraph in s.paragraphs:
-            lines += [escape(paragraph), ""]
+            lines += [escape_block(paragraph), ""]
+        if s.summary:
+            lines += [escape_block(s.summary), ""]
+        if s.highlights:
+            lines += [f"**{escape(report.labels['highlights'])}**", ""]
+            lines += [f"- {escape_block(h)}" for h in s.highlights] + [""]
         if s.table:
             head = [report.labels[k] for k in ("col_indicator", "col_value", "col_previous", "col_change")]
             lines.append("| " + " | ".join(escape(h) for h in head) + " |")
