@@ -219,6 +219,7 @@ def test_a_render_job_writes_every_file_of_the_week(desk):
     job_id = _job_id(browser.post("/jobs/render", data={"csrf_token": token, "week": "2025-W01"}))
     done = _finished(browser, f"/jobs/{job_id}")
     assert "已生成 2025-W01 周报的文件" in done
+    assert 'href="/reports/2025-W01#downloads"' in done  # the report workspace serves the downloads
     folder = desk.workspace.reports_dir / "2025-W01"
     for lang in LANGS:
         for fmt in FORMATS:

@@ -77,8 +77,11 @@ def test_each_role_sees_what_it_may_do(desk):
         listing = browser.get("/reports")
         assert listing.status_code == 200 and "周报工作台" in listing.text
         page = browser.get(f"/reports/{WEEK}").text
-        forms[role] = (f'action="/reports/{WEEK}/narrative"' in page, f'action="/reports/{WEEK}/publish"' in page)
-    assert forms == {"viewer": (False, False), "analyst": (True, False), "publisher": (True, True)}
+        forms[role] = tuple(
+            f'action="{path}"' in page
+            for path in (f"/reports/{WEEK}/narrative", f"/reports/{WEEK}/publish", "/jobs/render")
+        )
+    assert forms == {"viewer": (False, False, False), "analyst": (True, False, True), "publisher": (True, True, True)}
 
     viewer, analyst = login(desk, "viewer"), login(desk, "analyst")
     token = csrf_of(viewer.get("/reports").text)

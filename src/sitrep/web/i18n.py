@@ -561,6 +561,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "job_render_result": {"zh": "已生成 {week} 周报的文件", "en": "The files of {week} written"},
     "job_render_dashboard": {"zh": "{week} 态势总览", "en": "Dashboard of {week}"},
+    "job_render_workspace": {"zh": "{week} 周报工作台的下载", "en": "Downloads in the report workspace of {week}"},
     "job_kb": {"zh": "{kb} KB", "en": "{kb} KB"},
     # The report workspace (web/reports.py, templates/reports/)
     "nav_reports": {"zh": "周报工作台", "en": "Reports"},
@@ -694,10 +695,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "rp_forced": {"zh": "强制：{reason}", "en": "forced: {reason}"},
     "rp_files": {"zh": "下载", "en": "Downloads"},
     "rp_files_note": {
-        "zh": "已生成在 reports/{week}/ 的文件（可能早于最近的修改）。生成全部格式：sitrep report --week {week}",
-        "en": "The files rendered in reports/{week}/ (they may predate the latest changes). To render every "
-        "format: sitrep report --week {week}",
+        "zh": "已生成在 reports/{week}/ 的文件（可能早于最近的修改）。在后台生成全部格式，或在命令行运行："
+        "sitrep report --week {week}",
+        "en": "The files rendered in reports/{week}/ (they may predate the latest changes). Render every format "
+        "in the background, or on the command line: sitrep report --week {week}",
     },
+    "rp_render": {"zh": "生成全部格式（中英文）", "en": "Render every format (zh and en)"},
     "rp_files_none": {"zh": "尚未生成任何文件。", "en": "Nothing rendered yet."},
     "rp_files_missing": {"zh": "尚未生成：", "en": "Not rendered yet: "},
     "rp_col_lang": {"zh": "语言", "en": "Language"},
