@@ -25,7 +25,9 @@ class NewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    partner: str = Field(min_length=1, max_length=SHORT, description="The partner's name in the directory.")
+    partner: str = Field(
+        min_length=1, max_length=SHORT, description="The partner's name in the directory.", examples=["阿里云"]
+    )
     sent: Time = Field(None, description="When it was sent (ISO 8601 or now); left out: opened, not sent yet.")
     due: Time = Field(None, description="When the partner should have acted; default: sent + the SLA of its type.")
     note: str | None = Field(None, max_length=LONG, description="A note put on the incident's timeline with it.")
@@ -38,7 +40,7 @@ class RequestPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sent: Time = None
-    acknowledged: Time = None
+    acknowledged: Time = Field(None, examples=["now"])
     actioned: Time = None
     verified: Time = None
     outcome: Outcome | None = None

@@ -49,8 +49,8 @@ class NewIncident(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=500)
-    category: Text
+    title: str = Field(min_length=1, max_length=500, examples=["仿冒工商银行网站"])
+    category: Text = Field(examples=["phishing"])
     ref: str | None = Field(None, max_length=100)
     assets: list[Annotated[str, Field(max_length=LONG)]] = Field([], max_length=1000)
     partners: list[Text] = Field([], max_length=100)
@@ -148,7 +148,7 @@ class NewNote(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=LONG, description="Line breaks are kept.")
+    text: str = Field(min_length=1, max_length=LONG, description="Line breaks are kept.", examples=["已电话联系注册商"])
     at: Text | None = Field(None, description="When it took effect (default now; not before the report).")
 
 
