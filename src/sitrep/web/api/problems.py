@@ -125,6 +125,14 @@ def core_status(exc: Exception) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
+def _message(error: Any) -> str:
+    """A validation error's message, naming the value refused (cut short: it may be long or hostile)."""
+    if error.get("type") in ("missing", "extra_forbidden") or "input" not in error:
+        return str(error["msg"])
+    shown = repr(error["input"])
+    return f"{error['msg']}, not {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
 def install(app: FastAPI) -> None:
     """Make ``app`` answer every error — its own, FastAPI's validation, the core's — as a problem."""
 
@@ -134,7 +142,7 @@ def install(app: FastAPI) -> None:
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = [{"location": ".".join(str(p) for p in e["loc"]), "message": _message(e)} for e in exc.errors()]
         first = errors[0] if errors else {"location": "", "message": "invalid request"}
         return problem(422, f"{first['location']}: {first['message']}", errors=errors)
 
