@@ -13,7 +13,21 @@ from sitrep.incidents import service
 from sitrep.incidents.views import OverdueView, RequestView
 from sitrep.incidents.vocabulary import Outcome
 from sitrep.web.api.caller import desk_of
-from sitrep.web.api.params import LONG, SHORT, Cursor, Editor, IfMatch, Limit, Viewer, etag, next_link, required_version
+from sitrep.web.api.params import (
+    LONG,
+    SHORT,
+    Cursor,
+    Editor,
+    IfMatch,
+    Limit,
+    PartnerName,
+    Ref,
+    Viewer,
+    etag,
+    next_link,
+    required_version,
+    with_headers,
+)
 from sitrep.web.api.problems import answers
 
 router = APIRouter(tags=["coordination"])
@@ -60,14 +74,18 @@ def _location(request: Request, ref: str, partner: str) -> str:
 
 
 @router.get("/incidents/{ref}/requests", responses=answers(400, 404))
-def list_requests(request: Request, ref: str, _: Viewer) -> list[RequestView]:
+def list_requests(request: Request, ref: Ref, _: Viewer) -> list[RequestView]:
     """The coordination requests of an incident, in the order they were opened; each has its
     ``version`` (the ``ETag`` a change sends back)."""
     return service.list_requests(desk_of(request), ref)
 
 
-@router.post("/incidents/{ref}/requests", status_code=201, responses=answers(400, 403, 404, 409))
-def open_request(request: Request, response: Response, ref: str, body: NewRequest, user: Editor) -> RequestView:
+@router.post(
+    "/incidents/{ref}/requests",
+    status_code=201,
+    responses={**answers(400, 403, 404, 409), **with_headers(201, "ETag", "Location")},
+)
+def open_request(request: Request, response: Response, ref: Ref, body: NewRequest, user: Editor) -> RequestView:
     """Open the request of an incident to a partner.  One request per partner: a second, and so a
     retry of one that went through, is 409 and changes nothing (the request is at ``Location``)."""
     opened = service.open_request(
@@ -78,20 +96,23 @@ def open_request(request: Request, response: Response, ref: str, body: NewReques
     return opened
 
 
-@router.get("/incidents/{ref}/requests/{partner:path}", responses=answers(400, 404))
-def show_request(request: Request, response: Response, ref: str, partner: str, _: Viewer) -> RequestView:
+@router.get("/incidents/{ref}/requests/{partner:path}", responses={**answers(400, 404), **with_headers(200, "ETag")})
+def show_request(request: Request, response: Response, ref: Ref, partner: PartnerName, _: Viewer) -> RequestView:
     """The request of an incident to one partner, with its ``ETag``."""
     found = service.show_request(desk_of(request), ref, partner)
     response.headers["ETag"] = etag(found["version"])
     return found
 
 
-@router.patch("/incidents/{ref}/requests/{partner:path}", responses=answers(400, 403, 404, 409, 412, 428))
+@router.patch(
+    "/incidents/{ref}/requests/{partner:path}",
+    responses={**answers(400, 403, 404, 409, 412, 428), **with_headers(200, "ETag")},
+)
 def change_request(
     request: Request,
     response: Response,
-    ref: str,
-    partner: str,
+    ref: Ref,
+    partner: PartnerName,
     body: RequestPatch,
     user: Editor,
     if_match: IfMatch = None,

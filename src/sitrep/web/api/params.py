@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from starlette.exceptions import HTTPException
 
 from sitrep.accounts.roles import Action
@@ -17,6 +17,8 @@ Viewer = Annotated[UserView, Depends(allowed(Action.VIEW))]
 Editor = Annotated[UserView, Depends(allowed(Action.EDIT_INCIDENTS))]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=200, description="The `next` cursor of the previous page.")]
+Ref = Annotated[str, Path(description="The incident's ref.")]
+PartnerName = Annotated[str, Path(description="The partner's name in the directory, percent-encoded (`JPCERT%2FCC`).")]
 IfMatch = Annotated[
     str | None,
     Header(max_length=200, description="The `ETag` of the version the change is made against (`*`: any)."),
@@ -25,6 +27,19 @@ IfMatch = Annotated[
 # The longest one-line value a body field takes (names, times) and the longest note.
 SHORT = 200
 LONG = 10_000
+
+
+_HEADERS = {
+    "ETag": "The version of what the answer shows; send it back as `If-Match` to change it.",
+    "Location": "Where what was created is.",
+}
+
+
+def with_headers(status: int, *names: str) -> dict[int | str, dict[str, Any]]:
+    """The success response ``status`` of an operation, documenting the headers it carries."""
+    return {
+        status: {"headers": {name: {"description": _HEADERS[name], "schema": {"type": "string"}} for name in names}}
+    }
 
 
 def next_link(request: Request, cursor: str | None) -> str | None:

@@ -20,7 +20,20 @@ from sitrep.metrics.explore_model import EventQuery
 from sitrep.metrics.weekly import compute
 from sitrep.report.publish import editions
 from sitrep.web.api.caller import desk_of
-from sitrep.web.api.params import LONG, SHORT, Cursor, Editor, IfMatch, Limit, Viewer, etag, next_link, required_version
+from sitrep.web.api.params import (
+    LONG,
+    SHORT,
+    Cursor,
+    Editor,
+    IfMatch,
+    Limit,
+    Ref,
+    Viewer,
+    etag,
+    next_link,
+    required_version,
+    with_headers,
+)
 from sitrep.web.api.problems import answers
 
 router = APIRouter()
@@ -120,8 +133,8 @@ class IncidentPatch(BaseModel):
     due: Text | None = None
 
 
-@router.get("/incidents/{ref}", tags=["incidents"], responses=answers(400, 404))
-def show_incident(request: Request, response: Response, ref: str, _: Viewer) -> IncidentDetail:
+@router.get("/incidents/{ref}", tags=["incidents"], responses={**answers(400, 404), **with_headers(200, "ETag")})
+def show_incident(request: Request, response: Response, ref: Ref, _: Viewer) -> IncidentDetail:
     """One incident with its assets, events, coordination requests, notes and audit trail; its
     ``ETag`` is what a change sends back as ``If-Match``."""
     detail = service.show_incident(desk_of(request), ref)
@@ -129,9 +142,13 @@ def show_incident(request: Request, response: Response, ref: str, _: Viewer) -> 
     return detail
 
 
-@router.patch("/incidents/{ref}", tags=["incidents"], responses=answers(400, 403, 404, 409, 412, 428))
+@router.patch(
+    "/incidents/{ref}",
+    tags=["incidents"],
+    responses={**answers(400, 403, 404, 409, 412, 428), **with_headers(200, "ETag")},
+)
 def change_incident(
-    request: Request, response: Response, ref: str, body: IncidentPatch, user: Editor, if_match: IfMatch = None
+    request: Request, response: Response, ref: Ref, body: IncidentPatch, user: Editor, if_match: IfMatch = None
 ) -> IncidentDetail:
     """Change an incident made against the version its ``ETag`` names: 428 without ``If-Match``, 412
     when the incident changed since.  Every change is audited with the caller."""
@@ -153,13 +170,13 @@ class NewNote(BaseModel):
 
 
 @router.get("/incidents/{ref}/notes", tags=["notes"], responses=answers(400, 404))
-def list_notes(request: Request, ref: str, _: Viewer) -> list[NoteView]:
+def list_notes(request: Request, ref: Ref, _: Viewer) -> list[NoteView]:
     """The notes of an incident, in the order they were entered."""
     return service.list_notes(desk_of(request), ref)
 
 
 @router.post("/incidents/{ref}/notes", status_code=201, tags=["notes"], responses=answers(400, 403, 404, 409))
-def add_note(request: Request, ref: str, body: NewNote, user: Editor) -> NoteView:
+def add_note(request: Request, ref: Ref, body: NewNote, user: Editor) -> NoteView:
     """Put a note on an incident's timeline.  A note overwrites nothing, so it needs no ``If-Match``;
     it moves the incident's version.  A retried request adds the note again."""
     return service.note_incident(desk_of(request), ref, body.text, actor=user.name, at=body.at)
@@ -174,7 +191,12 @@ def _client_key(user: UserView, key: str | None, body: BaseModel) -> service.Cli
     return service.ClientKey(f"{user.name}\x1f{key}", digest)  # keys are the client's: one per user
 
 
-@router.post("/incidents", status_code=201, tags=["incidents"], responses=answers(400, 403, 404, 409))
+@router.post(
+    "/incidents",
+    status_code=201,
+    tags=["incidents"],
+    responses={**answers(400, 403, 404, 409), **with_headers(201, "Location")},
+)
 def add_incident(
     request: Request,
     response: Response,
