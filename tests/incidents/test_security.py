@@ -16,7 +16,10 @@ from typer.testing import CliRunner
 import sitrep.cli
 from sitrep.cli import app
 from sitrep.csvsafe import FORMULA_STARTS, csv_text, safe_cell
+from sitrep.incidents import service
 from sitrep.incidents.db import session_scope
+from sitrep.incidents.desk import Desk
+from sitrep.incidents.errors import IncidentError
 from sitrep.incidents.importer import import_incidents
 from sitrep.incidents.stats import handling_numbers, weekly_stats
 from sitrep.weeks import Week
@@ -175,3 +178,16 @@ def test_each_handling_number_comes_with_the_refs_it_counts(ws):
         assert headline[key].refs and headline[key].value >= 1 and set(headline[key].refs) <= handled
     assert {k: len(c.refs) for k, c in numbers.by_category.items()} == stats["by_category"]
     assert {k: c.value for k, c in numbers.by_partner_type.items()} == stats["by_partner_type"]
+
+
+def test_a_nul_character_in_a_lookup_is_a_refusal_on_either_backend(ws):
+    # SQLite stores and compares it; PostgreSQL refuses text holding NUL: a refusal, never a crash.
+    desk = Desk.open(ws)
+    with pytest.raises(IncidentError):
+        service.show_incident(desk, "INC\x00-1")
+    try:
+        page = service.list_incidents(desk, service.IncidentQuery(search="a\x00b"))
+    except IncidentError as exc:
+        assert "NUL" in str(exc)
+    else:
+        assert page.incidents == []

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitrep.config import Workspace
-from sitrep.incidents.errors import StoreBusy, StoreError
+from sitrep.incidents.errors import IncidentError, StoreBusy, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration.  Checking it needs one query instead of Alembic's script directory (a quarter
@@ -123,9 +123,13 @@ def _shown(url: str) -> str:
 
 @contextmanager
 def _database_errors(url: str) -> Iterator[None]:
-    """Turn a database that cannot be reached or stays locked into a :class:`StoreError` that says so."""
+    """Turn a database that cannot be reached or stays locked into a :class:`StoreError` that says so,
+    and a value the database cannot take (PostgreSQL refuses text with a NUL) into a refusal."""
     try:
         yield
+    except DataError as exc:
+        reason = str(exc.orig) if exc.orig is not None else str(exc)
+        raise IncidentError(f"the incident database refused a value: {reason.strip()}") from exc
     except OperationalError as exc:
         reason = str(exc.orig) if exc.orig is not None else str(exc)
         if "locked" in reason or "busy" in reason or "lock timeout" in reason:

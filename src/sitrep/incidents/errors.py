@@ -104,3 +104,30 @@ class StoreError(IncidentError):
 
 class StoreBusy(StoreError):
     """Another writer held the database longer than the wait limit."""
+
+
+class UnknownRequest(IncidentError):
+    """The incident has no coordination request to this partner."""
+
+    def __init__(self, ref: str, partner: str) -> None:
+        super().__init__(f"incident {ref} has no coordination request to {partner!r}")
+        self.ref, self.partner = ref, partner
+
+
+class RequestExists(IncidentError):
+    """The incident has a coordination request to this partner already (one per partner)."""
+
+    def __init__(self, ref: str, partner: str) -> None:
+        super().__init__(f"incident {ref} has a coordination request to {partner!r} already")
+        self.ref, self.partner = ref, partner
+
+
+class StaleRequest(IncidentError):
+    """The coordination request changed since the version the change was made against."""
+
+    def __init__(self, ref: str, partner: str, expected: str, current: str) -> None:
+        super().__init__(
+            f"the request of incident {ref} to {partner!r} changed since version {expected} "
+            f"(it is now at version {current})"
+        )
+        self.ref, self.partner, self.expected, self.current = ref, partner, expected, current

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,9 +28,12 @@ from sitrep.incidents.errors import (
     DuplicateRef,
     IncidentError,
     KeyReused,
+    RequestExists,
     RequestWithoutPartner,
     StaleIncident,
+    StaleRequest,
     UnknownIncident,
+    UnknownRequest,
 )
 from sitrep.incidents.importer import parse_time
 from sitrep.incidents.inputs import optional_text, plain_text
@@ -50,12 +53,15 @@ from sitrep.incidents.views import (
     OverdueView,
     PartnerView,
     ProposedView,
+    RequestView,
     audit_view,
     incident_detail,
     incident_summary,
     note_view,
     partner_view,
     proposed_view,
+    request_version,
+    request_view,
     version_of,
 )
 from sitrep.incidents.vocabulary import OPEN_STATUSES, Grade, Outcome, ReportedVia, Status, parse_enum
@@ -473,14 +479,14 @@ def update_incident(
         "tlp": TLP.parse(changes.tlp) if changes.tlp else None,
         "category": parse_enum(IncidentCategory, changes.category, "category") if changes.category else None,
     }
-    stages = {
-        "sent_at": parse_when(changes.sent, tz, now),
-        "acknowledged_at": parse_when(changes.acknowledged, tz, now),
-        "actioned_at": parse_when(changes.actioned, tz, now),
-        "verified_at": parse_when(changes.verified, tz, now),
-        "due_at": parse_when(changes.due, tz, now),
-        "outcome": parse_enum(Outcome, changes.outcome, "outcome") if changes.outcome else None,
-    }
+    stages = RequestChanges(
+        sent=changes.sent,
+        acknowledged=changes.acknowledged,
+        actioned=changes.actioned,
+        verified=changes.verified,
+        outcome=changes.outcome,
+        due=changes.due,
+    ).parsed(tz, now)
     if not changes.partner and any(v is not None for v in stages.values()):
         raise RequestWithoutPartner
     status = parse_enum(Status, changes.status, "status") if changes.status else None
@@ -678,41 +684,46 @@ def assign_incidents(desk: Desk, refs: Sequence[str], owner: str | None, *, acto
     return report
 
 
+def _overdue(session: Session, moment: datetime, owner: str | None, partner: str | None) -> Select[Any]:
+    """Requests overdue at ``moment`` (of ``owner``'s incidents, to ``partner``), the longest overdue first."""
+    statement = (
+        select(CoordinationRequest)
+        .join(CoordinationRequest.incident)
+        .where(overdue_condition(moment))
+        .options(selectinload(CoordinationRequest.partner), selectinload(CoordinationRequest.incident))
+        .order_by(CoordinationRequest.due_at, CoordinationRequest.id)
+    )
+    if owner:
+        statement = statement.where(func.lower(Incident.owner) == owner.strip().lower())
+    if partner:
+        statement = statement.where(CoordinationRequest.partner_id == get_partner(session, partner).id)
+    return statement
+
+
+def _overdue_view(r: CoordinationRequest, moment: datetime, tz: ZoneInfo) -> OverdueView:
+    return {
+        "ref": r.incident.ref,
+        "title": r.incident.title,
+        "status": r.incident.status,
+        "owner": r.incident.owner,
+        "tlp": r.incident.tlp,
+        "partner": r.partner.name,
+        "partner_type": r.partner.type,
+        "sent_at": r.sent_at.astimezone(tz).isoformat() if r.sent_at else None,
+        "due_at": r.due_at.astimezone(tz).isoformat() if r.due_at else None,
+        "hours_overdue": round((moment - r.due_at).total_seconds() / 3600, 1) if r.due_at else 0.0,
+        "reminded_at": r.reminded_at.astimezone(tz).isoformat() if r.reminded_at else None,
+    }
+
+
 def overdue_requests(
     desk: Desk, *, owner: str | None = None, partner: str | None = None, now: datetime | None = None
 ) -> list[OverdueView]:
     """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first."""
     moment = now or utcnow()
     with desk.store.read() as session:
-        statement = (
-            select(CoordinationRequest)
-            .join(CoordinationRequest.incident)
-            .where(overdue_condition(moment))
-            .options(selectinload(CoordinationRequest.partner), selectinload(CoordinationRequest.incident))
-            .order_by(CoordinationRequest.due_at, CoordinationRequest.id)
-        )
-        if owner:
-            statement = statement.where(func.lower(Incident.owner) == owner.strip().lower())
-        if partner:
-            statement = statement.where(CoordinationRequest.partner_id == get_partner(session, partner).id)
-        requests = list(session.scalars(statement))
-    tz = desk.tz
-    return [
-        {
-            "ref": r.incident.ref,
-            "title": r.incident.title,
-            "status": r.incident.status,
-            "owner": r.incident.owner,
-            "tlp": r.incident.tlp,
-            "partner": r.partner.name,
-            "partner_type": r.partner.type,
-            "sent_at": r.sent_at.astimezone(tz).isoformat() if r.sent_at else None,
-            "due_at": r.due_at.astimezone(tz).isoformat() if r.due_at else None,
-            "hours_overdue": round((moment - r.due_at).total_seconds() / 3600, 1) if r.due_at else 0.0,
-            "reminded_at": r.reminded_at.astimezone(tz).isoformat() if r.reminded_at else None,
-        }
-        for r in requests
-    ]
+        requests = list(session.scalars(_overdue(session, moment, owner, partner)))
+    return [_overdue_view(r, moment, desk.tz) for r in requests]
 
 
 def import_incidents(desk: Desk, path: Path, *, actor: str, fmt: str | None = None) -> ImportReport:
@@ -952,3 +963,156 @@ def partner_scorecard(desk: Desk, *, weeks: int = 4, week: str | None = None) ->
         "end": end.astimezone(desk.tz).isoformat(),
         "scorecard": card,
     }
+
+
+# -- coordination requests and notes of one incident ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestChanges:
+    """Progress of a coordination request: stage times (ISO 8601 or ``now``), the outcome and the due
+    date; None leaves a value as it is (a recorded stage is corrected, never erased)."""
+
+    sent: str | datetime | None = None
+    acknowledged: str | datetime | None = None
+    actioned: str | datetime | None = None
+    verified: str | datetime | None = None
+    outcome: str | None = None
+    due: str | datetime | None = None
+
+    def parsed(self, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+        """The changes as :func:`~sitrep.incidents.workflow.update_request` takes them."""
+        return {
+            "sent_at": parse_when(self.sent, tz, now),
+            "acknowledged_at": parse_when(self.acknowledged, tz, now),
+            "actioned_at": parse_when(self.actioned, tz, now),
+            "verified_at": parse_when(self.verified, tz, now),
+            "due_at": parse_when(self.due, tz, now),
+            "outcome": parse_enum(Outcome, self.outcome, "outcome") if self.outcome else None,
+        }
+
+
+def _request_of(session: Session, incident: Incident, partner: str) -> CoordinationRequest:
+    chosen = get_partner(session, partner)
+    for request in incident.requests:
+        if request.partner_id == chosen.id:
+            return request
+    raise UnknownRequest(incident.ref, chosen.name)
+
+
+def _request(desk: Desk, request: CoordinationRequest) -> RequestView:
+    return request_view(request, desk.tz, overdue=is_overdue(request, utcnow()))
+
+
+def list_requests(desk: Desk, ref: str) -> list[RequestView]:
+    """The coordination requests of incident ``ref``, in the order they were opened."""
+    with desk.store.read() as session:
+        return [_request(desk, r) for r in _load(session, ref).requests]
+
+
+def show_request(desk: Desk, ref: str, partner: str) -> RequestView:
+    """The request of incident ``ref`` to ``partner``."""
+    with desk.store.read() as session:
+        return _request(desk, _request_of(session, _load(session, ref), partner))
+
+
+def open_request(
+    desk: Desk,
+    ref: str,
+    partner: str,
+    *,
+    actor: str,
+    sent: str | datetime | None = None,
+    due: str | datetime | None = None,
+    note: str | None = None,
+) -> RequestView:
+    """Open the coordination request of incident ``ref`` to ``partner``, sent at ``sent`` (or not yet)
+    and due at ``due`` or, once sent, by the SLA of the partner's type; ``note`` goes on the
+    incident's timeline.  One request per partner: a second is :class:`RequestExists`."""
+    stages = RequestChanges(sent=sent, due=due).parsed(desk.tz, utcnow())
+    with desk.store.write() as session:
+        incident = _load(session, ref, lock=True)
+        request, new = add_request(session, incident, get_partner(session, partner), actor=actor)
+        if not new:
+            raise RequestExists(incident.ref, request.partner.name)
+        session.flush()  # the request's id names it in the audit trail
+        update_request(session, request, actor=actor, sla=desk.sla, **stages)
+        if note is not None:
+            add_note(session, incident, note, author=actor)
+        refresh_cross_border(session, incident, desk.home, actor=actor)
+        session.flush()
+        return _request(desk, request)
+
+
+def change_request(
+    desk: Desk, ref: str, partner: str, changes: RequestChanges, *, actor: str, if_version: str | None = None
+) -> RequestView:
+    """Record the progress of the request of incident ``ref`` to ``partner``, every change audited.
+
+    With ``if_version`` (the ``version`` of the request read before) the change is made only if the
+    request is still at that version, else :class:`StaleRequest`: a note or another partner's request
+    meanwhile does not stop it.
+    """
+    stages = changes.parsed(desk.tz, utcnow())
+    with desk.store.write() as session:
+        incident = _load(session, ref, lock=if_version is not None)
+        request = _request_of(session, incident, partner)
+        current = request_version(request)
+        if if_version is not None and current != if_version.strip():
+            raise StaleRequest(incident.ref, request.partner.name, if_version.strip(), current)
+        update_request(session, request, actor=actor, sla=desk.sla, **stages)
+        session.flush()
+        return _request(desk, request)
+
+
+def list_notes(desk: Desk, ref: str) -> list[NoteView]:
+    """The notes of incident ``ref``, in the order they were entered."""
+    with desk.store.read() as session:
+        return [note_view(n, desk.tz) for n in _load(session, ref).notes]
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of the overdue requests, the longest overdue first; ``next_after`` continues it."""
+
+    requests: list[OverdueView]
+    next_after: str | None
+
+
+def overdue_page(
+    desk: Desk,
+    *,
+    owner: str | None = None,
+    partner: str | None = None,
+    limit: int = 200,
+    after: str | None = None,
+    now: datetime | None = None,
+) -> OverduePage:
+    """:func:`overdue_requests`, ``limit`` at a time: pages are keyed by the last request of the
+    previous page (``after``), so a request that becomes overdue meanwhile comes last, not twice."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise IncidentError(f"limit {limit} is not between 1 and {MAX_PAGE}")
+    moment = now or utcnow()
+    with desk.store.read() as session:
+        statement = _overdue(session, moment, owner, partner)
+        if after:
+            last = session.get(CoordinationRequest, _cursor_id(after))
+            if last is None or last.due_at is None:
+                raise IncidentError(f"cursor {after!r} is not one this listing gave")
+            statement = statement.where(
+                or_(
+                    CoordinationRequest.due_at > last.due_at,
+                    and_(CoordinationRequest.due_at == last.due_at, CoordinationRequest.id > last.id),
+                )
+            )
+        rows = list(session.scalars(statement.limit(limit + 1)))
+    shown = rows[:limit]
+    return OverduePage(
+        [_overdue_view(r, moment, desk.tz) for r in shown], str(shown[-1].id) if len(rows) > limit else None
+    )
+
+
+def _cursor_id(cursor: str) -> int:
+    """The request id a cursor of :func:`overdue_page` names (0, no request, for anything else)."""
+    text = cursor.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0

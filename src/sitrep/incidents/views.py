@@ -69,6 +69,7 @@ class RequestView(TypedDict):
     due_at: str | None
     reminded_at: str | None
     overdue: bool
+    version: str  # changes with every change of this request (the API's ETag of the request)
 
 
 class AuditView(TypedDict):
@@ -179,7 +180,16 @@ def request_view(request: CoordinationRequest, tz: ZoneInfo, *, overdue: bool) -
         "due_at": _time(request.due_at, tz),
         "reminded_at": _time(request.reminded_at, tz),
         "overdue": overdue,
+        "version": request_version(request),
     }
+
+
+def request_version(request: CoordinationRequest) -> str:
+    """A tag that changes whenever the request does: each change of it is an audit entry of the
+    request (a note or another partner's request leaves it as it is)."""
+    entries = [e.id for e in request.incident.audit if e.entity == "request" and e.entity_id == request.id]
+    marks = (request.id, max(entries, default=0), len(entries))
+    return hashlib.sha256(repr(marks).encode()).hexdigest()[:20]
 
 
 def audit_view(entry: AuditEntry, tz: ZoneInfo) -> AuditView:

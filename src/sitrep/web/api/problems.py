@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from sitrep.accounts.errors import AccountError, UnknownUser
@@ -22,11 +23,14 @@ from sitrep.incidents.errors import (
     IncidentError,
     KeyReused,
     PartnerInUse,
+    RequestExists,
     StaleIncident,
+    StaleRequest,
     StoreBusy,
     StoreError,
     UnknownIncident,
     UnknownPartner,
+    UnknownRequest,
     WorkflowError,
 )
 from sitrep.metrics.explore import ExploreError
@@ -39,11 +43,14 @@ STATUS_OF: tuple[tuple[type[Exception], HTTPStatus], ...] = (
     (UnknownIncident, HTTPStatus.NOT_FOUND),
     (UnknownPartner, HTTPStatus.NOT_FOUND),
     (UnknownUser, HTTPStatus.NOT_FOUND),
+    (UnknownRequest, HTTPStatus.NOT_FOUND),
     (DuplicateRef, HTTPStatus.CONFLICT),
+    (RequestExists, HTTPStatus.CONFLICT),
     (PartnerInUse, HTTPStatus.CONFLICT),
     (InactivePartner, HTTPStatus.CONFLICT),
     (WorkflowError, HTTPStatus.CONFLICT),
     (StaleIncident, HTTPStatus.PRECONDITION_FAILED),
+    (StaleRequest, HTTPStatus.PRECONDITION_FAILED),
     (KeyReused, HTTPStatus.UNPROCESSABLE_ENTITY),
     (StoreBusy, HTTPStatus.SERVICE_UNAVAILABLE),
     (StoreError, HTTPStatus.SERVICE_UNAVAILABLE),
@@ -51,6 +58,57 @@ STATUS_OF: tuple[tuple[type[Exception], HTTPStatus], ...] = (
     (AccountError, HTTPStatus.BAD_REQUEST),
     (ExploreError, HTTPStatus.BAD_REQUEST),
 )
+
+
+# What each problem status means, as the spec documents it for the operations that can answer it.
+MEANING: dict[int, str] = {
+    400: "A value the core refused (an unknown category, a bad time or week…); `detail` names it.",
+    401: "No API token, or an unknown or revoked one.",
+    403: "The token's role may not do this.",
+    404: "No such incident, partner, request or user (`detail` names it).",
+    409: "A conflict with what is stored: a ref or a request that exists, a refused status change.",
+    412: "It changed since the version `If-Match` names: read it again.",
+    422: "A body, parameter or header of the wrong shape (`errors` lists each), or a reused Idempotency-Key.",
+    428: "A change needs `If-Match` with the `ETag` it was read with.",
+    503: "The database stayed busy or cannot be reached: retry later.",
+}
+
+
+class FieldError(BaseModel):
+    """One thing wrong with a request's shape: where (``body.title``) and what."""
+
+    location: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details): ``title`` is the status phrase, ``detail`` says what was
+    wrong; a 422 lists each fault in ``errors``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses of an operation, for its ``responses=`` (every operation can answer 401,
+    422 and 503 as well)."""
+    chosen = sorted({*statuses, 401, 422, 503})
+    return {status: {"model": Problem, "description": MEANING[status]} for status in chosen}
+
+
+def problem_media(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with every 4xx/5xx response served as ``application/problem+json`` (FastAPI writes a
+    response model under ``application/json``)."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[PROBLEM] = content.pop("application/json")
+    return spec
 
 
 def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -67,6 +125,14 @@ def core_status(exc: Exception) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
+def _message(error: Any) -> str:
+    """A validation error's message, naming the value refused (cut short: it may be long or hostile)."""
+    if error.get("type") in ("missing", "extra_forbidden") or "input" not in error:
+        return str(error["msg"])
+    shown = repr(error["input"])
+    return f"{error['msg']}, not {shown if len(shown) <= 80 else shown[:77] + '...'}"
+
+
 def install(app: FastAPI) -> None:
     """Make ``app`` answer every error — its own, FastAPI's validation, the core's — as a problem."""
 
@@ -76,7 +142,7 @@ def install(app: FastAPI) -> None:
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = [{"location": ".".join(str(p) for p in e["loc"]), "message": _message(e)} for e in exc.errors()]
         first = errors[0] if errors else {"location": "", "message": "invalid request"}
         return problem(422, f"{first['location']}: {first['message']}", errors=errors)
 

@@ -8,25 +8,37 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from sitrep.accounts.roles import Action
 from sitrep.accounts.service import UserView
 from sitrep.incidents import service
-from sitrep.incidents.views import IncidentDetail, IncidentSummary, PartnerView
+from sitrep.incidents.views import IncidentDetail, IncidentSummary, NoteView, PartnerView
 from sitrep.metrics.explore import search_events
 from sitrep.metrics.explore_model import EventQuery
 from sitrep.metrics.weekly import compute
 from sitrep.report.publish import editions
-from sitrep.web.api.caller import allowed, desk_of
+from sitrep.web.api.caller import desk_of
+from sitrep.web.api.params import (
+    LONG,
+    SHORT,
+    Cursor,
+    Editor,
+    IfMatch,
+    Limit,
+    Ref,
+    Viewer,
+    etag,
+    next_link,
+    required_version,
+    with_headers,
+)
+from sitrep.web.api.problems import answers
 
 router = APIRouter()
-Viewer = Annotated[UserView, Depends(allowed(Action.VIEW))]
-Editor = Annotated[UserView, Depends(allowed(Action.EDIT_INCIDENTS))]
-Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="The `next` cursor of the previous page.")]
+Text = Annotated[str, Field(max_length=SHORT)]
+EventId = Annotated[str, Field(max_length=128)]
 
 
 class IncidentPage(BaseModel):
@@ -50,36 +62,34 @@ class NewIncident(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=500)
-    category: str
-    ref: str | None = None
-    assets: list[str] = []
-    partners: list[str] = []
-    reporter: str | None = None
-    reporter_country: str | None = None
-    reported_via: str = "monitoring"
-    reported_at: str | None = Field(None, description="ISO 8601; without an offset, the workspace time zone.")
-    grade: str = "一般"
-    tlp: str = "AMBER"
-    events: list[str] = []
-    owner: str | None = None
+    title: str = Field(min_length=1, max_length=500, examples=["仿冒工商银行网站"])
+    category: Text = Field(examples=["phishing"])
+    ref: str | None = Field(None, max_length=100)
+    assets: list[Annotated[str, Field(max_length=LONG)]] = Field([], max_length=1000)
+    partners: list[Text] = Field([], max_length=100)
+    reporter: str | None = Field(None, max_length=300)
+    reporter_country: Text | None = None
+    reported_via: Text = "monitoring"
+    reported_at: Text | None = Field(None, description="ISO 8601; without an offset, the workspace time zone.")
+    grade: Text = "一般"
+    tlp: Text = "AMBER"
+    events: list[EventId] = Field([], max_length=10_000)
+    owner: Text | None = None
 
 
-def _next(request: Request, cursor: str | None) -> str | None:
-    return str(request.url.include_query_params(cursor=cursor)) if cursor else None
-
-
-@router.get("/incidents", tags=["incidents"])
+@router.get("/incidents", tags=["incidents"], responses=answers(400, 404))
 def list_incidents(
     request: Request,
     _: Viewer,
-    status: Annotated[list[str] | None, Query(description="Only these statuses (repeatable).")] = None,
+    status: Annotated[list[str] | None, Query(max_length=6, description="Only these statuses (repeatable).")] = None,
     open: Annotated[bool, Query(description="Only open incidents.")] = False,
-    category: str | None = None,
-    owner: str | None = None,
-    partner: Annotated[str | None, Query(description="With a coordination request to this partner.")] = None,
-    week: Annotated[str | None, Query(description="Resolved in this ISO week.")] = None,
-    search: Annotated[str | None, Query(description="In the ref or the title.")] = None,
+    category: Annotated[str | None, Query(max_length=SHORT)] = None,
+    owner: Annotated[str | None, Query(max_length=SHORT)] = None,
+    partner: Annotated[
+        str | None, Query(max_length=SHORT, description="With a coordination request to this partner.")
+    ] = None,
+    week: Annotated[str | None, Query(max_length=20, description="Resolved in this ISO week.")] = None,
+    search: Annotated[str | None, Query(max_length=SHORT, description="In the ref or the title.")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> IncidentPage:
@@ -94,7 +104,7 @@ def list_incidents(
         search=search,
     )
     page = service.list_incidents(desk_of(request), query, limit=limit, after=cursor)
-    return IncidentPage(items=page.incidents, next=_next(request, page.next_after))
+    return IncidentPage(items=page.incidents, next=next_link(request, page.next_after))
 
 
 class IncidentPatch(BaseModel):
@@ -103,61 +113,73 @@ class IncidentPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: str | None = None
-    at: str | None = Field(None, description="When the status change took effect (default now).")
-    title: str | None = None
-    category: str | None = None
-    grade: str | None = None
-    tlp: str | None = None
-    owner: str | None = Field(None, description='The analyst who handles it ("" for nobody).')
-    add_assets: list[str] = []
-    events: list[str] = []
-    cross_border: str | None = Field(None, description="yes, no or derive (yes/no need a reason).")
-    reason: str | None = None
-    partner: str | None = None
-    sent: str | None = None
-    acknowledged: str | None = None
-    actioned: str | None = None
-    verified: str | None = None
-    outcome: str | None = None
-    due: str | None = None
+    status: Text | None = None
+    at: Text | None = Field(None, description="When the status change took effect (default now).")
+    title: str | None = Field(None, max_length=500)
+    category: Text | None = None
+    grade: Text | None = None
+    tlp: Text | None = None
+    owner: Text | None = Field(None, description='The analyst who handles it ("" for nobody).')
+    add_assets: list[Annotated[str, Field(max_length=LONG)]] = Field([], max_length=1000)
+    events: list[EventId] = Field([], max_length=10_000)
+    cross_border: Text | None = Field(None, description="yes, no or derive (yes/no need a reason).")
+    reason: str | None = Field(None, max_length=LONG)
+    partner: Text | None = None
+    sent: Text | None = None
+    acknowledged: Text | None = None
+    actioned: Text | None = None
+    verified: Text | None = None
+    outcome: Text | None = None
+    due: Text | None = None
 
 
-def _etag(detail: IncidentDetail) -> str:
-    return f'"{detail["version"]}"'
-
-
-@router.get("/incidents/{ref}", tags=["incidents"])
-def show_incident(request: Request, response: Response, ref: str, _: Viewer) -> IncidentDetail:
+@router.get("/incidents/{ref}", tags=["incidents"], responses={**answers(400, 404), **with_headers(200, "ETag")})
+def show_incident(request: Request, response: Response, ref: Ref, _: Viewer) -> IncidentDetail:
     """One incident with its assets, events, coordination requests, notes and audit trail; its
     ``ETag`` is what a change sends back as ``If-Match``."""
     detail = service.show_incident(desk_of(request), ref)
-    response.headers["ETag"] = _etag(detail)
+    response.headers["ETag"] = etag(detail["version"])
     return detail
 
 
-@router.patch("/incidents/{ref}", tags=["incidents"])
+@router.patch(
+    "/incidents/{ref}",
+    tags=["incidents"],
+    responses={**answers(400, 403, 404, 409, 412, 428), **with_headers(200, "ETag")},
+)
 def change_incident(
-    request: Request,
-    response: Response,
-    ref: str,
-    body: IncidentPatch,
-    user: Editor,
-    if_match: Annotated[str | None, Header(description="The ETag of the version the change is made against.")] = None,
+    request: Request, response: Response, ref: Ref, body: IncidentPatch, user: Editor, if_match: IfMatch = None
 ) -> IncidentDetail:
     """Change an incident made against the version its ``ETag`` names: 428 without ``If-Match``, 412
     when the incident changed since.  Every change is audited with the caller."""
-    if not if_match:
-        raise HTTPException(428, "send If-Match with the ETag of the incident as you read it")
+    version = required_version(if_match, "incident")
     detail = service.update_incident(
-        desk_of(request),
-        ref,
-        service.IncidentChanges(**body.model_dump()),
-        actor=user.name,
-        if_version=if_match.removeprefix("W/").strip('"'),
+        desk_of(request), ref, service.IncidentChanges(**body.model_dump()), actor=user.name, if_version=version
     )
-    response.headers["ETag"] = _etag(detail)
+    response.headers["ETag"] = etag(detail["version"])
     return detail
+
+
+class NewNote(BaseModel):
+    """A note on the incident's timeline; its author is the token's user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=LONG, description="Line breaks are kept.", examples=["已电话联系注册商"])
+    at: Text | None = Field(None, description="When it took effect (default now; not before the report).")
+
+
+@router.get("/incidents/{ref}/notes", tags=["notes"], responses=answers(400, 404))
+def list_notes(request: Request, ref: Ref, _: Viewer) -> list[NoteView]:
+    """The notes of an incident, in the order they were entered."""
+    return service.list_notes(desk_of(request), ref)
+
+
+@router.post("/incidents/{ref}/notes", status_code=201, tags=["notes"], responses=answers(400, 403, 404, 409))
+def add_note(request: Request, ref: Ref, body: NewNote, user: Editor) -> NoteView:
+    """Put a note on an incident's timeline.  A note overwrites nothing, so it needs no ``If-Match``;
+    it moves the incident's version.  A retried request adds the note again."""
+    return service.note_incident(desk_of(request), ref, body.text, actor=user.name, at=body.at)
 
 
 def _client_key(user: UserView, key: str | None, body: BaseModel) -> service.ClientKey | None:
@@ -169,7 +191,12 @@ def _client_key(user: UserView, key: str | None, body: BaseModel) -> service.Cli
     return service.ClientKey(f"{user.name}\x1f{key}", digest)  # keys are the client's: one per user
 
 
-@router.post("/incidents", status_code=201, tags=["incidents"])
+@router.post(
+    "/incidents",
+    status_code=201,
+    tags=["incidents"],
+    responses={**answers(400, 403, 404, 409), **with_headers(201, "Location")},
+)
 def add_incident(
     request: Request,
     response: Response,
@@ -177,7 +204,10 @@ def add_incident(
     user: Editor,
     idempotency_key: Annotated[
         str | None,
-        Header(description="Send the same key when retrying: the retry returns the incident the first created."),
+        Header(
+            max_length=200,
+            description="Send the same key when retrying: the retry returns the incident the first created.",
+        ),
     ] = None,
 ) -> IncidentDetail:
     """Record a new incident; the caller is its author in the audit trail.  With ``Idempotency-Key``
@@ -204,37 +234,39 @@ def add_incident(
     return detail
 
 
-@router.get("/partners", tags=["partners"])
+@router.get("/partners", tags=["partners"], responses=answers(400))
 def list_partners(
     request: Request,
     _: Viewer,
-    type: Annotated[str | None, Query(description="Only partners of this type.")] = None,
+    type: Annotated[str | None, Query(max_length=SHORT, description="Only partners of this type.")] = None,
     inactive: Annotated[bool, Query(description="Include deactivated partners.")] = False,
 ) -> list[PartnerView]:
     """The partner directory."""
     return service.list_partners(desk_of(request), type, inactive=inactive)
 
 
-@router.get("/metrics/{week}", tags=["metrics"])
+@router.get("/metrics/{week}", tags=["metrics"], responses=answers(400))
 def week_metrics(request: Request, week: str, _: Viewer) -> dict[str, Any]:
     """A week's 8 key indicators with last week's values and the breakdowns (``sitrep.metrics/1``)."""
     desk = desk_of(request)
     return compute(desk.workspace, service.week_or_last(week, desk.tz)).as_dict()
 
 
-@router.get("/events", tags=["events"])
+@router.get("/events", tags=["events"], responses=answers(400))
 def search(
     request: Request,
     _: Viewer,
-    week: Annotated[str | None, Query(description="ISO week (default: the last complete week).")] = None,
-    start: Annotated[str | None, Query(description="Window start, with end instead of week.")] = None,
-    end: Annotated[str | None, Query(description="Window end (exclusive).")] = None,
-    ip: Annotated[str | None, Query(description="An address or a CIDR network.")] = None,
-    domain: Annotated[str | None, Query(description="The site is the host or under it.")] = None,
-    url: Annotated[str | None, Query(description="Exact, or a prefix ending in *.")] = None,
-    feed: str | None = None,
-    classification: Annotated[str | None, Query(description="taxonomy[/type[/identifier]]")] = None,
-    tlp: str | None = None,
+    week: Annotated[
+        str | None, Query(max_length=SHORT, description="ISO week (default: the last complete week).")
+    ] = None,
+    start: Annotated[str | None, Query(max_length=SHORT, description="Window start, with end instead of week.")] = None,
+    end: Annotated[str | None, Query(max_length=SHORT, description="Window end (exclusive).")] = None,
+    ip: Annotated[str | None, Query(max_length=SHORT, description="An address or a CIDR network.")] = None,
+    domain: Annotated[str | None, Query(max_length=253, description="The site is the host or under it.")] = None,
+    url: Annotated[str | None, Query(max_length=LONG, description="Exact, or a prefix ending in *.")] = None,
+    feed: Annotated[str | None, Query(max_length=SHORT)] = None,
+    classification: Annotated[str | None, Query(max_length=SHORT, description="taxonomy[/type[/identifier]]")] = None,
+    tlp: Annotated[str | None, Query(max_length=SHORT)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Cursor = None,
 ) -> EventsPage:
@@ -257,11 +289,11 @@ def search(
         start=page.start,
         end=page.end,
         items=[e.as_dict() for e in page.events],
-        next=_next(request, page.next_cursor),
+        next=next_link(request, page.next_cursor),
     )
 
 
-@router.get("/reports/{week}", tags=["reports"])
+@router.get("/reports/{week}", tags=["reports"], responses=answers(400))
 def report(request: Request, week: str, _: Viewer) -> dict[str, Any]:
     """The numbers of a week's report as its public JSON (``sitrep.report/1``): the published issue's
     frozen numbers, else a draft's; restricted details redacted."""
