@@ -461,7 +461,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # Long jobs: uploading a feed file, rendering a week (web/jobs.py, web/upload.py, templates/jobs.html,
     # job.html, _job*.html, feeds_upload.html)
     "nav_jobs": {"zh": "后台任务", "en": "Jobs"},
-    "nav_upload": {"zh": "上传数据源文件", "en": "Upload a feed"},
+    "nav_upload": {"zh": "上传数据", "en": "Upload a feed"},
     "upload_title": {"zh": "上传数据源文件", "en": "Upload a feed file"},
     "upload_file": {"zh": "文件", "en": "File"},
     "upload_format": {"zh": "格式", "en": "Format"},
