@@ -526,9 +526,15 @@ def assign_incidents(desk: Desk, refs: Sequence[str], owner: str | None, *, acto
 
 
 def overdue_requests(
-    desk: Desk, *, owner: str | None = None, partner: str | None = None, now: datetime | None = None
+    desk: Desk,
+    *,
+    owner: str | None = None,
+    partner: str | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> list[OverdueView]:
-    """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first."""
+    """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first (the
+    first ``limit`` of them when given)."""
     moment = now or utcnow()
     with desk.store.read() as session:
         statement = (
@@ -537,6 +543,7 @@ def overdue_requests(
             .where(overdue_condition(moment))
             .options(selectinload(CoordinationRequest.partner), selectinload(CoordinationRequest.incident))
             .order_by(CoordinationRequest.due_at, CoordinationRequest.id)
+            .limit(limit)
         )
         if owner:
             statement = statement.where(func.lower(Incident.owner) == owner.strip().lower())
@@ -560,6 +567,13 @@ def overdue_requests(
         }
         for r in requests
     ]
+
+
+def count_overdue(desk: Desk, *, now: datetime | None = None) -> int:
+    """How many requests are past their due date (what :func:`overdue_requests` would list)."""
+    with desk.store.read() as session:
+        statement = select(func.count()).select_from(CoordinationRequest).join(CoordinationRequest.incident)
+        return session.scalar(statement.where(overdue_condition(now or utcnow()))) or 0
 
 
 def import_incidents(desk: Desk, path: Path, *, actor: str, fmt: str | None = None) -> ImportReport:

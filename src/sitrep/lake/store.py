@@ -37,6 +37,7 @@ from sitrep.config import Workspace
 from sitrep.feeds.sql import lit
 from sitrep.lake.errors import LakeError
 from sitrep.lake.schema import COLUMNS, REJECT_SCHEMA
+from sitrep.memo import folder_state
 
 # First and last four bytes of every Parquet file.
 PARQUET_MAGIC = b"PAR1"
@@ -103,6 +104,12 @@ class Lake:
 
     def reject_files(self) -> list[Path]:
         return _parquet_files(self.rejects_dir)
+
+    def commit_state(self) -> str:
+        """What the committed events are: every commit (a file renamed into place) and every removal
+        changes it, and it costs one directory listing, so a result computed from the lake can be kept
+        under it (:func:`sitrep.memo.folder_state`)."""
+        return folder_state(self.events_dir)
 
     @contextmanager
     def writing(self) -> Iterator[Path]:

@@ -3,8 +3,10 @@ run on other Ibis backends)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 
@@ -12,12 +14,29 @@ from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake, connect
 
+# The process's in-memory DuckDB databases, by their settings (memory and thread limits).
+_databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
+
 
 def backend(workspace: Workspace) -> ibis.BaseBackend:
-    """The query backend of the workspace, used by the metrics, the report facts and the proposals:
-    DuckDB in memory over the lake's connection settings (UTC, the configured memory and thread
-    limits, no downloads; :func:`sitrep.lake.store.connect`)."""
-    return ibis.duckdb.from_connection(connect(workspace))
+    """The query backend of the workspace, used by the metrics, the report facts, the proposals and
+    the event explorer: DuckDB in memory over the lake's connection settings (UTC, the configured
+    memory and thread limits, no downloads; :func:`sitrep.lake.store.connect`).
+
+    Each call gets a connection of its own (a cursor) to the process's one database: opening a
+    database costs tens of milliseconds, which a web server would pay on every page, a cursor almost
+    nothing.  Cursors run in parallel threads, share the database's memory limit and thread pool, and
+    the temporary views a query defines go with its cursor.
+    """
+    settings = workspace.settings.ingest
+    key = (str(settings.memory_limit), int(settings.threads))
+    with _databases_lock:
+        database = _databases.get(key)
+        if database is None:
+            database = _databases[key] = connect(workspace)
+        cursor = database.cursor()
+    return ibis.duckdb.from_connection(cursor)
 
 
 def events_table(

@@ -18,6 +18,7 @@ from sitrep.report.redact import workspace_secret
 from sitrep.web import archive, desk, explorer, ledger, pages
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
+from sitrep.web.dashboard import DashboardCache
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import text
 from sitrep.web.ratelimit import LoginLimiter
@@ -98,6 +99,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.signer = Signer(workspace_secret(workspace))
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
+    app.state.dashboards = DashboardCache()
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

@@ -372,6 +372,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "events than the number.",
     },
     "malware_hosting": {"zh": "恶意程序托管（分类统计）", "en": "Malware hosting (breakdown)"},
+    # -- the dashboard at scale (web desk speed) --
+    "overdue_more": {
+        "zh": "以上为逾期最久的 {shown} 个，共 {total} 个：见协调台账",
+        "en": "The {shown} longest overdue of {total}: see the coordination ledger",
+    },
 }
 
 
