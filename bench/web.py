@@ -480,9 +480,12 @@ def main() -> None:
     server = start_server(home, port, args.workers, log)
     try:
         asyncio.run(run_load(f"http://127.0.0.1:{port}", home, args, server))
+    except SystemExit:
+        print("the server's log ends with:", *log.read_text(encoding="utf-8").splitlines()[-40:], sep="\n")
+        raise
     finally:
         server.terminate()
-        server.wait(30)
+        server.wait(60)
     if args.keep and not args.lake:
         print(f"kept {work} (reuse with --lake {home}; server log {log})")
     else:

@@ -93,8 +93,8 @@ class _EventPart:
 
 # The event part of the last few weeks asked for, by the lake's commit state (an ingest changes it):
 # the web desk's dashboard and draft previews ask again and again, and a week of 2M events takes
-# seconds.  A few weeks only: one holds the IDs behind every number (~100 MB at 2M events).
-_EVENT_PARTS: Memo[_EventPart] = Memo(size=4)
+# seconds.  Two weeks only: one holds the IDs behind every number (~150 MB at 2M events).
+_EVENT_PARTS: Memo[_EventPart] = Memo(size=2)
 
 
 def _event_part(workspace: Workspace, week: Week) -> _EventPart:

@@ -78,7 +78,7 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def crashed(request: Request, exc: Exception) -> Response:
         # The traceback goes to the server log, never to the browser.
-        log.exception("error serving %s %s", request.method, request.url.path)
+        log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
         return _error(request, 500, "server_error")
 
 

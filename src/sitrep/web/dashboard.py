@@ -12,7 +12,7 @@ and read live."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -133,7 +133,10 @@ class DashboardCache:
 
 def _week_report(workspace: Workspace, week: Week, lang: str, now: datetime) -> WeekReport:
     (report,) = editions(workspace, week, [lang])
-    return WeekReport(report, check_week(workspace, week, now=now))
+    # Of the public data only the trend is shown; the IDs behind every number (millions of events in a
+    # large week) are not kept.
+    shown = replace(report, data={"trend": report.data.get("trend") or []})
+    return WeekReport(shown, check_week(workspace, week, now=now))
 
 
 def assemble(desk: Desk, week: Week, found: WeekReport) -> Dashboard:
