@@ -17,9 +17,10 @@ request and a think time (uniform between 0 and twice ``--think`` seconds; ``--t
   api         ``/api/v1/incidents?limit=50&status=…`` with ``Authorization: Bearer``,
               following its ``next`` cursor like the list                             25%
 
-Every route is requested once before the clock starts (the server's first dashboard computes the
-report of the week).  Prints, per route, requests, p50, p95, p99, errors and throughput, the load
-average before and after, and the server's CPU time.  A response other than 200 counts as an error.
+Every route is requested once before the clock starts, and these first times are printed (the
+server's first dashboard computes the report of the week: the cold time after an ingest).  Prints,
+per route, requests, p50, p95, p99, errors and throughput, the load average before and after, and
+the server's CPU time.  A response other than 200 counts as an error.
 """
 
 from __future__ import annotations
@@ -380,7 +381,7 @@ async def log_in(base: str, name: str, token: str, seed: int) -> User:
     return User(browser, token, random.Random(seed))
 
 
-async def one(user: User, route: str, results: Results | None) -> None:
+async def one(user: User, route: str, results: Results | None) -> float:
     url, headers = user.request(route)
     started = time.perf_counter()
     try:
@@ -395,11 +396,12 @@ async def one(user: User, route: str, results: Results | None) -> None:
     if results is None:
         if not ok:
             raise SystemExit(f"warm-up failed: {problem}")
-        return
+        return elapsed
     results.seconds[route].append(elapsed)
     if not ok:
         results.errors[route] += 1
         results.examples.setdefault(route, problem)
+    return elapsed
 
 
 async def drive(user: User, results: Results, until: float, think: float) -> None:
@@ -441,9 +443,8 @@ async def run_load(base: str, home: Path, args: argparse.Namespace, server: subp
     users = [
         await log_in(base, pairs[i % len(pairs)][0], pairs[i % len(pairs)][1], SEED + i) for i in range(args.users)
     ]
-    for route, _ in ROUTES:
-        await one(users[0], route, None)
-    print(f"{len(users)} users logged in; warm-up done")
+    first = {route: await one(users[0], route, None) for route, _ in ROUTES}
+    print(f"{len(users)} users logged in; warm-up: " + ", ".join(f"{r} {s:.2f} s" for r, s in first.items()))
     results = Results()
     load_before, cpu_before = Path("/proc/loadavg").read_text().split()[:3], server_cpu(server)
     started = time.perf_counter()
@@ -486,6 +487,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(60)
+    problems = [line for line in log.read_text(encoding="utf-8").splitlines() if not line.startswith("INFO:")]
+    if problems:
+        print("the server logged:", *problems[:60], sep="\n")
     if args.keep and not args.lake:
         print(f"kept {work} (reuse with --lake {home}; server log {log})")
     else:

@@ -12,8 +12,9 @@ import ibis.expr.types as ir
 
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.lake.store import Lake, connect
+from sitrep.lake.store import Lake, connect, events_source
 
+EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
 # The process's in-memory DuckDB databases, by their settings (memory and thread limits).
 _databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
@@ -49,10 +50,13 @@ def events_table(
     """The lake's events (an empty table of the schema when there are none).  With ``start``/``end``
     only the files that can hold events of ``[start, end)`` are read: callers still filter rows."""
     on = on or backend(workspace)
-    files = [str(p) for p in Lake.of(workspace).event_files(start, end)]
+    lake = Lake.of(workspace)
+    files = lake.event_files(start, end)
     if not files:
         return ibis.memtable(ARROW_SCHEMA.empty_table())
-    return on.read_parquet(files)
+    # Every events file has the lake schema, so Ibis is told it rather than asking DuckDB to describe
+    # a view of the files (which reads their footers once more, per table: a fifth of a page's time).
+    return on.sql(f"SELECT * FROM {events_source(lake, files)}", schema=EVENTS_SCHEMA)
 
 
 def in_window(t: ir.Table, start: datetime, end: datetime) -> ir.BooleanValue:
