@@ -394,6 +394,12 @@ class Workspace:
         return zoneinfo.ZoneInfo(self.settings.organisation.timezone)
 
 
+def settings_key(workspace: Workspace) -> str:
+    """The workspace's settings as one string: part of the key of every result kept across requests
+    (:mod:`sitrep.memo`), since they change what is counted and how it is worded."""
+    return workspace.settings.model_dump_json()
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for err in exc.errors():

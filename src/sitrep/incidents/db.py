@@ -11,6 +11,10 @@ at the same time, so:
   ``[incidents] busy_timeout_seconds``; PostgreSQL waits as long for a row lock (``lock_timeout``).
 - :func:`open_store` keeps one :class:`Store` (one engine and its pool) per database for the life of
   the process and migrates the schema the first time; a web server holds it.
+- Every transaction that writes the case data (``models.CASE_TABLES``) bumps the change counter in the
+  same transaction (:meth:`Store.changes`), so a cache of what is computed from the data knows when
+  it is stale without reading the data.  It is bumped at commit, so the counter's row lock (PostgreSQL)
+  is held only while the transaction commits.
 
 Alembic is configured in code, so no ``alembic.ini`` is needed at run time; the migration scripts
 ship inside the package (``incidents/migrations``).
@@ -25,21 +29,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, make_url, select, text, update
 from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from sitrep.config import Workspace
 from sitrep.incidents.errors import IncidentError, StoreBusy, StoreError
+from sitrep.incidents.models import CASE_TABLES, ChangeCounter
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration.  Checking it needs one query instead of Alembic's script directory (a quarter
 # of a second at every start); a test holds it to Alembic's head.
-HEAD = "0005"
+HEAD = "0006"
 DEFAULT_BUSY_TIMEOUT = 30.0
 # pg_advisory_xact_lock key that serialises migrations of one PostgreSQL database ("sitrep" in ASCII).
 _MIGRATION_LOCK = 0x736974726570
 _WRITE = "sitrep_write"
+_CHANGED = "sitrep_case_changed"  # Session.info: this transaction wrote case data
+_COUNTER = ChangeCounter.__table__
 
 
 def _normalise_url(url: str) -> str:
@@ -137,6 +144,41 @@ def _database_errors(url: str) -> Iterator[None]:
         raise StoreError(f"cannot use the incident database {_shown(url)}: {reason.strip()}") from exc
 
 
+def _is_case_data(instance: object) -> bool:
+    table = getattr(instance, "__tablename__", None)
+    return table in CASE_TABLES
+
+
+def _flushed(session: Session, _context: UOWTransaction) -> None:
+    if any(_is_case_data(o) for group in (session.new, session.dirty, session.deleted) for o in group):
+        session.info[_CHANGED] = True
+
+
+def _statement(state: ORMExecuteState) -> None:
+    # Bulk ORM statements (``session.execute(insert(Incident), rows)``, ``update(RefCounter)``) bypass
+    # the flush.
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+        m.local_table.name in CASE_TABLES for m in state.all_mappers
+    ):
+        state.session.info[_CHANGED] = True
+
+
+def _committing(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()  # the flush of the commit comes after this hook: what it writes must count too
+    if session.info.pop(_CHANGED, False):
+        connection = session.connection()
+        if connection.execute(update(_COUNTER).values(count=_COUNTER.c.count + 1)).rowcount == 0:
+            connection.execute(insert(_COUNTER).values(id=1, count=1))
+
+
+def _ended(session: Session, transaction: Any) -> None:
+    # A savepoint rolled back keeps the mark: counting a change that was undone is harmless.
+    if transaction.parent is None:
+        session.info.pop(_CHANGED, None)
+
+
 class Store:
     """The incident database of a workspace: an engine, and sessions that read or write in one
     transaction (committed on success, rolled back on error)."""
@@ -146,6 +188,11 @@ class Store:
         self.engine = make_engine(self.url, busy_timeout=busy_timeout)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
+        for sessions in (self._readers, self._writers):
+            event.listen(sessions, "after_flush", _flushed)
+            event.listen(sessions, "do_orm_execute", _statement)
+            event.listen(sessions, "before_commit", _committing)
+            event.listen(sessions, "after_transaction_end", _ended)
 
     @property
     def dialect(self) -> str:
@@ -169,6 +216,11 @@ class Store:
         commits when the block ends and rolls back when it raises."""
         with _database_errors(self.url), self._writers() as session, session.begin():
             yield session
+
+    def changes(self) -> int:
+        """The change counter: it grows with every committed transaction that wrote case data."""
+        with self.read() as session:
+            return int(session.scalar(select(ChangeCounter.count)) or 0)
 
     def dispose(self) -> None:
         """Close the pool's connections."""

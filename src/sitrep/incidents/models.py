@@ -16,12 +16,15 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -99,6 +102,12 @@ class Incident(Base):
     """A case the team handles (DESIGN.md §5)."""
 
     __tablename__ = "incidents"
+    # The list reads newest first (by id) within a status, or an owner's (compared case-insensitively)
+    # within a status: each page is one range of an index, at the first incident or the millionth.
+    __table_args__ = (
+        Index("ix_incidents_status_id", "status", "id"),
+        Index("ix_incidents_owner_key", func.lower(text("owner")), "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -109,7 +118,7 @@ class Incident(Base):
     reporter_country: Mapped[str | None] = mapped_column(String(2))
     grade: Mapped[str] = mapped_column(String(10), default=Grade.GENERAL.value)
     tlp: Mapped[str] = mapped_column(String(20), default=TLP.AMBER.value)
-    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
     # The analyst who handles the case (free text, like the audit trail's actor); None = unassigned.
     owner: Mapped[str | None] = mapped_column(String(200), index=True)
     # A client's key for the request that created it (API Idempotency-Key, scoped by the client) and
@@ -244,6 +253,17 @@ class Note(Base):
     incident: Mapped[Incident] = relationship(back_populates="notes")
 
 
+class ChangeCounter(Base):
+    """How many write transactions changed the case data (:data:`CASE_TABLES`): what is computed from
+    it (the web desk's dashboard) is cached under this number instead of being compared with the data.
+    One row, bumped by every such transaction (:mod:`sitrep.incidents.db`)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RefCounter(Base):
     """The last number handed out for a ref prefix (``INC-20250102-``): incremented inside the adding
     transaction, so concurrent adds get distinct refs (the row lock or SQLite's write lock orders them)."""
@@ -252,3 +272,10 @@ class RefCounter(Base):
 
     prefix: Mapped[str] = mapped_column(String(100), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The tables of the case data: a write to any of them bumps the :class:`ChangeCounter`.  The accounts'
+# tables (users, tokens, sessions) are not case data: a login changes no report number.
+CASE_TABLES = frozenset(
+    t.__tablename__ for t in (Partner, Incident, Asset, EventLink, CoordinationRequest, AuditEntry, Note, RefCounter)
+)

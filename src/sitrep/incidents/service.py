@@ -717,13 +717,26 @@ def _overdue_view(r: CoordinationRequest, moment: datetime, tz: ZoneInfo) -> Ove
 
 
 def overdue_requests(
-    desk: Desk, *, owner: str | None = None, partner: str | None = None, now: datetime | None = None
+    desk: Desk,
+    *,
+    owner: str | None = None,
+    partner: str | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> list[OverdueView]:
-    """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first."""
+    """Requests past their due date (:mod:`sitrep.incidents.sla`), the longest overdue first (the
+    first ``limit`` of them when given)."""
     moment = now or utcnow()
     with desk.store.read() as session:
-        requests = list(session.scalars(_overdue(session, moment, owner, partner)))
+        requests = list(session.scalars(_overdue(session, moment, owner, partner).limit(limit)))
     return [_overdue_view(r, moment, desk.tz) for r in requests]
+
+
+def count_overdue(desk: Desk, *, now: datetime | None = None) -> int:
+    """How many requests are past their due date (what :func:`overdue_requests` would list)."""
+    with desk.store.read() as session:
+        statement = select(func.count()).select_from(CoordinationRequest).join(CoordinationRequest.incident)
+        return session.scalar(statement.where(overdue_condition(now or utcnow()))) or 0
 
 
 def import_incidents(desk: Desk, path: Path, *, actor: str, fmt: str | None = None) -> ImportReport:

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +37,7 @@ from sitrep.config import Workspace
 from sitrep.feeds.sql import lit
 from sitrep.lake.errors import LakeError
 from sitrep.lake.schema import COLUMNS, REJECT_SCHEMA
+from sitrep.memo import folder_state
 
 # First and last four bytes of every Parquet file.
 PARQUET_MAGIC = b"PAR1"
@@ -96,10 +97,9 @@ class Lake:
     def event_files(self, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
         """The committed events files; with ``start``/``end``, only those that may hold events in
         ``[start, end)``, judged by the time span in their names (see :func:`events_file_name`)."""
-        files = _parquet_files(self.events_dir)
-        if start is None and end is None:
-            return files
-        return [p for p in files if _overlaps(p.name, start, end)]
+        # Only the files chosen are opened to be checked: a week's page must not open every file of
+        # the lake (a few hundred after a year of daily feeds).
+        return _parquet_files(self.events_dir, lambda name: _overlaps(name, start, end))
 
     def reject_files(self) -> list[Path]:
         return _parquet_files(self.rejects_dir)
@@ -112,6 +112,12 @@ class Lake:
                 first, last = (datetime.strptime(m, _STAMP).replace(tzinfo=UTC) for m in match.groups())
                 return first, last
         return None
+
+    def commit_state(self) -> str:
+        """What the committed events are: every commit (a file renamed into place) and every removal
+        changes it, and it costs one directory listing, so a result computed from the lake can be kept
+        under it (:func:`sitrep.memo.folder_state`)."""
+        return folder_state(self.events_dir)
 
     @contextmanager
     def writing(self) -> Iterator[Path]:
@@ -134,14 +140,15 @@ class Lake:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _parquet_files(folder: Path) -> list[Path]:
-    """The ``*.parquet`` files of ``folder`` (sub-folders ignored); one that is not Parquet — no
-    ``PAR1`` at both ends, as a truncated or foreign file — is refused by name."""
+def _parquet_files(folder: Path, chosen: Callable[[str], bool] | None = None) -> list[Path]:
+    """The ``*.parquet`` files of ``folder`` (sub-folders ignored) whose names are ``chosen`` (all by
+    default); one that is not Parquet — no ``PAR1`` at both ends, as a truncated or foreign file — is
+    refused by name."""
     if not folder.is_dir():
         if folder.exists() or folder.is_symlink():
             raise LakeError(f"{folder} is not a folder (a file or a broken link where the lake keeps its files)")
         return []
-    files = sorted(p for p in folder.glob("*.parquet") if p.is_file())
+    files = sorted(p for p in folder.glob("*.parquet") if (chosen is None or chosen(p.name)) and p.is_file())
     for path in files:
         try:
             with open(path, "rb") as handle:
@@ -170,12 +177,22 @@ def events_file_name(ingest_id: str, first: datetime, last: datetime) -> str:
     return f"{ingest_id}__{first.astimezone(UTC):{_STAMP}}__{last.astimezone(UTC):{_STAMP}}.parquet"
 
 
+def _stamp(digits: str) -> datetime:
+    # What strptime(_STAMP) reads, without its cost (a page of the explorer judges hundreds of names).
+    y, mo, d, h, mi, s = (int(digits[i:j]) for i, j in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14)))
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+
+
 def _overlaps(name: str, start: datetime | None, end: datetime | None) -> bool:
+    if start is None and end is None:
+        return True
     match = _SPAN.search(name)
     if not match:
         return True  # a file without a span in its name is always read
-    first = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
-    last = datetime.strptime(match.group(2), _STAMP).replace(tzinfo=UTC) + timedelta(seconds=1)
+    try:
+        first, last = _stamp(match.group(1)), _stamp(match.group(2)) + timedelta(seconds=1)
+    except ValueError:
+        return True  # digits that are no time (a hand-made name): read it, as a name without a span
     return (end is None or first < end) and (start is None or last > start)
 
 

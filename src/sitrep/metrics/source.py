@@ -3,24 +3,42 @@ run on other Ibis backends)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.lake.store import Lake, connect
+from sitrep.lake.store import Lake, connect, events_source
 
-_EMPTY_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
+EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
+# The process's in-memory DuckDB databases, by their settings (memory and thread limits).
+_databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
 
 
 def backend(workspace: Workspace) -> ibis.BaseBackend:
-    """The query backend of the workspace, used by the metrics, the report facts and the proposals:
-    DuckDB in memory over the lake's connection settings (UTC, the configured memory and thread
-    limits, no downloads; :func:`sitrep.lake.store.connect`)."""
-    return ibis.duckdb.from_connection(connect(workspace))
+    """The query backend of the workspace, used by the metrics, the report facts, the proposals and
+    the event explorer: DuckDB in memory over the lake's connection settings (UTC, the configured
+    memory and thread limits, no downloads; :func:`sitrep.lake.store.connect`).
+
+    Each call gets a connection of its own (a cursor) to the process's one database: opening a
+    database costs tens of milliseconds, which a web server would pay on every page, a cursor almost
+    nothing.  Cursors run in parallel threads, share the database's memory limit and thread pool, and
+    the temporary views a query defines go with its cursor.
+    """
+    settings = workspace.settings.ingest
+    key = (str(settings.memory_limit), int(settings.threads))
+    with _databases_lock:
+        database = _databases.get(key)
+        if database is None:
+            database = _databases[key] = connect(workspace)
+        cursor = database.cursor()
+    return ibis.duckdb.from_connection(cursor)
 
 
 def events_table(
@@ -33,12 +51,15 @@ def events_table(
     """The lake's events (an empty table of the schema when there are none).  With ``start``/``end``
     only the files that can hold events of ``[start, end)`` are read: callers still filter rows."""
     on = on or backend(workspace)
-    files = [str(p) for p in Lake.of(workspace).event_files(start, end)]
+    lake = Lake.of(workspace)
+    files = lake.event_files(start, end)
     if not files:
         # An empty table of ``on`` itself: an unbound one (``ibis.memtable``) would run on Ibis's
         # default DuckDB connection, which concurrent requests of the web desk would share.
-        return on.create_table(f"sitrep_no_events_{uuid.uuid4().hex}", schema=_EMPTY_SCHEMA, temp=True)
-    return on.read_parquet(files)
+        return on.create_table(f"sitrep_no_events_{uuid.uuid4().hex}", schema=EVENTS_SCHEMA, temp=True)
+    # Every events file has the lake schema, so Ibis is told it rather than asking DuckDB to describe
+    # a view of the files (which reads their footers once more, per table: a fifth of a page's time).
+    return on.sql(f"SELECT * FROM {events_source(lake, files)}", schema=EVENTS_SCHEMA)
 
 
 def in_window(t: ir.Table, start: datetime, end: datetime) -> ir.BooleanValue:

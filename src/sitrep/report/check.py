@@ -21,14 +21,17 @@ same events the indicators count.
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import ibis
 
-from sitrep.config import Workspace
+from sitrep.config import Workspace, settings_key
 from sitrep.incidents.db import open_store
 from sitrep.incidents.stats import handled_incidents
+from sitrep.lake.store import Lake
+from sitrep.memo import Memo
 from sitrep.metrics.indicators import Context
 from sitrep.metrics.source import backend, events_table, in_window
 from sitrep.metrics.weekly import values_by_week
@@ -148,20 +151,41 @@ def _stray_findings(workspace: Workspace) -> list[Finding]:
     ]
 
 
-def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None) -> CheckResult:
-    """Check ``week`` before it is published (see the module docstring for the rules)."""
-    tz = workspace.timezone
+def week_state(workspace: Workspace, week: Week, now: datetime | None = None) -> WeekState:
+    """Whether ``week`` is ``future`` (not started), ``open`` (not ended) or ``ended`` at ``now``."""
     moment = now or datetime.now(UTC)
-    start, end = week.bounds(tz)
-    state: WeekState = "future" if start > moment else "open" if end > moment else "ended"
+    start, end = week.bounds(workspace.timezone)
+    return "future" if start > moment else "open" if end > moment else "ended"
+
+
+@dataclass(frozen=True)
+class _LakePart:
+    """What the check reads from the lake: the history's first week, the feeds' rows of the week and
+    the baseline weeks before it, and the indicator moves against last week."""
+
+    first: Week | None
+    previous: tuple[Week, ...]
+    feeds: tuple[FeedRows, ...]
+    moves: tuple[IndicatorMove, ...]
+
+
+# By the lake's commit state, as the report's event facts (:mod:`sitrep.report.facts`).
+_LAKE_PARTS: Memo[_LakePart] = Memo(size=8)
+
+
+def _lake_part(workspace: Workspace, week: Week) -> _LakePart:
+    key = (str(workspace.lake_dir), Lake.of(workspace).commit_state(), settings_key(workspace), str(week))
+    return _LAKE_PARTS.get(key, lambda: _computed_lake_part(workspace, week))
+
+
+def _computed_lake_part(workspace: Workspace, week: Week) -> _LakePart:
+    tz = workspace.timezone
+    end = week.bounds(tz)[1]
     on = backend(workspace)  # one connection for every query of the check
     first = history_start(events_table(workspace, on), workspace)
     depth = workspace.settings.rating.baseline_weeks
     previous = [week - i for i in range(depth, 0, -1) if first is not None and week - i >= first]
     feeds = _feed_rows(workspace, on, [*previous, week])
-    with open_store(workspace).read() as session:
-        handled = len(handled_incidents(session, start, end))
-    events = sum(f.rows for f in feeds)
     in_history = first is not None and week - 1 >= first
     # The indicator values only (no breakdowns): one scan of this week and last, with the earlier
     # records the new vulnerabilities' first publication needs.
@@ -172,6 +196,18 @@ def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None)
     moves = [
         IndicatorMove(key, _EN_LABEL[key], this[key], last[key] if in_history else None) for key, _, _ in INDICATORS
     ]
+    return _LakePart(first, tuple(previous), tuple(feeds), tuple(moves))
+
+
+def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None) -> CheckResult:
+    """Check ``week`` before it is published (see the module docstring for the rules)."""
+    start, end = week.bounds(workspace.timezone)
+    state = week_state(workspace, week, now)
+    lake = _lake_part(workspace, week)
+    first, previous, feeds, moves = lake.first, list(lake.previous), list(lake.feeds), list(lake.moves)
+    with open_store(workspace).read() as session:
+        handled = len(handled_incidents(session, start, end))
+    events = sum(f.rows for f in feeds)
     findings = _week_findings(week, state, workspace)
     if state != "future":
         if not events and not handled:

@@ -13,6 +13,7 @@ issue: it stays in the archive with the reason, is no longer current, and can be
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sitrep.config import Workspace
-from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, write_issue
-from sitrep.report.check import check_week
+from sitrep.config import Workspace, settings_key
+from sitrep.incidents.db import open_store
+from sitrep.lake.store import Lake
+from sitrep.memo import folder_state
+from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, published_dir, write_issue
+from sitrep.report.check import check_week, week_state
 from sitrep.report.check_model import CheckResult
 from sitrep.report.compose import REVIEW_COUNT, compose
 from sitrep.report.errors import PublishError, PublishRefused
@@ -245,6 +249,26 @@ def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT)
     if published:
         return published[::-1][:count]
     return week.previous(count)
+
+
+def report_inputs(workspace: Workspace, week: Week, *, now: datetime | None = None) -> tuple[str, ...]:
+    """Everything the report models of ``week`` (:func:`editions`) and its check
+    (:func:`~sitrep.report.check.check_week`) are computed from, as a key to keep them under
+    (:mod:`sitrep.memo`): the week and whether it has ended at ``now``, the lake's commit state, the
+    issue files, the incident store's change counter, the settings and the workspace secret (the
+    opaque IDs of restricted data).  Read it *before* computing: a change made meanwhile then leaves
+    the result under a key no later caller asks for, never an old result under a new key."""
+    secret = hashlib.blake2b(workspace_secret(workspace), digest_size=16).hexdigest()
+    return (
+        str(workspace.root),
+        str(week),
+        week_state(workspace, week, now),
+        Lake.of(workspace).commit_state(),
+        folder_state(published_dir(workspace)),
+        str(open_store(workspace).changes()),
+        settings_key(workspace),
+        secret,
+    )
 
 
 def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]:

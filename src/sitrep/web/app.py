@@ -19,6 +19,7 @@ from sitrep.report.redact import workspace_secret
 from sitrep.web import archive, desk, explorer, jobs, ledger, pages, proposals, reports
 from sitrep.web.api import create_api
 from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, csrf_guard, visitor
+from sitrep.web.dashboard import DashboardCache
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import text
 from sitrep.web.ratelimit import LoginLimiter
@@ -88,7 +89,7 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     def crashed(request: Request, exc: Exception) -> Response:
         # The traceback goes to the server log, never to the browser.
-        log.exception("error serving %s %s", request.method, request.url.path)
+        log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
         return _error(request, 500, "server_error")
 
 
@@ -111,6 +112,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.archive = archive.ArchiveCache(workspace)
     app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
     app.state.previews = reports.PreviewCache()
+    app.state.dashboards = DashboardCache()
     check_routes(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)

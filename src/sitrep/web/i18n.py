@@ -713,6 +713,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "rp_format_json": {"zh": "JSON", "en": "JSON"},
     "rp_format_wechat": {"zh": "微信公众号", "en": "WeChat"},
     "rp_dashboard_link": {"zh": "本周周报工作台 →", "en": "Report workspace of this week →"},
+    # -- the dashboard at scale (web desk speed) --
+    "overdue_more": {
+        "zh": "以上为逾期最久的 {shown} 个，共 {total} 个：见协调台账",
+        "en": "The {shown} longest overdue of {total}: see the coordination ledger",
+    },
 }
 
 

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from sitrep.accounts import service
 from sitrep.accounts.roles import Action
 from sitrep.accounts.service import UserView
 from sitrep.web.auth import PUBLIC, needs, visitor
-from sitrep.web.dashboard import dashboard
+from sitrep.web.dashboard import assemble
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import language
 from sitrep.web.render import MAX_NEXT, assets, page, set_cookie
@@ -117,13 +118,17 @@ def _week(request: Request, text: str | None) -> Week:
 
 
 @router.get("/", dependencies=[needs(Action.VIEW)], include_in_schema=False)
-def dashboard_page(request: Request, week: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-    """The dashboard of a week (default: the last complete one)."""
+async def dashboard_page(request: Request, week: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    """The dashboard of a week (default: the last complete one).  Asynchronous so that requests
+    waiting for a week's report being computed hold no worker thread (:class:`DashboardCache`)."""
     chosen = _week(request, week)
     state = request.app.state
-    user: UserView | None = visitor(request).user
-    view = dashboard(state.workspace, state.desk, chosen, user.language if user else "zh")
-    return page(request, "dashboard.html", d=view, previous=str(chosen - 1), following=str(chosen + 1))
+    user: UserView | None = visitor(request).user  # the needs() dependency found it, in a thread
+    found = await state.dashboards.week_report_async(state.workspace, chosen, user.language if user else "zh")
+    view = await run_in_threadpool(assemble, state.desk, chosen, found)
+    return await run_in_threadpool(
+        page, request, "dashboard.html", d=view, previous=str(chosen - 1), following=str(chosen + 1)
+    )
 
 
 @router.get("/static/{name:path}", dependencies=[PUBLIC], include_in_schema=False)
