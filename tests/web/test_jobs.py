@@ -4,6 +4,7 @@ writes every file."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import time
@@ -181,6 +182,18 @@ def test_a_file_of_garbage_fails_its_job_with_the_reason(desk):
     assert "失败" in done and "format not recognised" in done and "Traceback" not in done
     assert browser.get(f"/jobs/{job_id}").status_code == 200
     assert get_job(open_store(desk.workspace), job_id).state is JobState.FAILED
+
+
+def test_the_choose_a_format_hint_follows_only_a_file_no_format_recognised(desk):
+    browser = login(desk, "analyst")
+    garbage = _finished(browser, f"/jobs/{_job_id(_upload(browser, 'garbage.csv', os.urandom(2048)))}")
+    assert "若格式无法识别" in garbage
+    # A Shadowserver report by its own file name, cut off inside its gzip stream: recognised, then unreadable.
+    name = "2025-01-01-event4_sinkhole-cncert-cn.csv"
+    cut = gzip.compress((SAMPLES / name).read_bytes())[:300]
+    truncated = _finished(browser, f"/jobs/{_job_id(_upload(browser, name + '.gz', cut))}")
+    assert "shadowserver-event4-sinkhole" in truncated and "truncated or corrupt" in truncated
+    assert "若格式无法识别" not in truncated
 
 
 def test_an_unknown_format_or_an_empty_form_is_refused_on_the_form(desk):
