@@ -99,6 +99,8 @@ def main() -> None:
             for lang in ("zh", "en"):
                 _language(page, url, lang)
                 for name in args.only or PAGES:
+                    # The page's own height, not the last shot's viewport (a document is at least as tall).
+                    page.set_viewport_size({"width": WIDTH, "height": 900})
                     page.goto(url + PAGES[name].format(week=args.week))
                     page.wait_for_load_state("networkidle")
                     _shoot(page, args.out / f"web-{name}-{lang}.png")
