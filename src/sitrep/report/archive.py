@@ -23,7 +23,7 @@ from sitrep.report.errors import OutputError
 from sitrep.report.facts_model import SCHEMA as FACTS_SCHEMA
 from sitrep.report.facts_model import Facts
 from sitrep.report.narrative import NarrativeError, Text, texts_from_dict
-from sitrep.report.render import atomic_write
+from sitrep.report.render import write_json_file
 from sitrep.results import ResultError
 from sitrep.weeks import Week
 
@@ -208,10 +208,8 @@ def archive(workspace: Workspace) -> Archive:
 def write_issue(workspace: Workspace, week: Week, document: dict[str, Any]) -> Path:
     """Store ``document`` as the issue of ``week`` (atomically); returns its path."""
     path = issue_path(workspace, week)
-    if path.is_symlink():
-        raise IssueError(f"{path}: a symbolic link, not an issue file (replace it with the file itself)")
     try:
-        atomic_write(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        write_json_file(path, document)
     except OutputError as exc:
         raise IssueError(f"cannot store the issue of {week}: {exc}") from None
     return path

@@ -25,7 +25,7 @@ from typing import Any
 
 from sitrep.config import Workspace
 from sitrep.report.errors import OutputError
-from sitrep.report.render import atomic_write
+from sitrep.report.render import write_json_file
 from sitrep.report.wording import LANGS
 from sitrep.weeks import Week
 
@@ -221,11 +221,8 @@ def save_narrative(
         "updated_by": stored.updated_by,
         "texts": stored.as_dict(),
     }
-    path = narrative_path(workspace, week)
-    if path.is_symlink():
-        raise NarrativeError(f"{path}: a symbolic link, not a narrative file (replace it with the file itself)")
     try:
-        atomic_write(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        write_json_file(narrative_path(workspace, week), document)
     except OutputError as exc:
         raise NarrativeError(f"cannot store the narrative of {week}: {exc}") from None
     return stored

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from json import dumps  # ``json`` here is this package's JSON edition (render/json.py)
 from pathlib import Path
 
 from sitrep.report.errors import OutputError
@@ -19,6 +20,17 @@ SUFFIX = {"html": "html", "pdf": "pdf", "md": "md", "json": "json", "wechat": "w
 def file_name(lang: str, fmt: str) -> str:
     """``report.zh.html``, ``report.en.wechat.html``…"""
     return f"report.{lang}.{SUFFIX[fmt]}"
+
+
+def write_json_file(path: Path, document: object) -> None:
+    """Store ``document`` as ``path`` (indented UTF-8 JSON, atomically), never through a symbolic link:
+    a workspace's own files (issues, narratives) are plain files, and a link could point anywhere.
+
+    Raises :class:`~sitrep.report.errors.OutputError` when it cannot be written there.
+    """
+    if path.is_symlink():
+        raise OutputError(f"{path}: a symbolic link, not a file of its own (replace it with the file itself)")
+    atomic_write(path, dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
