@@ -46,7 +46,7 @@ def test_only_the_files_a_window_needs_are_opened(workspace):
     bad = Lake.of(workspace).events_dir / events_file_name("bad", DAY - timedelta(days=9), DAY - timedelta(days=8))
     bad.write_bytes(b"truncated")
     assert names(workspace) == ["good"]  # the bad file is outside the window: not opened
-    with pytest.raises(LakeError, match="bad__.*is not a Parquet file"):
+    with pytest.raises(LakeError, match=r"bad__.*is not a Parquet file"):
         names(workspace, DAY - timedelta(days=9), DAY)
 
 
