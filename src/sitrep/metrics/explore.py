@@ -178,14 +178,14 @@ def _ipv4_in(column: str, net: ipaddress.IPv4Network, bind: _Binder) -> str:
     return "(" + " OR ".join(f"starts_with({column}, {bind(prefix)})" for prefix in prefixes) + ")"
 
 
-def _url(text: str) -> tuple[str, bool]:
+def _url(text: str, con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
     """The URL normalised as ingest normalises ``source_url``, and whether it is a prefix (``…*``).
 
     The normalisation rule exists once, as ingest's DuckDB SQL (:func:`sitrep.enrich.sites.url_sql`);
     it is applied here to the one typed value, not to the lake.
     """
     value, prefix = _prefixed(text, "URL")
-    found = duckdb.connect().execute(f"SELECT {url_sql('$1')}", [value]).fetchone()
+    found = con.execute(f"SELECT {url_sql('$1')}", [value]).fetchone()
     normal = str(found[0]) if found and found[0] else value
     if prefix and normal.endswith("/") and not value.endswith("/"):
         normal = normal[:-1]  # 'http://x.example*' must keep matching 'http://x.example.org/'
@@ -285,7 +285,7 @@ def check(workspace: Workspace, query: EventQuery) -> _Search:
         event_id=_event_id(query.event_id) if query.event_id is not None else None,
         ip=_ip_network(query.ip) if query.ip is not None else None,
         domain=_domain(query.domain) if query.domain is not None else None,
-        url=_url(query.url) if query.url is not None else None,
+        url=_url(query.url, cursor(workspace)) if query.url is not None else None,
         feed=_prefixed(query.feed, "feed") if query.feed is not None else None,
         classification=_classification(query.classification) if query.classification is not None else None,
         tlp=_tlp(query.tlp) if query.tlp is not None else None,
