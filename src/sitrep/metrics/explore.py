@@ -321,7 +321,7 @@ def _literal(value: str | int | datetime | list[str]) -> str:
 def _where(search: _Search, source: str, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
     """The SQL condition on the events of ``source`` (SQL of a table of the lake schema): in the
     window and passing every filter.  The one definition of each filter: pages and exports use it."""
-    conditions = [f"time_source >= {bind(search.start)}", f"time_source < {bind(search.end)}"]
+    conditions = [_in_window(search.start, search.end, bind)]
     if search.event_id is not None:
         conditions.append(f"event_id = {bind(search.event_id)}")
     if search.domain is not None:
@@ -340,6 +340,11 @@ def _where(search: _Search, source: str, bind: _Binder, con: duckdb.DuckDBPyConn
     if isinstance(search.ip, ipaddress.IPv6Network):
         conditions.append(_ipv6_in(search.ip, source, " AND ".join(conditions), bind, con))
     return " AND ".join(conditions)
+
+
+def _in_window(start: datetime, end: datetime, bind: _Binder) -> str:
+    """Events whose source time is in ``[start, end)`` (the SQL of :func:`~sitrep.metrics.source.in_window`)."""
+    return f"time_source >= {bind(start)} AND time_source < {bind(end)}"
 
 
 def _ipv6_in(net: ipaddress.IPv6Network, source: str, where: str, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
@@ -373,13 +378,13 @@ NEWEST_SPAN = timedelta(days=1)
 Fetch = Callable[[datetime, datetime, "_Cursor | None", int], list[dict[str, Any]]]
 
 
-def _page_sql(rows: str, cursor: _Cursor | None, wanted: int, bind: _Binder) -> str:
+def _page_sql(rows: str, after: _Cursor | None, wanted: int, bind: _Binder) -> str:
     """SQL of a page of the rows of the query or table ``rows``: after the cursor, newest first."""
-    after = "true"
-    if cursor is not None:
-        at = bind(cursor.moment)
-        after = f"(time_source < {at} OR (time_source = {at} AND event_id < {bind(cursor.event_id)}))"
-    return f"SELECT {', '.join(PAGE_COLUMNS)} FROM {rows} WHERE {after} ORDER BY {NEWEST_FIRST} LIMIT {int(wanted)}"
+    later = "true"
+    if after is not None:
+        at = bind(after.moment)
+        later = f"(time_source < {at} OR (time_source = {at} AND event_id < {bind(after.event_id)}))"
+    return f"SELECT {', '.join(PAGE_COLUMNS)} FROM {rows} WHERE {later} ORDER BY {NEWEST_FIRST} LIMIT {int(wanted)}"
 
 
 # The SQL condition on the events of ``source`` in the part ``[start, end)``, its values bound by the
@@ -477,7 +482,7 @@ def events_behind(
 
         def frozen(source: str, s: datetime, e: datetime, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
             ids_in = f"event_id IN (SELECT unnest({bind(list(ids))}))"  # a hash semi-join
-            return f"time_source >= {bind(s)} AND time_source < {bind(e)} AND {ids_in}"
+            return f"{_in_window(s, e, bind)} AND {ids_in}"
 
         fetch = _lake_pages(workspace, frozen)
         total = len(ids)
