@@ -24,7 +24,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,8 +98,22 @@ class Lake:
         """The committed events files; with ``start``/``end``, only those that may hold events in
         ``[start, end)``, judged by the time span in their names (see :func:`events_file_name`)."""
         # Only the files chosen are opened to be checked: a week's page must not open every file of
-        # the lake (a few hundred after a year of daily feeds).
-        return _parquet_files(self.events_dir, lambda name: _overlaps(name, start, end))
+        # the lake (a few hundred after a year of daily feeds).  The names' spans, and which files
+        # were found to be Parquet, are kept under the folder's commit state, taken before the listing
+        # (a commit between the two changes the state again): a page judges hundreds of names.
+        state = self.commit_state()
+        known = _listings.get(self.events_dir)
+        if known is None or known.state != state:
+            if not self.events_dir.is_dir():
+                return _parquet_files(self.events_dir)  # none, or LakeError for a file in its place
+            spans = [(p, _span(p.name)) for p in sorted(self.events_dir.glob("*.parquet")) if p.is_file()]
+            known = _listings[self.events_dir] = _Listing(state, spans, set())
+        chosen = [p for p, span in known.spans if _overlaps(span, start, end)]
+        for path in chosen:
+            if path not in known.checked:
+                _check_parquet(path)
+                known.checked.add(path)
+        return chosen
 
     def reject_files(self) -> list[Path]:
         return _parquet_files(self.rejects_dir)
@@ -140,31 +154,35 @@ class Lake:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _parquet_files(folder: Path, chosen: Callable[[str], bool] | None = None) -> list[Path]:
-    """The ``*.parquet`` files of ``folder`` (sub-folders ignored) whose names are ``chosen`` (all by
-    default); one that is not Parquet — no ``PAR1`` at both ends, as a truncated or foreign file — is
-    refused by name."""
+def _parquet_files(folder: Path) -> list[Path]:
+    """The ``*.parquet`` files of ``folder`` (sub-folders ignored); one that is not Parquet — no
+    ``PAR1`` at both ends, as a truncated or foreign file — is refused by name."""
     if not folder.is_dir():
         if folder.exists() or folder.is_symlink():
             raise LakeError(f"{folder} is not a folder (a file or a broken link where the lake keeps its files)")
         return []
-    files = sorted(p for p in folder.glob("*.parquet") if (chosen is None or chosen(p.name)) and p.is_file())
+    files = sorted(p for p in folder.glob("*.parquet") if p.is_file())
     for path in files:
-        try:
-            with open(path, "rb") as handle:
-                head = handle.read(4)
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(size - 4, 0))
-                tail = handle.read(4)
-        except OSError as exc:
-            raise LakeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-        if size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
-            raise LakeError(
-                f"{path} is not a Parquet file (truncated, or not written by Sitrep): the lake only holds files "
-                "ingest committed whole; move it out of the lake (re-ingest its source file if it was one)"
-            )
+        _check_parquet(path)
     return files
+
+
+def _check_parquet(path: Path) -> None:
+    """Refuse, by name, a file of the lake that is not Parquet."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(size - 4, 0))
+            tail = handle.read(4)
+    except OSError as exc:
+        raise LakeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        raise LakeError(
+            f"{path} is not a Parquet file (truncated, or not written by Sitrep): the lake only holds files "
+            "ingest committed whole; move it out of the lake (re-ingest its source file if it was one)"
+        )
 
 
 _SPAN = re.compile(r"__(\d{14})__(\d{14})\.parquet$")
@@ -183,17 +201,36 @@ def _stamp(digits: str) -> datetime:
     return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
-def _overlaps(name: str, start: datetime | None, end: datetime | None) -> bool:
-    if start is None and end is None:
-        return True
+def _span(name: str) -> tuple[datetime, datetime] | None:
+    """The ``[first, last + 1 s)`` of ``time_source`` an events file's name gives; None for a name
+    without one (or with digits that are no time: a hand-made name), which is always read."""
     match = _SPAN.search(name)
     if not match:
-        return True  # a file without a span in its name is always read
+        return None
     try:
-        first, last = _stamp(match.group(1)), _stamp(match.group(2)) + timedelta(seconds=1)
+        return _stamp(match.group(1)), _stamp(match.group(2)) + timedelta(seconds=1)
     except ValueError:
-        return True  # digits that are no time (a hand-made name): read it, as a name without a span
+        return None
+
+
+def _overlaps(span: tuple[datetime, datetime] | None, start: datetime | None, end: datetime | None) -> bool:
+    if span is None or (start is None and end is None):
+        return True
+    first, last = span
     return (end is None or first < end) and (start is None or last > start)
+
+
+@dataclass
+class _Listing:
+    """The events files and their spans under one commit state, and those found to be Parquet."""
+
+    state: str
+    spans: list[tuple[Path, tuple[datetime, datetime] | None]]
+    checked: set[Path]
+
+
+# By events folder: one listing kept per process (the web desk's pages), replaced when the state changes.
+_listings: dict[Path, _Listing] = {}
 
 
 # How events files are written (DuckDB COPY options).  Parquet format 2 pages encode faster than

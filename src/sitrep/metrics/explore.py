@@ -26,18 +26,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 
 from sitrep.config import Workspace
 from sitrep.csvsafe import safe_cell_expr
 from sitrep.enrich.sites import url_sql
-from sitrep.hosts import normalise, under_any_expr
+from sitrep.feeds.sql import lit
+from sitrep.hosts import normalise, under_any_sql
 from sitrep.lake.schema import ARROW_SCHEMA
+from sitrep.lake.store import Lake, events_source
 from sitrep.metrics import weekly
 from sitrep.metrics.explore_model import PAGE_COLUMNS, Behind, EventPage, EventQuery, EventRow, Export
-from sitrep.metrics.source import backend, events_table, in_window
+from sitrep.metrics.source import EVENTS_SCHEMA, backend, cursor, in_window
 from sitrep.report.archive import load_issue
 from sitrep.taxonomy import TLP
 from sitrep.weeks import Week
@@ -47,7 +47,8 @@ MAX_EVENT_ID = 128  # as long as an incident's event link may be
 MAX_LIMIT = 1000
 EXPORT_FORMATS = ("csv", "parquet")
 NUMBERS = weekly.BEHIND_KEYS
-NEWEST_FIRST = (ibis.desc("time_source"), ibis.desc("event_id"))
+NEWEST_FIRST = "time_source DESC, event_id DESC"
+EVERY_IPV4 = r"^\d+\.\d+\.\d+\.\d+$"
 
 
 class ExploreError(ValueError):
@@ -160,34 +161,31 @@ def _ip_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         ) from None
 
 
-def _ipv4_in(column: ir.StringValue, net: ipaddress.IPv4Network) -> ir.BooleanValue:
+def _ipv4_in(column: str, net: ipaddress.IPv4Network, bind: _Binder) -> str:
     """IPv4 text in ``net``, by prefixes of the dotted text (the lake writes octets without leading
     zeros, so this is exact): the whole octets, then each value the partial octet may take."""
     octets = str(net.network_address).split(".")
     whole, part = divmod(net.prefixlen, 8)
     if whole == 4:
-        return column == str(net.network_address)
+        return f"{column} = {bind(str(net.network_address))}"
     fixed = octets[:whole]
     values = [str(v) for v in range(int(octets[whole]), int(octets[whole]) + 2 ** (8 - part))] if part else [None]
     if whole == 3 and part:
-        return column.isin([".".join([*fixed, v]) for v in values if v is not None])
+        return f"list_contains({bind([*('.'.join([*fixed, v]) for v in values if v is not None)])}, {column})"
     prefixes = [".".join([*fixed, v] if v is not None else fixed) + "." for v in values]
     if prefixes == ["."]:  # 0.0.0.0/0: every IPv4 address
-        return column.re_search(r"^\d+\.\d+\.\d+\.\d+$")
-    test = ibis.literal(False)
-    for prefix in prefixes:
-        test = test | column.startswith(prefix)
-    return test
+        return f"regexp_matches({column}, {bind(EVERY_IPV4)})"
+    return "(" + " OR ".join(f"starts_with({column}, {bind(prefix)})" for prefix in prefixes) + ")"
 
 
-def _url(text: str) -> tuple[str, bool]:
+def _url(text: str, con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
     """The URL normalised as ingest normalises ``source_url``, and whether it is a prefix (``…*``).
 
     The normalisation rule exists once, as ingest's DuckDB SQL (:func:`sitrep.enrich.sites.url_sql`);
     it is applied here to the one typed value, not to the lake.
     """
     value, prefix = _prefixed(text, "URL")
-    found = duckdb.connect().execute(f"SELECT {url_sql('$1')}", [value]).fetchone()
+    found = con.execute(f"SELECT {url_sql('$1')}", [value]).fetchone()
     normal = str(found[0]) if found and found[0] else value
     if prefix and normal.endswith("/") and not value.endswith("/"):
         normal = normal[:-1]  # 'http://x.example*' must keep matching 'http://x.example.org/'
@@ -202,9 +200,9 @@ def _prefixed(text: str, what: str) -> tuple[str, bool]:
     return (value[:-1], True) if value.endswith("*") else (value, False)
 
 
-def _matches(column: ir.StringValue, value: tuple[str, bool]) -> ir.BooleanValue:
+def _matches(column: str, value: tuple[str, bool], bind: _Binder) -> str:
     text, prefix = value
-    return column.startswith(text) if prefix else column == text
+    return f"starts_with({column}, {bind(text)})" if prefix else f"{column} = {bind(text)}"
 
 
 def _classification(text: str) -> tuple[str, ...]:
@@ -287,7 +285,7 @@ def check(workspace: Workspace, query: EventQuery) -> _Search:
         event_id=_event_id(query.event_id) if query.event_id is not None else None,
         ip=_ip_network(query.ip) if query.ip is not None else None,
         domain=_domain(query.domain) if query.domain is not None else None,
-        url=_url(query.url) if query.url is not None else None,
+        url=_url(query.url, cursor(workspace)) if query.url is not None else None,
         feed=_prefixed(query.feed, "feed") if query.feed is not None else None,
         classification=_classification(query.classification) if query.classification is not None else None,
         tlp=_tlp(query.tlp) if query.tlp is not None else None,
@@ -295,39 +293,69 @@ def check(workspace: Workspace, query: EventQuery) -> _Search:
     )
 
 
-def _matching(search: _Search, t: ir.Table) -> ir.Table:
-    """The events of ``t`` in the window that pass every filter."""
-    conditions = [in_window(t, search.start, search.end)]
+class _Binder:
+    """Where the values of a search's SQL go: prepared parameters (``$1``, ``$2``…, collected in
+    ``params``) for a page run on a DuckDB cursor, or SQL literals for an export that Ibis runs."""
+
+    def __init__(self, *, inline: bool = False) -> None:
+        self.inline = inline
+        self.params: list[object] = []
+
+    def __call__(self, value: str | int | datetime | list[str]) -> str:
+        if self.inline:
+            return _literal(value)
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+
+def _literal(value: str | int | datetime | list[str]) -> str:
+    if isinstance(value, datetime):
+        return f"CAST({lit(value.astimezone(UTC).isoformat())} AS TIMESTAMPTZ)"
+    if isinstance(value, list):
+        return "CAST([" + ", ".join(lit(v) for v in value) + "] AS VARCHAR[])"
+    if isinstance(value, int):
+        return str(int(value))
+    return lit(value)
+
+
+def _where(search: _Search, source: str, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
+    """The SQL condition on the events of ``source`` (SQL of a table of the lake schema): in the
+    window and passing every filter.  The one definition of each filter: pages and exports use it."""
+    conditions = [_in_window(search.start, search.end, bind)]
     if search.event_id is not None:
-        conditions.append(t.event_id == search.event_id)
+        conditions.append(f"event_id = {bind(search.event_id)}")
     if search.domain is not None:
-        conditions.append(under_any_expr(t.site, [search.domain]))
+        conditions.append(under_any_sql("site", [search.domain]))
     if search.url is not None:
-        conditions.append(_matches(t.source_url, search.url))
+        conditions.append(_matches("source_url", search.url, bind))
     if search.feed is not None:
-        conditions.append(_matches(t.feed_name, search.feed))
+        conditions.append(_matches("feed_name", search.feed, bind))
     if search.classification is not None:
-        columns = (t.classification_taxonomy, t.classification_type, t.classification_identifier)
-        conditions.extend(c == v for c, v in zip(columns, search.classification, strict=False))
+        columns = ("classification_taxonomy", "classification_type", "classification_identifier")
+        conditions.extend(f"{c} = {bind(v)}" for c, v in zip(columns, search.classification, strict=False))
     if search.tlp is not None:
-        conditions.append(t.tlp.upper() == search.tlp.value)
+        conditions.append(f"upper(tlp) = {bind(search.tlp.value)}")
     if isinstance(search.ip, ipaddress.IPv4Network):
-        conditions.append(_ipv4_in(t.source_ip, search.ip))
-    rows = t.filter(*conditions)
+        conditions.append(_ipv4_in("source_ip", search.ip, bind))
     if isinstance(search.ip, ipaddress.IPv6Network):
-        rows = _ipv6_in(rows, search.ip)
-    return rows
+        conditions.append(_ipv6_in(search.ip, source, " AND ".join(conditions), bind, con))
+    return " AND ".join(conditions)
 
 
-def _ipv6_in(rows: ir.Table, net: ipaddress.IPv6Network) -> ir.Table:
-    """The rows whose IPv6 source is in ``net``.  IPv6 text has many spellings of one address
-    (``2001:db8::1``, ``2001:0db8:0:0::1``), so the window's distinct IPv6 sources are compared as
-    addresses — once per distinct address, not per row — and the matching ones joined back."""
-    candidates = rows.filter(rows.source_ip.contains(":")).select("source_ip").distinct()
-    spelled = candidates.to_pyarrow().column(0).to_pylist()
+def _in_window(start: datetime, end: datetime, bind: _Binder) -> str:
+    """Events whose source time is in ``[start, end)`` (the SQL of :func:`~sitrep.metrics.source.in_window`)."""
+    return f"time_source >= {bind(start)} AND time_source < {bind(end)}"
+
+
+def _ipv6_in(net: ipaddress.IPv6Network, source: str, where: str, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
+    """The condition that an IPv6 source is in ``net``.  IPv6 text has many spellings of one address
+    (``2001:db8::1``, ``2001:0db8:0:0::1``), so the distinct IPv6 sources of the rows ``where``
+    selects are compared as addresses — once per distinct address, not per row — and the matching
+    spellings listed."""
+    candidates = f"SELECT DISTINCT source_ip FROM {source} WHERE {where} AND contains(source_ip, ':')"
+    spelled = [row[0] for row in con.execute(candidates, bind.params).fetchall()]
     found = [ip for ip, address in ((ip, _as_address(ip)) for ip in spelled) if address is not None and address in net]
-    matching = ibis.memtable(pa.table({"ip": pa.array(found, pa.string())}))
-    return rows.semi_join(matching, rows.source_ip == matching.ip)
+    return f"list_contains({bind(found)}, source_ip)" if found else "false"
 
 
 def _as_address(text: str) -> ipaddress.IPv6Address | None:
@@ -346,13 +374,43 @@ def _as_address(text: str) -> ipaddress.IPv6Address | None:
 # than those of the older, so the page is the same; a common search opens a seventh of a week's files.
 NEWEST_SPAN = timedelta(days=1)
 
-Rows = Callable[[datetime, datetime], ir.Table]
+# The rows of a page from the part ``[start, end)`` of the window: after the cursor, at most so many.
+Fetch = Callable[[datetime, datetime, "_Cursor | None", int], list[dict[str, Any]]]
+
+
+def _page_sql(rows: str, after: _Cursor | None, wanted: int, bind: _Binder) -> str:
+    """SQL of a page of the rows of the query or table ``rows``: after the cursor, newest first."""
+    later = "true"
+    if after is not None:
+        at = bind(after.moment)
+        later = f"(time_source < {at} OR (time_source = {at} AND event_id < {bind(after.event_id)}))"
+    return f"SELECT {', '.join(PAGE_COLUMNS)} FROM {rows} WHERE {later} ORDER BY {NEWEST_FIRST} LIMIT {int(wanted)}"
+
+
+# The SQL condition on the events of ``source`` in the part ``[start, end)``, its values bound by the
+# binder; the cursor runs what the condition itself must look up.
+Where = Callable[[str, datetime, datetime, _Binder, duckdb.DuckDBPyConnection], str]
+
+
+def _lake_pages(workspace: Workspace, where: Where) -> Fetch:
+    """Pages of the lake's events that ``where`` selects, as SQL with prepared parameters on a DuckDB
+    cursor of its own: no Ibis expression to compile per page."""
+    lake = Lake.of(workspace)
+    con = cursor(workspace)
+
+    def fetch(start: datetime, end: datetime, after: _Cursor | None, wanted: int) -> list[dict[str, Any]]:
+        source = events_source(lake, lake.event_files(start, end))
+        bind = _Binder()
+        rows = f"(SELECT * FROM {source} WHERE {where(source, start, end, bind, con)})"
+        return con.sql(_page_sql(rows, after, wanted, bind), params=bind.params).to_arrow_table().to_pylist()
+
+    return fetch
 
 
 def _page(
-    rows_in: Rows, start: datetime, end: datetime, limit: int, cursor: _Cursor | None, search: str
+    fetch: Fetch, start: datetime, end: datetime, limit: int, cursor: _Cursor | None, search: str
 ) -> tuple[list[EventRow], str | None]:
-    """The page after ``cursor`` of the rows ``rows_in(s, e)`` gives for parts ``[s, e)`` of the window."""
+    """The page after ``cursor`` of the rows ``fetch`` gives for parts of the window ``[start, end)``."""
     if cursor is not None:  # nothing after the cursor's time can be on the page: files past it stay shut
         end = min(end, cursor.moment + timedelta(microseconds=1))
     split = max(start, end - NEWEST_SPAN)
@@ -360,12 +418,7 @@ def _page(
     for part_start, part_end in ((split, end), (start, split)):
         if part_start >= part_end or len(found) > limit:
             continue
-        rows = rows_in(part_start, part_end)
-        if cursor is not None:
-            at = cursor.moment
-            rows = rows.filter((rows.time_source < at) | ((rows.time_source == at) & (rows.event_id < cursor.event_id)))
-        wanted = limit + 1 - len(found)
-        found += rows.order_by(NEWEST_FIRST).limit(wanted).select(*PAGE_COLUMNS).to_pyarrow().to_pylist()
+        found += fetch(part_start, part_end, cursor, limit + 1 - len(found))
     events = [EventRow(**{**r, "time_source": r["time_source"].astimezone(UTC).isoformat()}) for r in found[:limit]]
     if len(found) <= limit:
         return events, None
@@ -382,12 +435,12 @@ def search_events(workspace: Workspace, query: EventQuery) -> EventPage:
     """
     search = check(workspace, query)
     cursor = _Cursor.decode(query.after, search.fingerprint) if query.after else None
-    on = backend(workspace)
 
-    def rows_in(start: datetime, end: datetime) -> ir.Table:
-        return _matching(replace(search, start=start, end=end), events_table(workspace, on, start=start, end=end))
+    def where(source: str, start: datetime, end: datetime, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
+        return _where(replace(search, start=start, end=end), source, bind, con)
 
-    events, next_cursor = _page(rows_in, search.start, search.end, search.limit, cursor, search.fingerprint)
+    fetch = _lake_pages(workspace, where)
+    events, next_cursor = _page(fetch, search.start, search.end, search.limit, cursor, search.fingerprint)
     return EventPage(
         start=search.start.isoformat(),
         end=search.end.isoformat(),
@@ -420,28 +473,32 @@ def events_behind(
     search = _fingerprint("behind", str(chosen), number)
     cursor = _Cursor.decode(after, search) if after else None
     start, end = chosen.bounds(workspace.timezone)
-    on = backend(workspace)
     issue = load_issue(workspace, chosen)
     published = issue is not None and issue.withdrawn is None
     if issue is not None and published:
         ids = issue.facts.evidence.get(number)
         if ids is None:
             raise ExploreError(f"the published issue of {chosen} froze no event IDs for {number!r}")
-        frozen = ibis.memtable(pa.table({"event_id": pa.array(ids, pa.string())}))
 
-        def rows_in(s: datetime, e: datetime) -> ir.Table:
-            t = events_table(workspace, on, start=s, end=e)
-            return t.filter(in_window(t, s, e)).semi_join(frozen, "event_id")
+        def frozen(source: str, s: datetime, e: datetime, bind: _Binder, con: duckdb.DuckDBPyConnection) -> str:
+            ids_in = f"event_id IN (SELECT unnest({bind(list(ids))}))"  # a hash semi-join
+            return f"{_in_window(s, e, bind)} AND {ids_in}"
 
+        fetch = _lake_pages(workspace, frozen)
         total = len(ids)
     else:
+        on = backend(workspace)
         rows = weekly.behind(workspace, chosen, number, on=on)
         total = int(rows.count().to_pyarrow().as_py())
 
-        def rows_in(s: datetime, e: datetime) -> ir.Table:
-            return rows.filter(in_window(rows, s, e))
+        def fetch(s: datetime, e: datetime, after: _Cursor | None, wanted: int) -> list[dict[str, Any]]:
+            # The indicator's definition is an Ibis expression: its SQL is the rows of the same page SQL.
+            part = rows.filter(in_window(rows, s, e))
+            on._run_pre_execute_hooks(part)  # registers its in-memory tables, as Ibis does before a query
+            page = _page_sql(f"({on.compile(part)})", after, wanted, _Binder(inline=True))
+            return on.con.sql(page).to_arrow_table().to_pylist()
 
-    events, next_cursor = _page(rows_in, start, end, limit, cursor, search)
+    events, next_cursor = _page(fetch, start, end, limit, cursor, search)
     return EventPage(
         start=start.isoformat(),
         end=end.isoformat(),
@@ -465,8 +522,13 @@ def export_events(workspace: Workspace, query: EventQuery, path: Path, fmt: str)
     if fmt not in EXPORT_FORMATS:
         raise ExploreError(f"export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
     search = check(workspace, query)
-    t = events_table(workspace, backend(workspace), start=search.start, end=search.end)
-    rows = _matching(search, t).order_by(NEWEST_FIRST).select(*ARROW_SCHEMA.names)
+    on = backend(workspace)
+    lake = Lake.of(workspace)
+    source = events_source(lake, lake.event_files(search.start, search.end))
+    where = _where(search, source, _Binder(inline=True), on.con)
+    columns = ", ".join(ARROW_SCHEMA.names)
+    matching = f"SELECT {columns} FROM {source} WHERE {where} ORDER BY {NEWEST_FIRST}"
+    rows = on.sql(matching, schema=EVENTS_SCHEMA)
     if fmt == "csv":
         rows = rows.select(
             *(

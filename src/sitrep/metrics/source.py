@@ -31,14 +31,20 @@ def backend(workspace: Workspace) -> ibis.BaseBackend:
     nothing.  Cursors run in parallel threads, share the database's memory limit and thread pool, and
     the temporary views a query defines go with its cursor.
     """
+    return ibis.duckdb.from_connection(cursor(workspace))
+
+
+def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
+    """A connection of its own (a cursor) to the process's DuckDB database for the workspace's
+    settings, for SQL run without Ibis (the explorer's pages: compiling an Ibis expression costs more
+    than the query of a page)."""
     settings = workspace.settings.ingest
     key = (str(settings.memory_limit), int(settings.threads))
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
             database = _databases[key] = connect(workspace)
-        cursor = database.cursor()
-    return ibis.duckdb.from_connection(cursor)
+        return database.cursor()
 
 
 def events_table(
