@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sitrep.metrics.explore import (
     window,
 )
 from sitrep.metrics.explore_model import EventPage, EventQuery
+from sitrep.metrics.source import cursor
 from sitrep.metrics.weekly import compute, evidence
 from sitrep.report.publish import publish, unpublish
 from sitrep.weeks import Week
@@ -467,3 +469,10 @@ def test_a_value_with_sql_in_it_is_a_value(lake, tmp_path, field):
     assert found(lake, **{field: value}) == set()
     done = export_events(lake, EventQuery(week=WEEK, **{field: value}), tmp_path / "none.csv", "csv")
     assert done.events == 0
+
+
+def test_the_query_database_spills_outside_the_current_folder_and_the_lake(workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spill = Path(cursor(workspace).execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    assert spill.is_absolute() and spill.is_relative_to(tempfile.gettempdir())
+    assert not spill.is_relative_to(workspace.root) and not spill.is_relative_to(Path.cwd())

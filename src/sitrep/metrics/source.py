@@ -3,9 +3,12 @@ run on other Ibis backends)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import ibis
@@ -16,6 +19,8 @@ from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake, connect, events_source
 
 EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
+# Where the process's query database spills (``connect`` adds ``spill/``); one folder per process.
+SPILL_DIR = Path(tempfile.gettempdir()) / f"sitrep-queries-{os.getpid()}"
 # The process's in-memory DuckDB databases, by their settings (memory and thread limits).
 _databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
@@ -43,7 +48,10 @@ def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
-            database = _databases[key] = connect(workspace)
+            # A query that outgrows the memory limit spills here: DuckDB's default is ``.tmp`` in the
+            # current folder, wherever the server or the command was started (not the lake's work
+            # folder either, which every ingest empties).
+            database = _databases[key] = connect(workspace, temp_dir=SPILL_DIR)
         return database.cursor()
 
 
