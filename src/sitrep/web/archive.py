@@ -21,7 +21,7 @@ from sitrep.config import Workspace
 from sitrep.report import site
 from sitrep.report.archive import Issue, archive
 from sitrep.report.publish import render_week
-from sitrep.report.render import file_name
+from sitrep.report.render import MEDIA_TYPE, file_name
 from sitrep.web.auth import PUBLIC
 from sitrep.web.errors import NotFound
 from sitrep.web.security import document_csp
@@ -29,7 +29,8 @@ from sitrep.weeks import Week
 
 router = APIRouter(dependencies=[PUBLIC])
 MAX_RENDERED = 48  # rendered files kept (an issue is 2 languages x 2 formats, about 1 MB)
-TYPES = {"html": "text/html; charset=utf-8", "json": "application/json"}
+# The formats of an issue the archive serves (the rest are downloads of the report workspace).
+FORMATS = ("html", "json")
 # The archive changes when something is published: browsers and proxies check back after a minute.
 CACHE = "public, max-age=60"
 
@@ -110,14 +111,14 @@ def _page(body: str | bytes, media_type: str) -> Response:
 def index_zh(request: Request) -> Response:
     """The archive's index in Chinese."""
     cache = _cache(request)
-    return _page(site.index_page(cache.workspace, cache.entries(), "zh"), TYPES["html"])
+    return _page(site.index_page(cache.workspace, cache.entries(), "zh"), MEDIA_TYPE["html"])
 
 
 @router.get("/archive/index.en.html", include_in_schema=False)
 def index_en(request: Request) -> Response:
     """The archive's index in English."""
     cache = _cache(request)
-    return _page(site.index_page(cache.workspace, cache.entries(), "en"), TYPES["html"])
+    return _page(site.index_page(cache.workspace, cache.entries(), "en"), MEDIA_TYPE["html"])
 
 
 @router.get("/archive/feed.xml", include_in_schema=False)
@@ -134,9 +135,9 @@ def issue_file(request: Request, week: str, lang: str, fmt: str) -> Response:
         parsed = Week.parse(week)
     except ValueError:
         raise NotFound() from None
-    if lang not in ("zh", "en") or fmt not in TYPES or str(parsed) != week:
+    if lang not in ("zh", "en") or fmt not in FORMATS or str(parsed) != week:
         raise NotFound()
     data = _cache(request).issue_file(parsed, lang, fmt)
     if data is None:
         raise NotFound()
-    return _page(data, TYPES[fmt])
+    return _page(data, MEDIA_TYPE[fmt])

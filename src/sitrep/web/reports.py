@@ -42,7 +42,7 @@ from sitrep.report.narrative import (
     written_weeks,
 )
 from sitrep.report.publish import MAX_REASON, editions, publish, unpublish
-from sitrep.report.render import FORMATS, file_name
+from sitrep.report.render import FORMATS, MEDIA_TYPE, file_name
 from sitrep.report.wording import LANGS
 from sitrep.web.auth import needs, visitor
 from sitrep.web.errors import BadRequest, NotFound
@@ -57,13 +57,6 @@ MAX_PREVIEWS = 16  # rendered previews of published issues kept in memory (about
 FIELD = 4 * (MAX_SUMMARY + MAX_HIGHLIGHTS * (MAX_HIGHLIGHT + 2))
 # What a form that worked says on the page it leads to (?done=...).
 DONE = frozenset({"saved", "published", "refreshed", "republished", "unchanged", "withdrawn"})
-MEDIA_TYPES = {
-    "html": "text/html; charset=utf-8",
-    "wechat": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-    "md": "text/markdown; charset=utf-8",
-    "json": "application/json",
-}
 # A downloaded file is never run in the desk's origin: no script, no plugin, its own origin.
 DOWNLOAD_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 
@@ -345,7 +338,7 @@ def download(request: Request, week: str, name: str) -> Response:
     path: Path = _workspace(request).reports_dir / str(chosen) / name
     return FileResponse(
         path,
-        media_type=MEDIA_TYPES[found.fmt],
+        media_type=MEDIA_TYPE[found.fmt],
         filename=f"{chosen}-{name}",
         headers={"Cache-Control": "private, no-cache", "Content-Security-Policy": DOWNLOAD_CSP},
     )

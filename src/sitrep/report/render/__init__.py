@@ -15,6 +15,14 @@ from sitrep.report.model import Report
 
 FORMATS = ("html", "pdf", "md", "json", "wechat")
 SUFFIX = {"html": "html", "pdf": "pdf", "md": "md", "json": "json", "wechat": "wechat.html"}
+# The media type each format is served with (the desk's downloads, the public archive).
+MEDIA_TYPE = {
+    "html": "text/html; charset=utf-8",
+    "wechat": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "md": "text/markdown; charset=utf-8",
+    "json": "application/json",
+}
 
 
 def file_name(lang: str, fmt: str) -> str:
