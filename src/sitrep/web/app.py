@@ -15,6 +15,7 @@ from sitrep import __version__
 from sitrep.config import Workspace
 from sitrep.incidents.desk import Desk
 from sitrep.jobs.runner import JobRunner
+from sitrep.memo import Memo
 from sitrep.report.redact import workspace_secret
 from sitrep.web import archive, desk, explorer, jobs, ledger, pages, proposals, reports
 from sitrep.web.api import create_api
@@ -111,7 +112,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.limiter = LoginLimiter()
     app.state.archive = archive.ArchiveCache(workspace)
     app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
-    app.state.previews = reports.PreviewCache()
+    app.state.previews = Memo[str](reports.MAX_PREVIEWS)  # rendered previews of published issues
     app.state.dashboards = DashboardCache()
     check_routes(ROUTERS)
     for router in ROUTERS:

@@ -12,8 +12,6 @@ own; this page lists and serves the files already in ``reports/<week>/``.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from sitrep.accounts.roles import Action, may
 from sitrep.config import Workspace
+from sitrep.memo import Memo
 from sitrep.report.archive import Issue, IssueError, archive, load_issue
 from sitrep.report.check import check_week
 from sitrep.report.check_model import CheckResult
@@ -183,55 +182,30 @@ def week_page(workspace: Workspace, week: Week, lang: str) -> WeekPage:
     return WeekPage(week, lang, issue, check_week(workspace, week), narrative, frozen, rendered_files(workspace, week))
 
 
-class PreviewCache:
-    """Rendered previews of published issues, kept per issue state and narrative (a draft's numbers
-    move with every ingest: it is rendered each time)."""
-
-    def __init__(self) -> None:
-        self._pages: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> str | None:
-        with self._lock:
-            found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[object, ...], document: str) -> None:
-        with self._lock:
-            self._pages[key] = document
-            while len(self._pages) > MAX_PREVIEWS:
-                self._pages.popitem(last=False)
-
-
-def preview_html(workspace: Workspace, cache: PreviewCache, week: Week, lang: str) -> str:
+def preview_html(workspace: Workspace, cache: Memo[str], week: Week, lang: str) -> str:
     """The HTML edition of ``week`` in ``lang`` as it would be rendered now, its font the desk's own
     file (the edition embeds a cut-down copy instead; cutting it takes seconds)."""
     # matplotlib loads with the first preview, not with the desk.
     from sitrep.report.charts import FONT_FAMILY
     from sitrep.report.render.html import render_html
 
-    issue = load_issue(workspace, week)
-    key: tuple[object, ...] | None = None
-    if issue is not None and issue.withdrawn is None:
-        previous = tuple(i.week for i in archive(workspace).current if i.week < week)
-        key = (str(workspace.root), str(week), lang, issue.revision, issue.updated_at, previous)
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
     font = f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url('{asset_url(f'fonts/{FONT_NAME}')}'); }}"
-    document = render_html(editions(workspace, week, [lang])[0], font_css=font)
-    if key is not None:
-        cache.put(key, document)
-    return document
+
+    def render() -> str:
+        return render_html(editions(workspace, week, [lang])[0], font_css=font)
+
+    issue = load_issue(workspace, week)
+    if issue is None or issue.withdrawn is not None:
+        return render()  # a draft's numbers move with every ingest: rendered each time
+    previous = tuple(i.week for i in archive(workspace).current if i.week < week)
+    return cache.get((str(workspace.root), str(week), lang, issue.revision, issue.updated_at, previous), render)
 
 
 def _workspace(request: Request) -> Workspace:
     return request.app.state.workspace
 
 
-def _previews(request: Request) -> PreviewCache:
+def _previews(request: Request) -> Memo[str]:
     return request.app.state.previews
 
 
