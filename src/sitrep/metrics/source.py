@@ -3,7 +3,8 @@ run on other Ibis backends)."""
 
 from __future__ import annotations
 
-import os
+import atexit
+import shutil
 import tempfile
 import threading
 import uuid
@@ -19,8 +20,6 @@ from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake, connect, events_source
 
 EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
-# Where the process's query database spills (``connect`` adds ``spill/``); one folder per process.
-SPILL_DIR = Path(tempfile.gettempdir()) / f"sitrep-queries-{os.getpid()}"
 # The process's in-memory DuckDB databases, by their settings (memory and thread limits).
 _databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
@@ -48,11 +47,19 @@ def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
-            # A query that outgrows the memory limit spills here: DuckDB's default is ``.tmp`` in the
-            # current folder, wherever the server or the command was started (not the lake's work
-            # folder either, which every ingest empties).
-            database = _databases[key] = connect(workspace, temp_dir=SPILL_DIR)
+            database = _databases[key] = connect(workspace, temp_dir=_spill_dir())
         return database.cursor()
+
+
+def _spill_dir() -> Path:
+    """Where the process's query databases spill a query that outgrows the memory limit (``connect``
+    adds ``spill/``): a private folder of this process under the system's temporary folder, made when
+    first needed (DuckDB creates no missing parents) and removed at exit.  DuckDB's default is ``.tmp``
+    in whatever folder the server or command was started from; the lake's work folder is emptied by
+    every ingest."""
+    folder = Path(tempfile.mkdtemp(prefix="sitrep-queries-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def events_table(
