@@ -24,6 +24,16 @@ def serve(
             "trusted (they give the client address of the login limit, and HTTPS for Secure cookies).",
         ),
     ] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=32,
+            help="Server processes (one per core is a good start). Each keeps its own caches; sessions, "
+            "the login limit and jobs are shared through the incident store.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web desk: the dashboard for logged-in users (add them with 'sitrep users add') and the
     public archive at /archive/.  See docs/web.md for running it behind a reverse proxy with TLS.
@@ -33,16 +43,26 @@ def serve(
       sitrep serve --port 8000
     """
     # Loaded only by this command: the other commands do not pay for the web stack.
+    import os
+
     import uvicorn
 
-    from sitrep.web.app import create_app
+    from sitrep.config import HOME_ENV
+    from sitrep.web.app import create_app, prepare
 
     ws = workspace()
     with user_errors(StoreError, SecretError):
-        app = create_app(ws)
+        if workers > 1:
+            prepare(ws)
+            os.environ[HOME_ENV] = str(ws.root)  # what each worker process's app opens
+            app: object = "sitrep.web.app:served_app"
+        else:
+            app = create_app(ws)
     console.print(f"Sitrep web desk for {ws.root} on http://{host}:{port}/ (Ctrl-C stops it)", markup=False)
     uvicorn.run(
-        app,
+        app,  # type: ignore[arg-type]
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         proxy_headers=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from urllib.parse import quote
 
@@ -12,7 +13,8 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sitrep import __version__
-from sitrep.config import Workspace
+from sitrep.accounts.login_limit import LoginLimiter
+from sitrep.config import HOME_ENV, Workspace, load_workspace
 from sitrep.incidents.desk import Desk
 from sitrep.jobs.runner import JobRunner
 from sitrep.memo import Memo
@@ -23,7 +25,6 @@ from sitrep.web.auth import CsrfFailed, Forbidden, LoginRequired, check_routes, 
 from sitrep.web.dashboard import DashboardCache
 from sitrep.web.errors import BadRequest, NotFound
 from sitrep.web.i18n import text
-from sitrep.web.ratelimit import LoginLimiter
 from sitrep.web.render import page
 from sitrep.web.security import SecurityHeaders, Signer
 
@@ -109,7 +110,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.desk = Desk.open(workspace)
     app.state.store = app.state.desk.store
     app.state.signer = Signer(workspace_secret(workspace))
-    app.state.limiter = LoginLimiter()
+    app.state.limiter = LoginLimiter(app.state.store)
     app.state.archive = archive.ArchiveCache(workspace)
     app.state.jobs = JobRunner(workspace)  # marks the jobs of a server process that is gone interrupted
     app.state.previews = Memo[str](reports.MAX_PREVIEWS)  # rendered previews of published issues
@@ -124,6 +125,20 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     threading.Thread(target=_warm, args=(app.state.archive,), name="sitrep-archive-warm", daemon=True).start()
     return app
+
+
+def prepare(workspace: Workspace) -> None:
+    """Open and migrate the workspace's incident store and read its secret, as :func:`create_app`
+    does: run once before the worker processes of ``sitrep serve --workers N`` start, so a bad store
+    fails once with its message and the workers never migrate the store at the same time."""
+    Desk.open(workspace)
+    workspace_secret(workspace)
+
+
+def served_app() -> FastAPI:
+    """The web desk of the workspace named by ``$SITREP_HOME``: what each worker process of
+    ``sitrep serve --workers N`` imports (Uvicorn starts workers from an import string, not an object)."""
+    return create_app(load_workspace(os.environ[HOME_ENV]))
 
 
 def _warm(cache: archive.ArchiveCache) -> None:
