@@ -20,10 +20,10 @@ def test_a_query_past_the_memory_limit_spills_to_a_private_temporary_folder(tmp_
     folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
     assert folder.name == "spill" and folder.parent.parent == Path(tempfile.gettempdir())
     assert folder.parent.name.startswith("sitrep-queries-")
-    # Sorting ~200 MB of rows cannot be done in 100 MB: it fails unless the spill folder can be made.
+    # Grouping ~200 MB of distinct rows cannot be done in 100 MB: it fails unless the spill folder can be made.
     rows = con.execute(
-        "SELECT count(*), count(DISTINCT s) FROM (SELECT md5(CAST(i AS VARCHAR)) || repeat('x', 100) AS s "
-        "FROM range(1500000) t(i) ORDER BY s)"
+        "SELECT count(*) FROM (SELECT s, count(*) FROM (SELECT md5(CAST(i AS VARCHAR)) || repeat('x', 100) AS s "
+        "FROM range(1500000) t(i)) GROUP BY s)"
     ).fetchall()
-    assert rows == [(1_500_000, 1_500_000)]
+    assert rows == [(1_500_000,)]
     assert folder.is_dir()
