@@ -192,6 +192,31 @@ def test_a_job_left_running_by_a_dead_process_is_failed_when_a_runner_starts(wor
         started.close()
 
 
+def test_a_runner_removes_the_uploads_no_job_will_read_once_they_are_idle(workspace):
+    def stored(name: str, *, idle_hours: float) -> Path:
+        folder = new_upload_folder(workspace)
+        (folder / name).write_bytes(b"timestamp,ip\n")
+        when = time.time() - idle_hours * 3600
+        for path in (folder / name, folder):
+            os.utime(path, (when, when))
+        return folder
+
+    left = stored("left.csv", idle_hours=2)  # its server stopped before the job was recorded
+    arriving = stored("arriving.csv", idle_hours=0)  # still being received
+    waiting = stored("waiting.csv", idle_hours=2)  # a queued job of another server will read it
+    store = open_store(workspace)
+    relative = str((waiting / "waiting.csv").relative_to(workspace.root))
+    record_job(
+        store, IngestRequest(relative, "waiting.csv", None), title="w", started_by="a", runner=Runner("other", 1, "t")
+    )
+    started = JobRunner(workspace)
+    try:
+        assert not left.exists()
+        assert arriving.is_dir() and waiting.is_dir()
+    finally:
+        started.close()
+
+
 @pytest.mark.parametrize(
     ("given", "stored"),
     [

@@ -22,6 +22,7 @@ from sitrep.incidents.db import Store, open_store
 from sitrep.jobs.model import IngestRequest, Job, JobRequest, Progress
 from sitrep.jobs.store import (
     Runner,
+    active_uploads,
     beat,
     finish_job,
     get_job,
@@ -32,7 +33,7 @@ from sitrep.jobs.store import (
     started,
     stopped,
 )
-from sitrep.jobs.uploads import discard_upload
+from sitrep.jobs.uploads import discard_orphans, discard_upload
 from sitrep.jobs.work import WORK, JobFailed
 
 log = logging.getLogger("sitrep.jobs")
@@ -40,6 +41,9 @@ HEARTBEAT_SECONDS = 10.0
 # A runner whose heartbeat is older is gone (six missed beats: a busy database is not a dead process).
 STALE_AFTER = timedelta(seconds=60)
 PROGRESS_EVERY_SECONDS = 1.0
+# An upload folder no job reads, untouched this long, was left by a server stopped before it
+# recorded the upload's job.
+ORPHAN_AFTER_SECONDS = 3600.0
 
 
 class ProgressRecorder:
@@ -181,6 +185,8 @@ class JobRunner:
             log.warning("job %s (%s) was interrupted: its server process is gone", job.id, job.title)
             if isinstance(job.request, IngestRequest):
                 discard_upload(self.workspace, job.request.upload)
+        for folder in discard_orphans(self.workspace, active_uploads(self.store), idle_seconds=ORPHAN_AFTER_SECONDS):
+            log.warning("removed the upload %s: no job was recorded for it", folder.name)
 
     def _beat(self, every: float) -> None:
         while not self._stop.wait(every):

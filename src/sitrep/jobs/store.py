@@ -20,6 +20,7 @@ from sitrep.jobs.model import (
     ACTIVE,
     REQUESTS,
     RESULTS,
+    IngestRequest,
     Job,
     JobKind,
     JobRequest,
@@ -167,6 +168,13 @@ def recent_jobs(store: Store, *, limit: int = 50) -> list[Job]:
     with store.read() as session:
         records = session.scalars(select(JobRecord).order_by(JobRecord.id.desc()).limit(limit)).all()
         return [_job(r) for r in records]
+
+
+def active_uploads(store: Store) -> set[str]:
+    """The uploads (relative to the workspace) that queued or running ingest jobs are still to read."""
+    with store.read() as session:
+        records = session.scalars(select(JobRecord).where(JobRecord.state.in_(_ACTIVE))).all()
+        return {job.request.upload for job in map(_job, records) if isinstance(job.request, IngestRequest)}
 
 
 def beat(store: Store, runner: Runner) -> None:

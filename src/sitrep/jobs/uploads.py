@@ -7,10 +7,13 @@ characters): it is never used as given.  The stored name keeps only letters, dig
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 import unicodedata
 import uuid
+from collections.abc import Set
 from pathlib import Path
 
 from sitrep.config import Workspace
@@ -51,3 +54,28 @@ def discard_upload(workspace: Workspace, relative: str) -> None:
     folder = (workspace.root / relative).parent.resolve()
     if folder.parent == uploads_dir(workspace).resolve():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_orphans(workspace: Workspace, wanted: Set[str], *, idle_seconds: float) -> list[Path]:
+    """Delete the upload folders no job will read: not in ``wanted`` (the uploads of queued or
+    running jobs, relative to the workspace) and untouched for ``idle_seconds`` (a file still being
+    received is written to, so its folder is never taken).  Such folders are left by a server stopped
+    between storing an upload and recording its job.  Returns the folders deleted."""
+    root = uploads_dir(workspace)
+    if not root.is_dir():
+        return []
+    keep = {(workspace.root / w).parent.name for w in wanted}
+    cutoff = time.time() - idle_seconds
+    gone = []
+    for folder in root.iterdir():
+        if folder.name in keep or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            inside = [e.stat(follow_symlinks=False).st_mtime for e in os.scandir(folder)]
+            touched = max([folder.lstat().st_mtime, *inside])
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        if touched < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    return gone
