@@ -214,13 +214,14 @@ def test_bulk_resolve_and_assign_report_what_was_refused(web, analyst):
     assert (
         "已处置 2 起" in result.text
         and "未执行 1 起" in result.text
-        and "cannot go from new to resolved" in result.text
+        and "不能从“新建”转为“已处置”" in result.text  # the refusal in the user's language
+        and "cannot go" not in result.text
     )
     assert [service.show_incident(_desk(web), r)["status"] for r in [*ready, fresh]] == ["resolved"] * 2 + ["new"]
     assigned = analyst.post(
         "/incidents/bulk", data={"csrf_token": token, "action": "assign", "owner": "viewer", "ref": [fresh, "NO-SUCH"]}
     )
-    assert "已分配 1 起给 viewer" in assigned.text and "NO-SUCH" in assigned.text
+    assert "已分配 1 起给 viewer" in assigned.text and "没有编号为 NO-SUCH 的事件" in assigned.text
     assert service.show_incident(_desk(web), fresh)["owner"] == "viewer"
     nothing = analyst.post("/incidents/bulk", data={"csrf_token": token, "action": "resolve"})
     assert nothing.status_code == 400 and "请先在列表中选择事件" in nothing.text
@@ -408,7 +409,7 @@ def test_proposals_are_previewed_proposed_and_accepted_or_rejected_in_bulk(web, 
         },
     )
     assert rejected.status_code == 200 and "已驳回 1 起" in rejected.text and "未执行 1 起" in rejected.text
-    assert f"incident {site_a['ref']} is triaged already" in rejected.text
+    assert "该事件已是“已研判”：只有新建的事件可以接受或驳回" in rejected.text
     _no_asset_markup(rejected.text)
     detail = service.show_incident(_desk(web), site_b["ref"])
     assert detail["status"] == "rejected" and [n["text"] for n in detail["notes"]] == [f"误报{HOSTILE}"]
@@ -419,7 +420,7 @@ def test_proposals_are_previewed_proposed_and_accepted_or_rejected_in_bulk(web, 
         data={"csrf_token": token, "week": lake_week, "action": "accept", "ref": [apk["ref"], "P-NO-SUCH"]},
         headers={"Referer": f"{web.url}{url}&after=x"},
     )
-    assert late.status_code == 409 and "未执行 2 起" in late.text and "P-NO-SUCH" in late.text
+    assert late.status_code == 409 and "未执行 2 起" in late.text and "没有编号为 P-NO-SUCH 的事件" in late.text
     # Switching the language on the answer to a form goes back to the page the form was on.
     assert f'name="next" value="{escape(url)}&amp;after=x"' in late.text
     assert analyst.get("/incidents/proposals?week=2025-W99").status_code == 400

@@ -26,6 +26,7 @@ from sitrep.incidents.desk import Desk
 from sitrep.incidents.errors import (
     AlreadyTriaged,
     DuplicateRef,
+    IllegalTransition,
     IncidentError,
     KeyReused,
     RequestExists,
@@ -538,10 +539,27 @@ def note_incident(desk: Desk, ref: str, text: str, *, actor: str, at: str | date
 
 @dataclass(frozen=True)
 class Refused:
-    """An incident a bulk change left as it was, and why."""
+    """An incident a bulk change left as it was, and why: ``reason`` as the core states it, and for the
+    refusals an interface words in its own language, their ``kind`` and the values it names."""
 
     ref: str
     reason: str
+    kind: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ref: str, exc: IncidentError) -> Refused:
+        """The refusal ``exc`` of the incident ``ref``."""
+        kind, names = REFUSAL_KINDS.get(type(exc), ("", ()))
+        return cls(ref, str(exc), kind, {name: str(getattr(exc, name)) for name in names})
+
+
+# The refusals of the bulk changes an interface words itself: their kind and the attributes they name.
+REFUSAL_KINDS: dict[type[IncidentError], tuple[str, tuple[str, ...]]] = {
+    UnknownIncident: ("unknown_incident", ()),
+    AlreadyTriaged: ("already_triaged", ("status",)),
+    IllegalTransition: ("illegal_transition", ("current", "goal")),
+}
 
 
 @dataclass
@@ -598,7 +616,7 @@ def resolve_incidents(
                     close_incident(session, incident, goal, actor=actor, at=when, outcome=result, sla=desk.sla)
             except IncidentError as exc:
                 session.expire(incident)
-                report.refused.append(Refused(incident.ref, str(exc)))
+                report.refused.append(Refused.of(incident.ref, exc))
                 continue
             report.closed.append(incident.ref)
     return report
@@ -650,7 +668,7 @@ def triage_incidents(
                     if why is not None:
                         add_note(session, incident, why, author=actor, at=when)
             except IncidentError as exc:
-                report.refused.append(Refused(ref, str(exc)))
+                report.refused.append(Refused.of(ref, exc))
                 continue
             report.decided.append(ref)
     return report
@@ -678,7 +696,7 @@ def assign_incidents(desk: Desk, refs: Sequence[str], owner: str | None, *, acto
                 with session.begin_nested():
                     set_field(session, _load(session, ref), "owner", report.owner, actor)
             except IncidentError as exc:
-                report.refused.append(Refused(ref, str(exc)))
+                report.refused.append(Refused.of(ref, exc))
                 continue
             report.assigned.append(ref)
     return report

@@ -7,6 +7,7 @@ language asked for; only the desk's own words are here.  Chinese is the default.
 from __future__ import annotations
 
 from sitrep.accounts.service import LANGUAGES
+from sitrep.incidents.service import Refused
 
 DEFAULT_LANGUAGE = "zh"
 
@@ -718,6 +719,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "以上为逾期最久的 {shown} 个，共 {total} 个：见协调台账",
         "en": "The {shown} longest overdue of {total}: see the coordination ledger",
     },
+    # -- refusals of the bulk changes (incidents.service.REFUSAL_KINDS) --
+    "refused_unknown_incident": {"zh": "没有编号为 {ref} 的事件", "en": "no incident with ref {ref}"},
+    "refused_already_triaged": {
+        "zh": "该事件已是“{status}”：只有新建的事件可以接受或驳回",
+        "en": "it is {status} already: only a new incident is accepted or rejected",
+    },
+    "refused_illegal_transition": {
+        "zh": "不能从“{current}”转为“{goal}”",
+        "en": "cannot go from {current} to {goal}",
+    },
 }
 
 
@@ -730,6 +741,15 @@ def text(lang: str, key: str, **values: object) -> str:
     """The interface string ``key`` in ``lang``, with ``values`` filled in."""
     template = STRINGS[key][language(lang)]
     return template.format(**values) if values else template
+
+
+def refusal(lang: str, refused: Refused) -> str:
+    """Why a bulk change left an incident as it was, in ``lang`` (the core's words for a refusal the
+    interface has no string of)."""
+    if not refused.kind:
+        return refused.reason
+    values = {k: text(lang, f"status_{v}") if f"status_{v}" in STRINGS else v for k, v in refused.values.items()}
+    return text(lang, f"refused_{refused.kind}", ref=refused.ref, **values)
 
 
 class Translator:

@@ -20,7 +20,7 @@ from sitrep import __version__
 from sitrep.accounts.roles import Action, may
 from sitrep.accounts.service import UserView
 from sitrep.web.auth import visitor
-from sitrep.web.i18n import Translator
+from sitrep.web.i18n import Translator, refusal
 from sitrep.web.security import BROWSER_COOKIE
 
 STATIC = Path(str(files("sitrep.web").joinpath("static")))
@@ -113,6 +113,7 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
         .get_template(template)
         .render(
             t=Translator(who.lang),
+            refusal=lambda refused: refusal(who.lang, refused),
             lang=who.lang,
             user=who.user,
             csrf=signer.csrf(who.csrf_binding),
