@@ -386,20 +386,21 @@ def _earlier(log: list[SentRecord], revision: int, lang: str, recipients: list[s
     ]
 
 
-def prepare(
-    workspace: Workspace,
-    week: Week,
-    *,
-    langs: list[str] | None = None,
-    to: list[str] | None = None,
-    now: datetime | None = None,
-) -> tuple[int, list[Mail]]:
-    """The issue's revision and its messages in ``langs`` (default :func:`default_langs`), to the
-    configured recipients or to ``to`` instead.  Raises :class:`DistributionError` when the week is not
-    published or withdrawn, a language has no recipient or an address is not one."""
-    from sitrep.report.publish import editions  # loads the query engine: only once the issue may go out
-    from sitrep.report.render.pdf import render_pdf
+@dataclass(frozen=True)
+class Plan:
+    """Who gets which edition of an issue, before anything is rendered: the issue's revision, each
+    language's recipients, and the sends of that revision and language that already reached some."""
 
+    week: Week
+    revision: int
+    recipients: dict[str, list[str]]
+    earlier: dict[str, list[SentRecord]]
+
+
+def plan(workspace: Workspace, week: Week, *, langs: list[str] | None = None, to: list[str] | None = None) -> Plan:
+    """The plan of sending ``week`` in ``langs`` (default :func:`default_langs`) to the configured
+    recipients, or to ``to`` instead.  Raises :class:`DistributionError` when the week is not published
+    or withdrawn, there is no sender, a language has no recipient or an address is not one."""
     revision = _published(workspace, week)
     settings = workspace.settings
     if not _sender(settings):
@@ -412,14 +413,25 @@ def prepare(
         raise DistributionError(f"unknown language {unknown[0]!r}: use {' or '.join(LANGS)}")
     recipients = _recipients(settings, chosen, to)
     log = sent_log(workspace, week)
+    earlier = {lang: _earlier(log, revision, lang, recipients[lang]) for lang in chosen}
+    return Plan(week, revision, recipients, earlier)
+
+
+def render_mails(workspace: Workspace, chosen: Plan, *, now: datetime | None = None) -> list[Mail]:
+    """The messages of ``chosen``'s editions, rendered from the issue's frozen numbers."""
+    from sitrep.report.publish import editions  # loads the query engine: only once the issue may go out
+    from sitrep.report.render.pdf import render_pdf
+
     moment = now or datetime.now(UTC)
     mails = []
-    for report in editions(workspace, week, chosen):
+    for report in editions(workspace, chosen.week, list(chosen.recipients)):
         pdf = render_pdf(report)
-        message = build_message(report, settings, pdf, now=moment)
-        earlier = _earlier(log, revision, report.lang, recipients[report.lang])
-        mails.append(Mail(report.lang, recipients[report.lang], message, attachment_name(report), len(pdf), earlier))
-    return revision, mails
+        message = build_message(report, workspace.settings, pdf, now=moment)
+        lang = report.lang
+        mails.append(
+            Mail(lang, chosen.recipients[lang], message, attachment_name(report), len(pdf), chosen.earlier[lang])
+        )
+    return mails
 
 
 def _said(exc: smtplib.SMTPResponseException) -> str:
@@ -484,10 +496,15 @@ def connect(relay: Relay, password: str | None) -> smtplib.SMTP:
         raise DistributionError(f"{relay} refused the login of {relay.username!r}: {_said(exc)}") from None
     except ssl.SSLCertVerificationError as exc:
         _close(client)
-        raise DistributionError(f"TLS with {relay} failed: {exc.verify_message or exc.reason}") from None
+        raise DistributionError(
+            f"TLS with {relay} failed: its certificate is not trusted ({exc.verify_message or exc.reason}); "
+            f"for a private CA set [{relay.section}] ca_file"
+        ) from None
     except ssl.SSLError as exc:
         _close(client)
-        raise DistributionError(f"TLS with {relay} failed: {exc.reason or exc}") from None
+        hint = " (the server did not answer in TLS: is security right for this port?)"
+        detail = f"{exc.reason or exc}{hint if exc.reason == 'WRONG_VERSION_NUMBER' else ''}"
+        raise DistributionError(f"TLS with {relay} failed: {detail}") from None
     except smtplib.SMTPNotSupportedError as exc:
         _close(client)
         raise DistributionError(f"{relay} cannot do what [{relay.section}] asks: {exc}") from None
@@ -563,17 +580,21 @@ def send_issue(
     """
     relay = relay_of(workspace.settings)
     password = None if dry_run else password_of(relay)
-    revision, mails = prepare(workspace, week, langs=langs, to=to, now=now)
-    earlier = [r for m in mails for r in m.earlier]
+    chosen = plan(workspace, week, langs=langs, to=to)
+    earlier = [r for records in chosen.earlier.values() for r in records]
     if earlier and not again and not dry_run:
-        first = earlier[0]
-        got = sorted({a for r in earlier for a in r["accepted"]} & {a for m in mails for a in m.recipients})
+        wanted = {a for listed in chosen.recipients.values() for a in listed}
+        got = sorted({a for r in earlier for a in r["accepted"]} & wanted)
         raise AlreadySent(
-            f"{week} revision {revision} ({', '.join(sorted({r['lang'] for r in earlier}))}) was already sent on "
-            f"{first['at']} to {len(got)} of these recipients ({', '.join(got[:3])}{' …' if len(got) > 3 else ''}); "
-            "pass --again to send it again",
+            f"{week} revision {chosen.revision} ({', '.join(sorted({r['lang'] for r in earlier}))}) was already "
+            f"sent on {earlier[0]['at']} to {len(got)} of these recipients "
+            f"({', '.join(got[:3])}{' …' if len(got) > 3 else ''}); pass --again to send it again",
             earlier,
         )
+    if not dry_run:
+        # Fail fast, before the seconds of rendering, on a relay that is down or refuses the login.
+        _close(connect(relay, password))
+    mails = render_mails(workspace, chosen, now=now)
     deliveries = [
         Delivery(
             m.lang,
@@ -587,7 +608,7 @@ def send_issue(
         )
         for m in mails
     ]
-    result = SendResult(str(week), revision, relay, dry_run, deliveries)
+    result = SendResult(str(week), chosen.revision, relay, dry_run, deliveries)
     if dry_run:
         folder = out_dir or workspace.reports_dir / str(week)
         for mail, delivery in zip(mails, deliveries, strict=True):
@@ -614,7 +635,7 @@ def send_issue(
                         "at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "by": actor,
                         "week": str(week),
-                        "revision": revision,
+                        "revision": chosen.revision,
                         "lang": mail.lang,
                         "message_id": mail.message_id,
                         "subject": mail.subject,
