@@ -64,6 +64,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(a.startswith("shutdown@") for a in envelope.rcpt_tos):
+            return "421 4.3.2 service shutting down"  # and smtplib closes the connection
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
 
@@ -299,6 +301,19 @@ def test_a_refused_recipient_is_reported_and_the_others_get_it(home, plain_serve
     assert inbox.messages[0][1] == ZH
     (record,) = sent_log(load_workspace(home), WEEK)
     assert record["accepted"] == ZH and record["refused"] == {"refused@example.cn": "550 5.1.1 no such mailbox"}
+
+
+def test_a_connection_lost_half_way_reports_who_got_it(home, plain_server):
+    port, inbox = plain_server
+    recipients = {"zh": ["alice@example.cn", "shutdown@example.cn"], "en": EN}
+    _configure(home, host="127.0.0.1", port=port, security="none", max_recipients=1, recipients=recipients)
+    result = _sitrep(home, "--week", str(WEEK), code=1)
+    assert "sent to 1 of 2: alice@example.cn" in result.stdout and "sent to 0 of 1" in result.stdout
+    assert "not sent to shutdown@example.cn: message refused: 421 4.3.2 service shutting down" in result.output
+    assert "not sent to carol@example.org: not sent: the server closed the connection (421" in result.output
+    assert [rcpts for _, rcpts, _ in inbox.messages] == [["alice@example.cn"]]
+    (record,) = sent_log(load_workspace(home), WEEK)
+    assert record["lang"] == "zh" and record["accepted"] == ["alice@example.cn"]
 
 
 def test_recipients_go_in_batches(home, plain_server):

@@ -520,8 +520,7 @@ def connect(relay: Relay, password: str | None) -> smtplib.SMTP:
         raise DistributionError(f"{relay} did not answer within {relay.timeout:g} s") from None
     except (smtplib.SMTPException, OSError) as exc:
         _close(client)
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        raise DistributionError(f"cannot use the SMTP server {relay}: {detail}") from None
+        raise DistributionError(f"cannot use the SMTP server {relay}: {_detail(exc)}") from None
 
 
 def _close(client: smtplib.SMTP | None) -> None:
@@ -533,29 +532,40 @@ def _close(client: smtplib.SMTP | None) -> None:
         client.close()
 
 
-def _deliver(client: smtplib.SMTP, mail: Mail, sender: str, batch: int, delivery: Delivery) -> bool:
-    """Send ``mail`` to its recipients, ``batch`` per transaction, filling ``delivery``; False when
-    the connection was lost (the recipients not reached are marked so)."""
+def _deliver(client: smtplib.SMTP, mail: Mail, sender: str, batch: int, delivery: Delivery) -> str | None:
+    """Send ``mail`` to its recipients, ``batch`` per transaction, filling ``delivery``; returns why
+    the connection was lost, if it was (the recipients not reached are marked so)."""
     for start in range(0, len(mail.recipients), batch):
         chunk = mail.recipients[start : start + batch]
+        lost, unreached = None, mail.recipients[start:]
         try:
             refused = client.send_message(mail.message, from_addr=sender, to_addrs=chunk)
         except smtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             delivery.refused.update({a: f"message refused: {_said(exc)}" for a in chunk})
-            continue
+            if exc.smtp_code != 421:
+                continue
+            # 421: the server closes the connection (and smtplib with it).
+            lost, unreached = f"the server closed the connection ({_said(exc)})", mail.recipients[start + batch :]
+        except smtplib.SMTPServerDisconnected:
+            lost = "the connection to the server was lost"
         except (smtplib.SMTPException, OSError) as exc:
-            reason = f"connection lost: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
-            delivery.refused.update({a: reason for a in mail.recipients[start:]})
-            return False
+            lost = f"the connection to the server was lost ({_detail(exc)})"
+        if lost:
+            delivery.refused.update({a: f"not sent: {lost}" for a in unreached})
+            return lost
         said = {a.lower(): f"{code} {text.decode('utf-8', 'replace')}" for a, (code, text) in refused.items()}
         for address in chunk:
             if address.lower() in said:
                 delivery.refused[address] = said[address.lower()]
             else:
                 delivery.accepted.append(address)
-    return True
+    return None
+
+
+def _detail(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
 
 
 def send_issue(
@@ -620,13 +630,13 @@ def send_issue(
         return result
     client = connect(relay, password)
     sender = _sender(workspace.settings)
-    connected = True
+    lost: str | None = None
     try:
         for mail, delivery in zip(mails, deliveries, strict=True):
-            if not connected:
-                delivery.refused.update({a: "not sent: the connection was lost" for a in mail.recipients})
+            if lost:
+                delivery.refused.update({a: f"not sent: {lost}" for a in mail.recipients})
                 continue
-            connected = _deliver(client, mail, sender, workspace.settings.distribution.max_recipients, delivery)
+            lost = _deliver(client, mail, sender, workspace.settings.distribution.max_recipients, delivery)
             if delivery.accepted:
                 _record(
                     workspace,
@@ -645,7 +655,7 @@ def send_issue(
                     },
                 )
     finally:
-        if connected:
+        if not lost:
             _close(client)
         else:
             client.close()
