@@ -18,7 +18,7 @@ from sitrep.report.redact import SecretError
 from sitrep.report.wording import LANGS
 
 if TYPE_CHECKING:
-    from sitrep.report.distribution import SendResult
+    from sitrep.report.distribution.send import SendResult
 
 # Core errors whose message is shown as is (exit status 2: nothing was sent).
 _ERRORS = (IssueError, OutputError, SecretError, LakeError, NarrativeError)
@@ -87,7 +87,8 @@ def send(
     got it; they are listed), 2 when nothing was sent (not published, configuration, relay down, login
     or TLS failure).
     """
-    from sitrep.report.distribution import DistributionError, send_issue
+    from sitrep.report.distribution.errors import DistributionError
+    from sitrep.report.distribution.send import send_issue
 
     if output is not None and not dry_run:
         fail("--output is for --dry-run (the .eml files); a real send writes no file but the send log")
