@@ -190,6 +190,12 @@ def test_plain_send_one_message_per_language_with_the_pdf_attached(home, plain_s
         plain = body.get_body(("plain",)).get_content()
         assert attachment.get_filename() in plain and attachment.get_filename() in html
         assert not any(s in _text(message) for s in RESTRICTED_STRINGS)
+        if lang == "zh":  # the attachment is the public PDF edition (pdftotext: poppler-utils, installed by CI)
+            pdf = subprocess.run(
+                ["pdftotext", "-", "-"], input=attachment.get_content(), capture_output=True, check=True
+            )
+            text = pdf.stdout.decode("utf-8")
+            assert "整体评价" in text and not any(s in text for s in RESTRICTED_STRINGS)
     assert "2025年第1期" in zh["Subject"] and "整体评价" in _text(zh) and "万" not in en["Subject"]
     assert "Overall rating" in _text(en)
 
