@@ -216,6 +216,11 @@ def test_a_second_send_of_the_same_revision_needs_again(home, plain_server):
     with pytest.raises(AlreadySent) as refused:
         send_issue(ws, WEEK, actor="t")
     assert refused.value.earlier[0]["accepted"] == ZH
+    # An address is the same reader in any case.
+    assert (
+        "to 1 of these recipients (ALICE@example.cn)"
+        in _sitrep(home, "--week", str(WEEK), "--to", "ALICE@example.cn", code=2).output
+    )
 
     # Someone who has not got it yet may be sent it without --again; a dry run only notes it.
     _sitrep(home, "--week", str(WEEK), "--to", "dave@example.cn")

@@ -24,7 +24,8 @@ from sitrep.weeks import Week
 @dataclass
 class Delivery:
     """What became of one message: ``accepted`` and ``refused`` (address → the server's answer or
-    why it was not sent); ``eml`` is the file a dry run wrote."""
+    why it was not sent); ``eml`` is the file a dry run wrote, ``already`` the recipients an earlier
+    send of this revision reached."""
 
     lang: str
     subject: str
@@ -106,13 +107,14 @@ def _recipients(settings: Settings, langs: list[str], to: list[str] | None) -> d
     return found
 
 
+def reached(earlier: list[SentRecord], recipients: list[str]) -> list[str]:
+    """The ``recipients`` (as written) that ``earlier`` sends reached; addresses compare in any case."""
+    got = {a.lower() for r in earlier for a in r["accepted"]}
+    return [a for a in recipients if a.lower() in got]
+
+
 def _earlier(log: list[SentRecord], revision: int, lang: str, recipients: list[str]) -> list[SentRecord]:
-    wanted = {r.lower() for r in recipients}
-    return [
-        r
-        for r in log
-        if r["revision"] == revision and r["lang"] == lang and wanted & {a.lower() for a in r["accepted"]}
-    ]
+    return [r for r in log if r["revision"] == revision and r["lang"] == lang and reached([r], recipients)]
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def render_mails(workspace: Workspace, chosen: Plan, *, now: datetime | None = N
     moment = now or datetime.now(UTC)
     mails = []
     for report in editions(workspace, chosen.week, list(chosen.recipients)):
+        if report.published_at is None or report.revision != chosen.revision:
+            # Withdrawn or re-published meanwhile: a draft or another revision never goes out.
+            raise DistributionError(f"{chosen.week} changed while its messages were prepared: run the send again")
         pdf = render_pdf(report)
         message = build_message(report, workspace.settings, pdf, now=moment)
         lang = report.lang
@@ -220,8 +225,7 @@ def send_issue(
     chosen = plan(workspace, week, langs=langs, to=to)
     earlier = [r for records in chosen.earlier.values() for r in records]
     if earlier and not again and not dry_run:
-        wanted = {a for listed in chosen.recipients.values() for a in listed}
-        got = sorted({a for r in earlier for a in r["accepted"]} & wanted)
+        got = sorted({a for lang, listed in chosen.recipients.items() for a in reached(chosen.earlier[lang], listed)})
         raise AlreadySent(
             f"{week} revision {chosen.revision} ({', '.join(sorted({r['lang'] for r in earlier}))}) was already "
             f"sent on {earlier[0]['at']} to {len(got)} of these recipients "
@@ -241,7 +245,7 @@ def send_issue(
             m.attachment,
             m.attachment_bytes,
             m.recipients,
-            already=sorted({a for r in m.earlier for a in r["accepted"]} & set(m.recipients)),
+            already=reached(m.earlier, m.recipients),
         )
         for m in mails
     ]
