@@ -52,6 +52,7 @@ def send(
         list[str] | None,
         typer.Option(
             "--to",
+            metavar="ADDR",
             help="Send to this address instead of the configured list (repeat for more), e.g. a test copy "
             "to yourself, or the recipients a partial send missed.",
         ),
