@@ -168,12 +168,21 @@ def render_mails(workspace: Workspace, chosen: Plan, *, now: datetime | None = N
     return mails
 
 
-def _deliver(client: smtplib.SMTP, mail: Mail, sender: str, batch: int, delivery: Delivery) -> str | None:
-    """Send ``mail`` to its recipients, ``batch`` per transaction, filling ``delivery``; returns why
-    the connection was lost, if it was (the recipients not reached are marked so)."""
-    for start in range(0, len(mail.recipients), batch):
-        chunk = mail.recipients[start : start + batch]
-        lost, unreached = None, mail.recipients[start:]
+def batches(recipients: list[str], size: int) -> list[list[str]]:
+    """``recipients`` in transactions of at most ``size``; addresses with non-ASCII characters go in
+    transactions of their own (they need the server's SMTPUTF8, which may be missing: then only they
+    fail)."""
+    plain = [a for a in recipients if a.isascii()]
+    international = [a for a in recipients if not a.isascii()]
+    return [group[i : i + size] for group in (plain, international) for i in range(0, len(group), size)]
+
+
+def _deliver(client: smtplib.SMTP, mail: Mail, sender: str, size: int, delivery: Delivery) -> str | None:
+    """Send ``mail`` to its recipients (:func:`batches`), filling ``delivery``; returns why the
+    connection was lost, if it was (the recipients not reached are marked so)."""
+    chunks = batches(mail.recipients, size)
+    for number, chunk in enumerate(chunks):
+        lost, unreached = None, chunks[number:]
         try:
             refused = client.send_message(mail.message, from_addr=sender, to_addrs=chunk)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -183,13 +192,17 @@ def _deliver(client: smtplib.SMTP, mail: Mail, sender: str, batch: int, delivery
             if exc.smtp_code != 421:
                 continue
             # 421: the server closes the connection (and smtplib with it).
-            lost, unreached = f"the server closed the connection ({answer(exc)})", mail.recipients[start + batch :]
+            lost, unreached = f"the server closed the connection ({answer(exc)})", chunks[number + 1 :]
+        except smtplib.SMTPNotSupportedError as exc:
+            # An address with non-ASCII characters, and a server without SMTPUTF8.
+            delivery.refused.update({a: f"not sent: {exc}" for a in chunk})
+            continue
         except smtplib.SMTPServerDisconnected:
             lost = "the connection to the server was lost"
         except (smtplib.SMTPException, OSError) as exc:
             lost = f"the connection to the server was lost ({detail(exc)})"
         if lost:
-            delivery.refused.update({a: f"not sent: {lost}" for a in unreached})
+            delivery.refused.update({a: f"not sent: {lost}" for group in unreached for a in group})
             return lost
         said = {a.lower(): f"{code} {text.decode('utf-8', 'replace')}" for a, (code, text) in refused.items()}
         for address in chunk:
