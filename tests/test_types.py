@@ -22,6 +22,7 @@ TYPED = [
     "report/archive.py",
     "report/narrative.py",
     "report/publish.py",
+    "report/distribution",
     "cli/metrics.py",
 ]
 

@@ -336,6 +336,64 @@ class Jobs(_Section):
     max_upload_mb: Annotated[int, Field(ge=1, le=100_000)] = 200
 
 
+# --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------
+Security = Literal["none", "starttls", "ssl"]
+# The port each way of securing the connection is served on when ``[distribution] port`` is 0.
+STANDARD_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
+_ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+
+
+def check_address(value: str) -> str:
+    """``value`` as a bare e-mail address (``name@example.org``); ``ValueError`` naming it otherwise."""
+    address = value.strip()
+    if not _ADDRESS.match(address):
+        raise ValueError(f"{value!r} is not an e-mail address (write it bare: name@example.org)")
+    return address
+
+
+class Distribution(_Section):
+    """``sitrep send``: who gets the published issue, from whom, through which relay.
+
+    The relay keys apply when ``host`` is set; with ``host`` empty the issue goes through ``[smtp]``
+    (the relay of partner notifications).  The password is read from the variable ``password_env``
+    names, never from this file.
+    """
+
+    host: str = ""
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    security: Security = "starttls"
+    username: str = ""
+    password_env: str = "SITREP_DISTRIBUTION_PASSWORD"
+    ca_file: str = ""
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    sender: str = ""
+    sender_name: str = ""
+    to: str = ""
+    list_unsubscribe: str = ""
+    max_recipients: Annotated[int, Field(ge=1, le=10_000)] = 50
+    # Language of the edition (zh, en) → its readers' addresses.
+    recipients: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("sender", "to")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_address(value) if value else value
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, values: dict[str, list[str]]) -> dict[str, list[str]]:
+        checked = {}
+        for lang, addresses in values.items():
+            if lang not in ("zh", "en"):
+                raise ValueError(f"{lang!r} is not a language of the report (use zh or en)")
+            # One copy per reader: the same address written twice (in any case) is kept once.
+            unique: dict[str, str] = {}
+            for address in addresses:
+                unique.setdefault(check_address(address).lower(), check_address(address))
+            checked[lang] = list(unique.values())
+        return checked
+
+
 class Settings(_Section):
     """The whole ``sitrep.toml``.  Sections other issues add (``rating``, ``smtp``…) live beside these."""
 
@@ -352,6 +410,7 @@ class Settings(_Section):
     report: Report = Field(default_factory=Report)
     explorer: Explorer = Field(default_factory=Explorer)
     jobs: Jobs = Field(default_factory=Jobs)
+    distribution: Distribution = Field(default_factory=Distribution)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ _COMMANDS = {
     "unpublish": ("report", "unpublish"),
     "narrative": ("narrative", "app"),
     "site": ("report", "site"),
+    "send": ("send", "send"),
     "demo": ("demo", "demo"),
     "incidents": ("incidents", "app"),
     "partners": ("partners", "app"),

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sitrep.config import CONFIG_NAME, ConfigError, Workspace, load_workspace, resolve_home
 
@@ -30,7 +31,8 @@ state = _State()
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error on stderr and leave with ``code``."""
-    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    # The message is text, not markup: "[smtp]" in it is a section of sitrep.toml, not a style.
+    console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
