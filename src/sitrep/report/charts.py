@@ -144,7 +144,7 @@ def _grouped(chart: Chart) -> Figure:
     before); values carry one decimal (hours), a 0 is drawn empty and unlabelled (no data)."""
     labels = chart.categories
     n = len(chart.series)
-    fig = Figure(figsize=(4.6, max(2.2, 0.5 * len(labels) * n / 2 + 1.1)))
+    fig = Figure(figsize=(4.6, max(2.2, 0.2 * len(labels) * n + 1.0)))
     ax = fig.subplots()
     height = 0.8 / n
     base = list(range(len(labels)))[::-1]
