@@ -292,21 +292,22 @@ def test_the_vulnerability_list_names_the_important_ones_from_public_records(ful
     )
     assert (first.score, first.patched, first.object_type) == (9.8, True, "WEB应用")
     assert (nvd_only.cnvd, nvd_only.name, nvd_only.product) == (None, "Kernel privilege escalation.", None)
+    # The English edition names a vulnerability by NVD's English description where there is one.
+    assert first.name_en is not None and first.name_en.startswith("A remote code execution flaw in ThinkPHP")
+    assert first.name_en.endswith("…") and len(first.name_en) <= 121
     # The four high ones of the shared data carry no score: listed after, by key.
     assert len(listed) == 2 + 4 and all(v.key != AMBER_VULN for v in listed)
     html = texts["report.zh.html"]
     assert "CNVD编号" in html and "ThinkPHP 5.0.23" in html and "已发布" in html
     md = texts["report.en.md"]
     assert "| Vulnerability | CNVD ID | CVE ID | Affected product | CVSS | Vendor patch |" in md
-    assert "| ThinkPHP远程代码执行漏洞 | CNVD-2025-77001 | CVE-2025-77001 | ThinkPHP 5.0.23 | 9.8 | available |" in md
+    assert f"| {first.name_en} | CNVD-2025-77001 | CVE-2025-77001 | ThinkPHP 5.0.23 | 9.8 | available |" in md
+    assert (
+        "| ThinkPHP远程代码执行漏洞 | CNVD-2025-77001 | CVE-2025-77001 | ThinkPHP 5.0.23 | 9.8 | 已发布 |"
+        in (texts["report.zh.md"])
+    )
     data = json.loads(texts["report.en.json"])
     assert data["vulnerability_list"][0]["cnvd"] == LISTED_CNVD
-
-
-def test_a_long_nvd_description_is_shortened_for_the_list(full):
-    _, facts, _ = full
-    # The NVD twin's long description is not used: the CNVD title names the vulnerability.
-    assert all(len(v.name or "") <= 121 for v in facts.vulnerability_list or ())
 
 
 # Section 5: partner response ----------------------------------------------------------------------

@@ -131,7 +131,8 @@ class VulnerabilityItem(Result):
     """One of the week's important (high-severity) new vulnerabilities, as the list of section 4 shows it.
 
     ``key`` is the vulnerability (its CVE, else its CNVD id); ``name`` the CNVD title, else the start of
-    NVD's description; ``product`` the affected product CNVD names (NVD names none in the lake).
+    NVD's description; ``name_en`` the start of NVD's (English) description when there is an NVD record;
+    ``product`` the affected product CNVD names (NVD names none in the lake).
     """
 
     key: str
@@ -142,3 +143,4 @@ class VulnerabilityItem(Result):
     score: float | None
     patched: bool
     object_type: str | None
+    name_en: str | None = None

@@ -144,6 +144,7 @@ def important(
             score=v["score"],
             patched=v["patched"],
             object_type=v["type"],
+            name_en=v["description"],
         )
         for key, v in by_key.items()
     ]

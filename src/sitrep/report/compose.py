@@ -395,7 +395,7 @@ class _Composer:
         keys = ("col_vuln_name", "col_cnvd", "col_cve", "col_product", "col_score", "col_patch")
         rows = [
             [
-                v.name or v.key,
+                (v.name_en if self.lang == "en" else None) or v.name or v.key,
                 v.cnvd or "—",
                 v.cve or "—",
                 v.product or "—",
