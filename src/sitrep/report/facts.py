@@ -18,7 +18,7 @@ from typing import Any
 import ibis.expr.types as ir
 from sqlalchemy import and_, func, or_, select
 
-from sitrep.config import Workspace, settings_key
+from sitrep.config import PublicData, Workspace, settings_key
 from sitrep.incidents.db import open_store
 from sitrep.incidents.models import Incident
 from sitrep.incidents.response import partner_response
@@ -63,13 +63,14 @@ def _public_names(
     value: Callable[[ir.Table], ir.StringValue],
     names: list[str],
     end: datetime,
-    labels: Sequence[str],
+    policy: PublicData,
 ) -> list[str]:
-    """Those of ``names`` (malware families, regions, sectors) that events labelled ``labels`` carried
-    up to ``end``: a name seen only in data the policy keeps names from is never printed; one also seen
-    in data it allows is not a detail of the restricted data."""
-    if not names:
-        return []
+    """Those of ``names`` (malware families, regions, sectors, counted from ``events``) that data the
+    policy's ``names`` allows carried up to ``end``: a name seen only in data it keeps names from is
+    never printed; one also seen in data it allows is not a detail of the restricted data."""
+    labels = policy.labels("names")
+    if not names or set(labels) >= set(policy.labels("counts")):
+        return sorted(names)  # counted from data whose names may all be printed: nothing to look up
     rows = events.filter((events.time_source < end) & labelled(events, labels))
     rows = rows.select(name=value(rows))
     found = rows.filter(rows.name.isin(names)).distinct().to_pyarrow().column(0).to_pylist()
@@ -131,7 +132,6 @@ def _computed_event_part(workspace: Workspace, week: Week) -> _EventPart:
     depth = max(TREND_WEEKS - 1, workspace.settings.rating.baseline_weeks)
     weeks = [week - i for i in range(depth, 0, -1)] + [week]
     values = values_by_week(events, ctx, weeks, workspace.timezone)
-    names = policy.labels("names")
     sectors = breakdowns.sectors(current, ctx, TOP_SECTORS)
     return _EventPart(
         metrics=metrics,
@@ -140,15 +140,15 @@ def _computed_event_part(workspace: Workspace, week: Week) -> _EventPart:
         history_start=str(first) if first else None,
         public_families=tuple(
             _public_names(
-                events, lambda t: t.malware_name, [f.name for f in metrics.breakdowns.malware_families], end, names
+                events, lambda t: t.malware_name, [f.name for f in metrics.breakdowns.malware_families], end, policy
             )
         ),
         public_events=tuple(_public_events(current, ids, policy.labels("identifiers"))),
         public_regions=tuple(
-            _public_names(events, lambda t: t.region, [r.code for r in metrics.breakdowns.regions], end, names)
+            _public_names(events, lambda t: t.region, [r.code for r in metrics.breakdowns.regions], end, policy)
         ),
         sectors=sectors,
-        public_sectors=tuple(_public_names(events, breakdowns.sector, [s.name for s in sectors], end, names)),
+        public_sectors=tuple(_public_names(events, breakdowns.sector, [s.name for s in sectors], end, policy)),
         vulnerability_list=tuple(
             vulnerabilities.important(events, start, end, labels=policy.labels("identifiers"), top=VULNERABILITY_LIST)
         ),
