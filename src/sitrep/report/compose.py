@@ -1,9 +1,10 @@
 """Facts + settings → the report model of one language (DESIGN.md §3).
 
 Sentences come from :mod:`sitrep.report.wording`; a sentence (or clause) whose number is zero is left
-out.  Details of TLP:AMBER/RED data never reach the model: the IDs of restricted incidents and events
-are replaced by opaque keyed IDs (:mod:`sitrep.report.redact`) and malware family names seen only in
-restricted events are not printed.
+out.  What restricted data may show follows the public-data policy (``[public]``,
+:class:`sitrep.config.PublicData`): the IDs of incidents and events whose identifiers it keeps out are
+replaced by opaque keyed IDs (:mod:`sitrep.report.redact`), and the family, region and sector names it
+keeps out (recorded in the facts) are not printed.
 """
 
 from __future__ import annotations
