@@ -127,6 +127,21 @@ VULN_PRODUCTS = (
     ("Google Chrome {x}", "应用程序", "释放后重用漏洞"),
     ("Apache Tomcat {x}", "应用程序", "信息泄露漏洞"),
 )
+# How NVD's English descriptions name the kinds of VULN_PRODUCTS.
+VULN_KINDS_EN = {
+    "跨站脚本漏洞": "A cross-site scripting vulnerability",
+    "远程代码执行漏洞": "A remote code execution vulnerability",
+    "权限提升漏洞": "A privilege escalation vulnerability",
+    "拒绝服务漏洞": "A denial of service vulnerability",
+    "命令注入漏洞": "A command injection vulnerability",
+    "身份验证绕过漏洞": "An authentication bypass vulnerability",
+    "缓冲区溢出漏洞": "A buffer overflow vulnerability",
+    "越权访问漏洞": "An improper access control vulnerability",
+    "信息泄露漏洞": "An information disclosure vulnerability",
+    "命令执行漏洞": "A command execution vulnerability",
+    "内存破坏漏洞": "A memory corruption vulnerability",
+    "释放后重用漏洞": "A use-after-free vulnerability",
+}
 
 
 # Shadowserver's NAICS code and sector of a host (filled for most rows, not all), with weights.
@@ -432,6 +447,7 @@ def _vulnerabilities(rng: random.Random, week: Week, volume: Volume) -> list[dic
                 "cve": cve,
                 "title": product.format(x=version) + kind,
                 "product": product.format(x=version),
+                "description_en": f"{VULN_KINDS_EN[kind]} in {product.format(x=version)}.",
                 "severity": severity,
                 "score": round(score, 1),
                 "type": object_type,
@@ -473,7 +489,7 @@ def _nvd(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) 
                     "id": v["cve"],
                     "published": published.strftime("%Y-%m-%dT%H:%M:%S.000"),
                     "vulnStatus": "Analyzed",
-                    "descriptions": [{"lang": "en", "value": f"{v['title']} (demo record)"}],
+                    "descriptions": [{"lang": "en", "value": v["description_en"]}],
                     "metrics": {
                         "cvssMetricV31": [
                             {
