@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from sitrep.taxonomy import INDICATOR_KEYS, IncidentCategory, PartnerType
+from sitrep.taxonomy import INDICATOR_KEYS, TLP, IncidentCategory, PartnerType
 
 CONFIG_NAME = "sitrep.toml"
 HOME_ENV = "SITREP_HOME"
@@ -322,6 +322,62 @@ class Report(_Section):
     site_title_en: str = "Weekly Network Security Report"
 
 
+# The public-data policy (DESIGN.md §11) as data: each use of data in a public (TLP:CLEAR) output, what
+# it covers, and the most restricted TLP label ``[public]`` may let feed it.  RED feeds nothing public,
+# and no identifier of AMBER data is ever shown: an aggregate reveals no recipient's data, an identifier
+# does.
+PublicUse = Literal["counts", "names", "identifiers"]
+PUBLIC_USES: dict[PublicUse, tuple[str, TLP]] = {
+    "counts": (
+        "numbers: indicators, breakdown counts, the rating, incident numbers, partner response times",
+        TLP.AMBER_STRICT,
+    ),
+    "names": ("category names printed beside a count: malware families, regions, sectors", TLP.AMBER_STRICT),
+    "identifiers": ("IPs, URLs, domains, incident refs, event IDs, the vulnerability list's entries", TLP.GREEN),
+}
+_TLP_ORDER = tuple(TLP)  # least to most restricted
+
+
+class PublicData(_Section):
+    """Which data may feed the public report, by use (:data:`PUBLIC_USES`): for each, the most restricted
+    TLP label whose data it may come from.  Unlabelled data counts as CLEAR."""
+
+    counts: str = "AMBER"
+    names: str = "AMBER"
+    identifiers: str = "GREEN"
+
+    @field_validator("counts", "names", "identifiers")
+    @classmethod
+    def _within_ceiling(cls, value: str, info: ValidationInfo) -> str:
+        use: PublicUse = info.field_name  # type: ignore[assignment]
+        ceiling = PUBLIC_USES[use][1]
+        allowed = _TLP_ORDER[: _TLP_ORDER.index(ceiling) + 1]
+        try:
+            label = TLP.parse(value)
+        except ValueError:
+            label = None
+        if label not in allowed:
+            raise ValueError(f"{value!r}: use one of {', '.join(t.value for t in allowed)}")
+        return label.value
+
+    @model_validator(mode="after")
+    def _nested(self) -> PublicData:
+        # A name is printed beside its count and an identifier beside its name: none may be looser than
+        # what it is printed with.
+        if self._rank("names") > self._rank("counts"):
+            raise ValueError(f"names ({self.names}) may not be looser than counts ({self.counts})")
+        if self._rank("identifiers") > self._rank("names"):
+            raise ValueError(f"identifiers ({self.identifiers}) may not be looser than names ({self.names})")
+        return self
+
+    def _rank(self, use: PublicUse) -> int:
+        return _TLP_ORDER.index(TLP(getattr(self, use)))
+
+    def labels(self, use: PublicUse) -> tuple[str, ...]:
+        """The TLP labels whose data may feed ``use`` (``counts``, ``names`` or ``identifiers``)."""
+        return tuple(t.value for t in _TLP_ORDER[: self._rank(use) + 1])
+
+
 class Explorer(_Section):
     """The event explorer (``sitrep events``, the web desk): the longest time window one search covers."""
 
@@ -408,6 +464,7 @@ class Settings(_Section):
     incidents: IncidentRules = Field(default_factory=IncidentRules)
     rating: Rating = Field(default_factory=Rating)
     report: Report = Field(default_factory=Report)
+    public: PublicData = Field(default_factory=PublicData)
     explorer: Explorer = Field(default_factory=Explorer)
     jobs: Jobs = Field(default_factory=Jobs)
     distribution: Distribution = Field(default_factory=Distribution)

@@ -142,11 +142,6 @@ class TLP(StrEnum):
             return cls.CLEAR
         return cls(text)
 
-    @property
-    def public(self) -> bool:
-        """May details of data with this label appear in a public (TLP:CLEAR) report?"""
-        return self in (TLP.CLEAR, TLP.GREEN)
-
 
 class IncidentCategory(StrEnum):
     """What an incident is about; each maps onto RSIT (``rsit``) and carries zh/en labels."""

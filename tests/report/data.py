@@ -2,7 +2,8 @@
 
 Nine weeks (2024-W45 … 2025-W01) carry the same event counts, so 2025-W01 rates 良 (score 1.0).
 2025-W01 also carries planted values the tests look for: a hostile malware family name from a CLEAR
-feed, and TLP:AMBER details (URL, domain, IP, family, incident title) that must never be printed.
+feed, TLP:AMBER identifiers (URL, domain, IP, incident title) that must never be printed, and a family
+seen only in AMBER data, whose name the default public-data policy prints (a name, not an identifier).
 Incidents follow the acceptance of DESIGN.md §3.5: 67 handled, 28 cross-border, 38 phishing, 14
 mobile-malware URLs at 12 app stores, partners of types cloud, registrar, app-store, branch, intl-org.
 """
@@ -41,7 +42,6 @@ RESTRICTED_STRINGS = (
     AMBER_URL,
     AMBER_DOMAIN,
     AMBER_IP,
-    AMBER_FAMILY,
     AMBER_INCIDENT_TITLE,
     AMBER_INCIDENT_URL,
     "amber-incident-secret",

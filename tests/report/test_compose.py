@@ -10,7 +10,7 @@ from sitrep.report.facts import gather
 from sitrep.report.facts_model import Facts
 from sitrep.weeks import Week
 
-from .data import HOSTILE_FAMILY, WEEK
+from .data import AMBER_FAMILY, HOSTILE_FAMILY, WEEK
 
 OVERVIEW = (
     "本周，互联网网络安全态势整体评价为良。我国互联网基础设施运行整体平稳，全国范围或省级行政区域内未发生造成重大"
@@ -119,10 +119,11 @@ def test_an_empty_week_prints_no_zero_sentence(built, secret):
     assert report.rating_word == "数据不足"
 
 
-def test_family_names_only_from_public_data_and_review_links(facts, built, secret):
+def test_family_names_from_amber_data_by_default_and_review_links(facts, built, secret):
     report = compose(facts, built.settings, "zh", previous=[WEEK - i for i in range(1, 7)], secret=secret)
     text = report.section("malware").paragraphs[0]
-    assert f"mirai（7个）、{HOSTILE_FAMILY}（1个）和其他未公开家族（4个）" in text
+    # gafgyt and the AMBER-only family are seen only in AMBER data: the default policy names them.
+    assert f"mirai（7个）、gafgyt（3个）、{HOSTILE_FAMILY}（1个）和{AMBER_FAMILY}（1个）" in text
     links = report.section("review").links
     assert [link.text for link in links] == [
         "●网络安全信息与动态周报2024年第52期（12月23日-12月29日）",

@@ -35,6 +35,10 @@ def test_the_json_form_reads_back_to_the_same_facts(typed):
         "public_events",
         "incidents",
         "rating",
+        "public_regions",
+        "sectors",
+        "public_sectors",
+        "vulnerability_list",
     ]
 
 
@@ -48,6 +52,7 @@ def test_incident_numbers_are_stored_apart_from_their_refs_as_issues_always_were
         "evidence",
         "major_infrastructure",
         "tlp",
+        "partner_response",
     ]
     assert list(stored["numbers"]) == list(INCIDENT_NUMBERS)
     for key in INCIDENT_NUMBERS:

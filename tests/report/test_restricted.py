@@ -1,6 +1,7 @@
 """No detail of TLP:AMBER/RED data in any public output, and restricted IDs that only the workspace can
 make: a workspace with restricted events and incidents (a RED major infrastructure incident among them)
-is published, rendered in every format and built into the archive site, then every file is searched."""
+is published, rendered in every format and built into the archive site, then every file is searched.
+RED data (lake events and incidents) feeds nothing public, not even a count."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import multiprocessing
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from sitrep.incidents.importer import import_incidents
 from sitrep.report.redact import SECRET_NAME, restricted_id, secret_path, workspace_secret
 from sitrep.workspace import init_workspace
 
-from .data import RESTRICTED_STRINGS, WEEK, build_workspace
+from .data import RESTRICTED_STRINGS, WEEK, build_workspace, event, write_events
 
 runner = CliRunner()
 
@@ -30,7 +32,27 @@ RED_ASSET = "core-router.red-secret.example.cn"
 RED_PARTNER = "机密运营商REDPARTNER"
 AMBER_REF = "AMBER-PHISH-SECRET-2"
 AMBER_PARTNER = "机密注册商AMBERPARTNER"
-DETAILS = (*RESTRICTED_STRINGS, RED_REF, RED_TITLE, RED_ASSET, "red-secret", RED_PARTNER, AMBER_REF, AMBER_PARTNER)
+AMBER_INFRA_REF = "AMBER-INFRA-SECRET-3"
+RED_PHISH_REF = "RED-PHISH-SECRET-4"
+# RED lake events: a family, a sector and hosts that must feed nothing public, not even a count.
+RED_FAMILY = "redonlyfamilyz"
+RED_SECTOR = "Secret Sector REDSECTOR"
+RED_IP = "198.51.100.250"
+DETAILS = (
+    *RESTRICTED_STRINGS,
+    RED_REF,
+    RED_TITLE,
+    RED_ASSET,
+    "red-secret",
+    RED_PARTNER,
+    AMBER_REF,
+    AMBER_PARTNER,
+    AMBER_INFRA_REF,
+    RED_PHISH_REF,
+    RED_FAMILY,
+    RED_SECTOR,
+    RED_IP,
+)
 
 
 def _sitrep(root: Path, *args: str):
@@ -49,11 +71,34 @@ def public(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         "ref,title,category,reported_at,resolved_at,status,grade,partner,partner_type,asset,tlp\n"
         f"{RED_REF},{RED_TITLE},infrastructure,2025-01-02T08:00:00,,triaged,重大,{RED_PARTNER},cloud,{RED_ASSET},RED\n"
         f"{AMBER_REF},仿冒,phishing,2025-01-02T08:00:00,2025-01-03T08:00:00,resolved,一般,{AMBER_PARTNER},registrar,"
-        "http://amber-phish-two.example.com/,AMBER\n",
+        "http://amber-phish-two.example.com/,AMBER\n"
+        f"{AMBER_INFRA_REF},中断,infrastructure,2025-01-02T09:00:00,,triaged,重大,{AMBER_PARTNER},registrar,"
+        "amber-infra.example.cn,AMBER\n"
+        f"{RED_PHISH_REF},仿冒,phishing,2025-01-02T08:00:00,2025-01-03T08:00:00,resolved,一般,{RED_PARTNER},cloud,"
+        "http://red-secret-phish.example.com/,RED\n",
         encoding="utf-8",
     )
     with session_scope(ws) as session:
         assert not import_incidents(session, path, workspace=ws, actor="t").rejects
+    base = datetime.combine(WEEK.monday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=3)
+    red = [
+        event(
+            time_source=base + timedelta(minutes=i),
+            classification_taxonomy="malicious-code",
+            classification_type="infected-system",
+            classification_identifier="infected-system",
+            source_ip=f"198.51.100.{250 - i}" if i else RED_IP,
+            malware_name=RED_FAMILY,
+            region="XZ",
+            country="CN",
+            domestic=True,
+            ip_domestic=True,
+            extra=json.dumps({"src_sector": RED_SECTOR}),
+            tlp="RED",
+        )
+        for i in range(30)
+    ]
+    write_events(ws, red, "red")
     _sitrep(ws.root, "publish", "--week", str(WEEK))
     _sitrep(ws.root, "publish", "--week", str(WEEK - 1))
     out = tmp / "out"
@@ -94,12 +139,18 @@ def test_the_numbers_still_count_restricted_data_under_opaque_ids(public):
     data = json.loads(texts[name])
     secret = (root / SECRET_NAME).read_text(encoding="ascii").strip()
     key = bytes.fromhex(secret)
-    red = restricted_id(key, "incident", RED_REF)
-    assert data["major_infrastructure_incidents"] == [red]
-    assert data["rating"]["major_infrastructure"] == [red]
+    # The AMBER major infrastructure incident floors the rating under an opaque ID; the RED one, the
+    # RED phishing case and the 30 RED infected hosts count nowhere.
+    amber = restricted_id(key, "incident", AMBER_INFRA_REF)
+    assert data["major_infrastructure_incidents"] == [amber]
+    assert data["rating"]["major_infrastructure"] == [amber]
     assert data["rating"]["label"] == "中" and data["rating"]["floor_applied"]
-    assert restricted_id(key, "incident", AMBER_REF) in data["incidents"]["handled"]["incidents"]
+    handled = data["incidents"]["handled"]["incidents"]
+    assert restricted_id(key, "incident", AMBER_REF) in handled
+    assert restricted_id(key, "incident", RED_PHISH_REF) not in handled
     assert data["incidents"]["handled"]["value"] == 68
+    assert data["indicators"]["infected_hosts"]["value"] == 12
+    assert "XZ" not in [r["code"] for r in data["breakdowns"]["regions"]]
     # The secret itself is in no public file.
     assert not any(secret in text for text in texts.values())
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import console, fail, out, print_json, user_errors, workspace
+from sitrep.cli.common import actor_of, console, fail, out, print_json, user_errors, workspace
 from sitrep.cli.metrics import parse_week
 from sitrep.lake.errors import LakeError
 from sitrep.report.archive import IssueError
@@ -19,7 +20,9 @@ from sitrep.report.render import FORMATS
 from sitrep.report.wording import LANGS
 
 if TYPE_CHECKING:
+    from sitrep.config import Workspace
     from sitrep.report.check_model import CheckResult
+    from sitrep.weeks import Week
 
 # Core errors whose message is shown as is (exit status 2).
 _ERRORS = (IssueError, PublishError, OutputError, SecretError, LakeError, NarrativeError)
@@ -169,10 +172,23 @@ def publish(
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why --force was needed; recorded in the issue's history.")
     ] = None,
+    summary_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-file",
+            help='Store this narrative file first (UTF-8 TOML: a [zh] and/or [en] table with summary = "..." '
+            "and highlights = [\"...\"]; '-': standard input), then publish with it. A published week also "
+            "needs --refresh. See docs/report.md.",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", envvar="SITREP_USER", help="Who wrote the --summary-file (default: the login name)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Freeze a week's issue: its numbers, the IDs behind them and its narrative (see 'sitrep
-    narrative') are stored in the workspace.
+    narrative', or give it here with --summary-file) are stored in the workspace.
 
     The week is checked first (see 'sitrep check'): warnings are printed; a week that has not ended,
     or whose check found errors, is refused unless --force --reason "..." is given; a week that has
@@ -185,6 +201,8 @@ def publish(
     chosen = parse_week(week, ws.timezone)
     from sitrep.report.publish import publish as publish_week
 
+    if summary_file is not None:
+        _store_summary_file(ws, chosen, summary_file, refresh=refresh, actor=actor)
     try:
         result = publish_week(ws, chosen, refresh=refresh, force_reason=reason)
     except PublishRefused as exc:
@@ -224,6 +242,24 @@ def publish(
     for change in result.narrative_changes:
         state = "added" if change["old"] is None else "removed" if change["new"] is None else "changed"
         out.print(f"  {change['path']}: {state}")
+
+
+def _store_summary_file(ws: Workspace, week: Week, path: Path, *, refresh: bool, actor: str | None) -> None:
+    """Store the narrative ``path`` gives as the week's working copy (before publishing it)."""
+    from sitrep.report.archive import load_issue
+    from sitrep.report.narrative import parse_narrative_file, save_narrative
+
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--summary-file {path}: cannot be read as UTF-8 text ({exc})")
+    with user_errors(*_ERRORS):
+        texts = parse_narrative_file(text, f"--summary-file {path}")
+        issue = load_issue(ws, week)
+        if issue is not None and issue.withdrawn is None and not refresh:
+            fail(f"{week} is already published: add --refresh to publish it with this narrative")
+        save_narrative(ws, week, texts, author=actor_of(actor))
+    console.print(f"{week}: narrative stored ({', '.join(texts)}) from {path}")
 
 
 def _refused(exc: PublishRefused, as_json: bool) -> NoReturn:

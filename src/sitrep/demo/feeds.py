@@ -127,6 +127,33 @@ VULN_PRODUCTS = (
     ("Google Chrome {x}", "应用程序", "释放后重用漏洞"),
     ("Apache Tomcat {x}", "应用程序", "信息泄露漏洞"),
 )
+# How NVD's English descriptions name the kinds of VULN_PRODUCTS.
+VULN_KINDS_EN = {
+    "跨站脚本漏洞": "A cross-site scripting vulnerability",
+    "远程代码执行漏洞": "A remote code execution vulnerability",
+    "权限提升漏洞": "A privilege escalation vulnerability",
+    "拒绝服务漏洞": "A denial of service vulnerability",
+    "命令注入漏洞": "A command injection vulnerability",
+    "身份验证绕过漏洞": "An authentication bypass vulnerability",
+    "缓冲区溢出漏洞": "A buffer overflow vulnerability",
+    "越权访问漏洞": "An improper access control vulnerability",
+    "信息泄露漏洞": "An information disclosure vulnerability",
+    "命令执行漏洞": "A command execution vulnerability",
+    "内存破坏漏洞": "A memory corruption vulnerability",
+    "释放后重用漏洞": "A use-after-free vulnerability",
+}
+
+
+# Shadowserver's NAICS code and sector of a host (filled for most rows, not all), with weights.
+SECTORS = (
+    (517311, "Communications, Service Provider, and Hosting Service", 40),
+    (611310, "Education", 15),
+    (336111, "Manufacturing", 10),
+    (921190, "Government", 8),
+    (622110, "Healthcare", 6),
+    (452210, "Retail", 6),
+    (522110, "Banking, Finance, and Insurance", 5),
+)
 
 
 @dataclass(frozen=True)
@@ -259,6 +286,9 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
         family = rng.choices(families, weights)[0]
         # Shadowserver fills src_region for most rows; the rest are left to the IP database.
         shadow_region = BY_CODE[region].en.upper() if rng.random() < 0.8 else ""
+        naics, sector = rng.choices([(n, s) for n, s, _ in SECTORS], [w for _, _, w in SECTORS])[0]
+        if rng.random() < 0.3:  # no NAICS record for the address
+            naics, sector = "", ""
         for _hit in range(rng.choice((1, 1, 2, 3))):
             rows.append(
                 {
@@ -269,6 +299,8 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
                     "src_asn": rng.choice((4134, 4837, 9808, 4538, 56046)),
                     "src_geo": "CN",
                     "src_region": shadow_region,
+                    "src_naics": naics,
+                    "src_sector": sector,
                     "dst_ip": addresses.foreign(),
                     "dst_port": 80,
                     "dst_geo": "US",
@@ -414,6 +446,8 @@ def _vulnerabilities(rng: random.Random, week: Week, volume: Volume) -> list[dic
                 "number": number,
                 "cve": cve,
                 "title": product.format(x=version) + kind,
+                "product": product.format(x=version),
+                "description_en": f"{VULN_KINDS_EN[kind]} in {product.format(x=version)}.",
                 "severity": severity,
                 "score": round(score, 1),
                 "type": object_type,
@@ -433,7 +467,7 @@ def _cnvd(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses)
         )
         parts.append(
             f"<vulnerability><number>{v['number']}</number>{cves}<title>{escape(v['title'])}</title>"
-            f"<serverity>{v['severity']}</serverity><products><product>{escape(v['title'])}</product></products>"
+            f"<serverity>{v['severity']}</serverity><products><product>{escape(v['product'])}</product></products>"
             f"<isEvent>通用软硬件漏洞</isEvent><submitTime>{v['open'] - timedelta(days=3)}</submitTime>"
             f"<openTime>{v['open']}</openTime><discovererName/><referenceLink/><formalWay>{formal}</formalWay>"
             f"<description>{escape(v['title'])}。攻击者可利用该漏洞影响系统安全。</description>"
@@ -455,7 +489,7 @@ def _nvd(rng: random.Random, week: Week, volume: Volume, addresses: _Addresses) 
                     "id": v["cve"],
                     "published": published.strftime("%Y-%m-%dT%H:%M:%S.000"),
                     "vulnStatus": "Analyzed",
-                    "descriptions": [{"lang": "en", "value": f"{v['title']} (demo record)"}],
+                    "descriptions": [{"lang": "en", "value": v["description_en"]}],
                     "metrics": {
                         "cvssMetricV31": [
                             {

@@ -20,12 +20,13 @@ week or belonging to an incident handled in the week.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents.models import CoordinationRequest, Incident
@@ -70,15 +71,21 @@ class HandlingNumbers:
         }
 
 
-def handled_incidents(session: Session, start: datetime, end: datetime) -> list[Incident]:
-    """Incidents resolved in ``[start, end)``, with assets and requests (and their partners) loaded."""
+def handled_incidents(
+    session: Session, start: datetime, end: datetime, *, labels: Sequence[str] | None = None
+) -> list[Incident]:
+    """Incidents resolved in ``[start, end)``, with assets and requests (and their partners) loaded;
+    with ``labels``, only those whose TLP label is among them (the public report's numbers)."""
+    conditions = [
+        Incident.status == Status.RESOLVED.value,
+        Incident.resolved_at >= start,
+        Incident.resolved_at < end,
+    ]
+    if labels is not None:
+        conditions.append(func.upper(Incident.tlp).in_(list(labels)))
     query = (
         select(Incident)
-        .where(
-            Incident.status == Status.RESOLVED.value,
-            Incident.resolved_at >= start,
-            Incident.resolved_at < end,
-        )
+        .where(*conditions)
         .options(
             selectinload(Incident.assets),
             selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
@@ -93,10 +100,13 @@ def _counted(incidents: list[Incident], value: int | None = None) -> Counted:
     return Counted(len(refs) if value is None else value, refs)
 
 
-def handling_numbers(session: Session, week: Week, tz: ZoneInfo) -> HandlingNumbers:
-    """The numbers of ``week`` and the incidents behind each (see the module docstring)."""
+def handling_numbers(
+    session: Session, week: Week, tz: ZoneInfo, *, labels: Sequence[str] | None = None
+) -> HandlingNumbers:
+    """The numbers of ``week`` and the incidents behind each (see the module docstring); with
+    ``labels``, of the incidents whose TLP label is among them only."""
     start, end = week.bounds(tz)
-    incidents = handled_incidents(session, start, end)
+    incidents = handled_incidents(session, start, end, labels=labels)
     mobile = [i for i in incidents if i.category == IncidentCategory.MOBILE_MALWARE.value]
     with_urls = [i for i in mobile if any(a.kind == AssetKind.URL.value for a in i.assets)]
     with_stores = [i for i in mobile if any(r.partner.type == PartnerType.APP_STORE.value for r in i.requests)]

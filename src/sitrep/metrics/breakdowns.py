@@ -16,6 +16,7 @@ from sitrep.metrics.model import (
     ObjectTypeCount,
     PhishingHosts,
     RegionCount,
+    SectorCount,
     VulnerabilitySplit,
 )
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, OBJECT_TYPE_EN, OBJECT_TYPES, SEVERITIES
@@ -113,3 +114,26 @@ def vulnerabilities(new: ir.Table) -> VulnerabilitySplit:
         patched=int(counts["patched"] or 0),
         by_object_type=tuple(by_type),
     )
+
+
+# Where a feed names the sector of an affected host in ``extra``: Shadowserver's event reports name the
+# source host's ``src_sector``, its other reports the host's ``sector`` (with a NAICS code beside it).
+SECTOR_KEYS = ("src_sector", "sector")
+
+
+def sector(t: ir.Table) -> ir.StringValue:
+    """The sector the feed gave the event's host, or NULL."""
+    document = t.extra.cast("json")
+    found = ibis.coalesce(*(document[key].str for key in SECTOR_KEYS)).nullif("")
+    # Most events name no sector: a substring test spares parsing their JSON.
+    return ibis.ifelse(t.extra.contains('sector"'), found, ibis.null(str))
+
+
+def sectors(week: ir.Table, ctx: Context, top: int = 10) -> tuple[SectorCount, ...]:
+    """Infected domestic hosts (distinct IPs) by the sector their feed gives, most hosts first; hosts of
+    feeds that name no sector are not in it."""
+    rows = week.filter(infected(week, ctx) & week.extra.contains('sector"'))
+    rows = rows.mutate(sector=sector(rows))
+    rows = rows.filter(rows.sector.notnull())
+    counted = rows.group_by(name=rows.sector).aggregate(hosts=rows.source_ip.nunique())
+    return tuple(SectorCount(**r) for r in _records(counted.order_by([ibis.desc("hosts"), "name"]).limit(top)))

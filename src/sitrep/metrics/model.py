@@ -116,3 +116,31 @@ class WeekMetrics(Result):
     previous_week: str
     indicators: dict[str, IndicatorValue]
     breakdowns: Breakdowns
+
+
+@dataclass(frozen=True, slots=True)
+class SectorCount(Result):
+    """A sector, as the feed names it (Shadowserver's ``sector``), and its infected domestic hosts."""
+
+    name: str
+    hosts: int
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityItem(Result):
+    """One of the week's important (high-severity) new vulnerabilities, as the list of section 4 shows it.
+
+    ``key`` is the vulnerability (its CVE, else its CNVD id); ``name`` the CNVD title, else the start of
+    NVD's description; ``name_en`` the start of NVD's (English) description when there is an NVD record;
+    ``product`` the affected product CNVD names (NVD names none in the lake).
+    """
+
+    key: str
+    cnvd: str | None
+    cve: str | None
+    name: str | None
+    product: str | None
+    score: float | None
+    patched: bool
+    object_type: str | None
+    name_en: str | None = None

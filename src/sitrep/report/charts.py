@@ -139,6 +139,28 @@ def _stacked(chart: Chart) -> Figure:
     return fig
 
 
+def _grouped(chart: Chart) -> Figure:
+    """Horizontal bars, one group per category and one bar per series (e.g. this week beside the weeks
+    before); values carry one decimal (hours), a 0 is drawn empty and unlabelled (no data)."""
+    labels = chart.categories
+    n = len(chart.series)
+    fig = Figure(figsize=(4.6, max(2.2, 0.2 * len(labels) * n + 1.0)))
+    ax = fig.subplots()
+    height = 0.8 / n
+    base = list(range(len(labels)))[::-1]
+    for i, series in enumerate(chart.series):
+        y = [b + (n - 1) / 2 * height - i * height for b in base]
+        bars = ax.barh(y, series.values, height=height * 0.92, color=PALETTE[i % len(PALETTE)], label=series.name)
+        ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in series.values], padding=3, fontsize=7.5, color=INK)
+    ax.set_yticks(base, labels)
+    top = max((max(s.values) for s in chart.series if s.values), default=0)
+    ax.set_xlim(0, max(top * 1.2, 1))
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, ncols=n)
+    _tidy(ax, "x")
+    fig.tight_layout()
+    return fig
+
+
 def _donut(chart: Chart) -> Figure:
     values = chart.series[0].values
     # Severity order is high, medium, low: red, amber, blue.
@@ -174,6 +196,8 @@ def svg(chart: Chart, *, embed_text: bool = False) -> str:
             fig = _stacked(chart)
         elif chart.kind == "donut":
             fig = _donut(chart)
+        elif chart.kind == "grouped":
+            fig = _grouped(chart)
         else:
             fig = _bar(chart, horizontal=chart.kind == "barh")
         buffer = io.StringIO()

@@ -1,22 +1,25 @@
 """Facts + settings → the report model of one language (DESIGN.md §3).
 
 Sentences come from :mod:`sitrep.report.wording`; a sentence (or clause) whose number is zero is left
-out.  Details of TLP:AMBER/RED data never reach the model: the IDs of restricted incidents and events
-are replaced by opaque keyed IDs (:mod:`sitrep.report.redact`) and malware family names seen only in
-restricted events are not printed.
+out.  What restricted data may show follows the public-data policy (``[public]``,
+:class:`sitrep.config.PublicData`): the IDs of incidents and events whose identifiers it keeps out are
+replaced by opaque keyed IDs (:mod:`sitrep.report.redact`), and the family, region and sector names it
+keeps out (recorded in the facts) are not printed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sitrep.config import Settings
+from sitrep.config import PublicData, Settings
 from sitrep.enrich.regions import name as region_name
-from sitrep.metrics.model import ObjectTypeCount
+from sitrep.incidents.response_model import PartnerResponse
+from sitrep.metrics.model import ObjectTypeCount, RegionCount, SectorCount, VulnerabilityItem
 from sitrep.report import wording as w
 from sitrep.report.facts_model import Facts
-from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series
+from sitrep.report.model import Chart, IndicatorRow, Link, Report, Section, Series, Table
 from sitrep.report.narrative import Text
 from sitrep.report.redact import restricted_id
 from sitrep.results import Counted
@@ -27,6 +30,8 @@ PUBLIC_SCHEMA = "sitrep.report/1"
 TOP_FAMILIES = 5
 TOP_REGIONS = 3
 TOP_TYPES = 3
+TOP_SECTORS = 5
+SECTOR_LABEL_WIDTH = 24
 REVIEW_COUNT = 5
 # Share of high-severity among new vulnerabilities from which the threat level is 中 / 高.
 THREAT_MEDIUM_SHARE = 0.2
@@ -35,9 +40,10 @@ THREAT_HIGH_SHARE = 0.5
 SUB_ROWS = ("defaced_gov_sites", "backdoored_gov_sites", "new_high_vulnerabilities")
 
 
-def public_id(facts: Facts, ref: str, secret: bytes) -> str:
-    """The incident ref, or an opaque keyed ID when the incident is TLP:AMBER/RED (refs can name things)."""
-    return restricted_id(secret, "incident", ref) if facts.incidents.restricted(ref) else ref
+def public_id(facts: Facts, ref: str, secret: bytes, labels: Collection[str]) -> str:
+    """The incident ref, or an opaque keyed ID when the incident is labelled other than ``labels`` (the
+    public-data policy's ``identifiers``): refs can name things."""
+    return restricted_id(secret, "incident", ref) if facts.incidents.restricted(ref, labels) else ref
 
 
 def public_event_ids(public: set[str], ids: Iterable[str], secret: bytes) -> list[str]:
@@ -193,13 +199,19 @@ class _Composer:
             if any(name != self.t("family_hidden") for name, _ in families):
                 items = [self.t("family_item", name=name, n=self.n(hosts)) for name, hosts in families]
                 parts.append(self.t("families", items=w.join(items, self.lang)))
-            regions = [region_name(r.code, self.lang) for r in self.breakdowns.regions[:TOP_REGIONS]]
+            regions = [region_name(r.code, self.lang) for r in self.regions()[:TOP_REGIONS]]
             if len(regions) == 1:
                 parts.append(self.t("regions_one", items=regions[0]))
             elif regions:
                 k = w.ordinal_count(len(regions), self.lang)
                 parts.append(self.t("regions", k=k, items=w.join(regions, self.lang)))
             paragraphs.append(self.sentences(*parts))
+            sectors = self.sectors()[:TOP_SECTORS]
+            if sectors:
+                items = [
+                    self.t("sector_item", name=w.sector_name(s.name, self.lang), n=self.n(s.hosts)) for s in sectors
+                ]
+                paragraphs.append(self.t("sectors", items=w.join(items, self.lang)))
         hosting = self.breakdowns.malware_hosting
         d, i = hosting.domains, hosting.ips
         values = {
@@ -216,8 +228,8 @@ class _Composer:
         elif i:
             paragraphs.append(self.t("hosting_ips", **values))
         charts = []
-        if self.breakdowns.regions:
-            counted = self.breakdowns.regions
+        if self.regions():
+            counted = self.regions()
             charts.append(
                 Chart(
                     "regions",
@@ -244,7 +256,31 @@ class _Composer:
                     ],
                 )
             )
+        sectors = self.sectors()
+        if sectors:
+            charts.append(
+                Chart(
+                    "sectors",
+                    self.t("chart_sectors"),
+                    "barh",
+                    # Shadowserver's sector names run long ("Communications, Service Provider, and
+                    # Hosting Service"): on two lines they leave the bars room.
+                    [textwrap.fill(w.sector_name(s.name, self.lang), SECTOR_LABEL_WIDTH) for s in sectors],
+                    [Series(self.t("hosts"), [s.hosts for s in sectors])],
+                )
+            )
         return Section("malware", 2, self.t("h_malware"), paragraphs or [self.t("nothing")], charts=charts)
+
+    def regions(self) -> list[RegionCount]:
+        """The regions whose names the policy lets the report print (all of them in issues frozen before
+        the policy named them)."""
+        allowed = self.facts.public_regions
+        return [r for r in self.breakdowns.regions if allowed is None or r.code in allowed]
+
+    def sectors(self) -> list[SectorCount]:
+        """The sectors the policy lets the report name, most hosts first (none in older issues)."""
+        allowed = set(self.facts.public_sectors or ())
+        return [s for s in self.facts.sectors or () if s.name in allowed]
 
     # Section 3 -------------------------------------------------------------------------------
     def websites(self) -> Section:
@@ -329,6 +365,10 @@ class _Composer:
             )
         if v.patched:
             paragraphs.append(self.t("vuln_patched", n=self.n(v.patched), pct=w.pct(v.patched * 100.0 / total)))
+        listed = list(self.facts.vulnerability_list or ())
+        tables = [self.vulnerability_table(listed)] if listed else []
+        if listed:
+            paragraphs.append(self.t("vuln_list", k=self.n(len(listed))))
         labels = w.SEVERITY_LABELS[self.lang]
         charts = [
             Chart(
@@ -349,7 +389,24 @@ class _Composer:
                     [Series(self.t("count"), [t.count for t in types])],
                 )
             )
-        return Section("vulns", 4, self.t("h_vulns"), paragraphs, charts=charts)
+        return Section("vulns", 4, self.t("h_vulns"), paragraphs, charts=charts, tables=tables)
+
+    def vulnerability_table(self, listed: list[VulnerabilityItem]) -> Table:
+        """Section 4's list: name, CNVD and CVE IDs, affected product, score, patch status."""
+        keys = ("col_vuln_name", "col_cnvd", "col_cve", "col_product", "col_score", "col_patch")
+        rows = [
+            [
+                (v.name_en if self.lang == "en" else None) or v.name or v.key,
+                v.cnvd or "—",
+                v.cve or "—",
+                v.product or "—",
+                "—" if v.score is None else f"{v.score:.1f}",
+                self.t("patch_yes" if v.patched else "patch_no"),
+            ]
+            for v in listed
+        ]
+        numeric = [False, False, False, False, True, False]
+        return Table("vulnerability_list", self.t("vuln_list_title"), [self.t(k) for k in keys], rows, numeric)
 
     def object_type(self, item: ObjectTypeCount) -> str:
         return item.type if self.lang == "zh" else OBJECT_TYPE_EN.get(item.type, item.en)
@@ -373,6 +430,20 @@ class _Composer:
             elif urls:
                 parts.append(self.t("inc_mobile_no_platform", u=self.n(urls)))
             paragraphs.append(self.sentences(*parts))
+        response = inc.partner_response
+        if response is not None and response.median_hours is not None:
+            values = {"n": self.n(response.taken_down), "h": w.hours(response.median_hours)}
+            if response.previous_median_hours is None:
+                paragraphs.append(self.t("response_no_previous", **values))
+            else:
+                paragraphs.append(
+                    self.t(
+                        "response",
+                        **values,
+                        w=self.n(response.previous_weeks),
+                        p=w.hours(response.previous_median_hours),
+                    )
+                )
         charts = []
         categories = [(IncidentCategory(c), item.value) for c, item in inc.by_category.items() if item.value]
         if categories:
@@ -396,7 +467,27 @@ class _Composer:
                     [Series(self.t("incidents_unit"), [k for _, k in partner_counts])],
                 )
             )
+        if response is not None and response.median_hours is not None:
+            charts.append(self.response_chart(response))
         return Section("incidents", 5, self.t("h_incidents"), paragraphs or [self.t("nothing")], charts=charts)
+
+    def response_chart(self, response: PartnerResponse) -> Chart:
+        """Median hours to take down by partner type, this week beside the weeks before (0: none acted)."""
+        kinds = [t for t in response.by_type if t.median_hours is not None]
+        return Chart(
+            "partner_response",
+            self.t("chart_response"),
+            "grouped",
+            [PartnerType(t.type).zh if self.lang == "zh" else PartnerType(t.type).en for t in kinds],
+            [
+                Series(self.t("this_week"), [t.median_hours or 0.0 for t in kinds]),
+                Series(
+                    self.t("previous_weeks", w=self.n(response.previous_weeks)),
+                    [t.previous_median_hours or 0.0 for t in kinds],
+                ),
+            ],
+            unit="h",
+        )
 
     # Section 6 -------------------------------------------------------------------------------
     def review(self, previous: list[Week], base: str) -> Section:
@@ -407,9 +498,9 @@ class _Composer:
         return Section("review", 6, self.t("h_review"), [] if links else [self.t("review_none")], links=links)
 
 
-def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
+def public_data(facts: Facts, secret: bytes, policy: PublicData) -> dict[str, Any]:
     """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted
-    (keyed with the workspace ``secret``)."""
+    (keyed with the workspace ``secret``) as the public-data ``policy`` says."""
     # Each number's IDs are redacted once; the breakdowns reuse them.
     public_events = set(facts.public_events)
     shown = {key: public_event_ids(public_events, found, secret) for key, found in facts.evidence.items()}
@@ -422,6 +513,12 @@ def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
         {"name": f.name if f.name in public else None, "hosts": f.hosts, "disclosed": f.name in public}
         for f in facts.metrics.breakdowns.malware_families
     ]
+    if facts.public_regions is not None:
+        regions = set(facts.public_regions)
+        breakdowns["regions"] = [r.as_dict() for r in facts.metrics.breakdowns.regions if r.code in regions]
+    if facts.sectors is not None:
+        sectors = set(facts.public_sectors or ())
+        breakdowns["sectors"] = [s.as_dict() for s in facts.sectors if s.name in sectors]
     evidence_of = {
         "malware_families": ("infected_hosts",),
         "regions": ("infected_hosts",),
@@ -435,8 +532,10 @@ def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
     def counted(item: Counted) -> dict[str, Any]:
         return {"value": item.value, "incidents": refs(item.refs)}
 
+    identifiers = policy.labels("identifiers")
+
     def refs(found: Iterable[str]) -> list[str]:
-        return [public_id(facts, r, secret) for r in found]
+        return [public_id(facts, r, secret, identifiers) for r in found]
 
     incidents: dict[str, Any] = {key: counted(item) for key, item in inc.headline().items()}
     incidents["partner_types"] = list(inc.partner_types)
@@ -454,7 +553,19 @@ def public_data(facts: Facts, secret: bytes) -> dict[str, Any]:
         "rating": {**rating, "major_infrastructure": refs(facts.rating.major_infrastructure)},
         "trend": [{"week": s.week, **s.values} for s in facts.series[-8:]],
         "history_start": facts.history_start,
+        **full_edition_data(facts),
     }
+
+
+def full_edition_data(facts: Facts) -> dict[str, Any]:
+    """The full edition's additions, where the issue recorded them: section 4's vulnerability list (IDs
+    of CLEAR/GREEN records only, by construction) and the partner-response times."""
+    found: dict[str, Any] = {}
+    if facts.vulnerability_list is not None:
+        found["vulnerability_list"] = [v.as_dict() for v in facts.vulnerability_list]
+    if facts.incidents.partner_response is not None:
+        found["partner_response"] = facts.incidents.partner_response.as_dict()
+    return found
 
 
 def compose(
@@ -526,6 +637,6 @@ def compose(
             "start": facts.start,
             "end": facts.end,
             "computed_at": facts.computed_at,
-            **public_data(facts, secret),
+            **public_data(facts, secret, settings.public),
         },
     )

@@ -9,10 +9,12 @@ and the web desk share.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sitrep.metrics.model import WeekMetrics
+from sitrep.incidents.response_model import PartnerResponse
+from sitrep.metrics.model import SectorCount, VulnerabilityItem, WeekMetrics
 from sitrep.report.rating import RatingResult
 from sitrep.results import Counted, Result
 from sitrep.taxonomy import TLP
@@ -59,6 +61,8 @@ class IncidentFacts(Result):
     by_partner_type: dict[str, Counted]
     major_infrastructure: tuple[str, ...]
     tlp: dict[str, str | None]
+    # How fast partners took things down (issues frozen before it was recorded have none).
+    partner_response: PartnerResponse | None = None
 
     def headline(self) -> dict[str, Counted]:
         """The five numbers of section 5, in report order."""
@@ -78,6 +82,7 @@ class IncidentFacts(Result):
             },
             "major_infrastructure": list(self.major_infrastructure),
             "tlp": dict(self.tlp),
+            **({"partner_response": self.partner_response.as_dict()} if self.partner_response else {}),
         }
 
     @classmethod
@@ -98,13 +103,15 @@ class IncidentFacts(Result):
             "by_partner_type": counted(data.get("by_partner_type"), evidence.get("by_partner_type", {})),
             "major_infrastructure": data.get("major_infrastructure"),
             "tlp": data.get("tlp"),
+            "partner_response": data.get("partner_response"),
         }
 
-    def restricted(self, ref: str) -> bool:
-        """Is the incident ``ref`` marked AMBER/RED (or unknown), so that no detail of it may be shown?"""
+    def restricted(self, ref: str, labels: Collection[str]) -> bool:
+        """Is the incident ``ref`` labelled other than ``labels`` (those whose identifiers a public output
+        may show) or unknown, so that no detail of it may be shown?"""
         label = self.tlp.get(ref)
         try:
-            return label is None or not TLP.parse(label).public
+            return label is None or TLP.parse(label).value not in labels
         except ValueError:
             return True
 
@@ -126,9 +133,14 @@ class Facts(Result):
     evidence: dict[str, tuple[str, ...]]  # indicator key (and ``malware_hosting``) → event IDs behind it
     series: tuple[SeriesWeek, ...]  # the trend's weeks, oldest first, this week last
     history_start: str | None
-    public_families: tuple[str, ...]  # malware families also seen in CLEAR/GREEN events
+    public_families: tuple[str, ...]  # malware families seen in data the names policy allows
     # The event IDs behind the numbers that belong to CLEAR/GREEN events (issues frozen before it was
     # recorded have none: every event ID of theirs is shown opaque).
     public_events: tuple[str, ...] = field(default=())
     incidents: IncidentFacts
     rating: RatingResult
+    # Recorded since the full edition's content; None in issues frozen before it (the part is left out).
+    public_regions: tuple[str, ...] | None = None  # region codes the names policy lets a report print
+    sectors: tuple[SectorCount, ...] | None = None  # infected hosts by the sector the feed gives
+    public_sectors: tuple[str, ...] | None = None
+    vulnerability_list: tuple[VulnerabilityItem, ...] | None = None  # section 4's important ones

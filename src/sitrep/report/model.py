@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ChartKind = Literal["trend", "bar", "barh", "stacked", "donut"]
+ChartKind = Literal["trend", "bar", "barh", "stacked", "donut", "grouped"]
 Direction = Literal["up", "down", "flat", "new", "none"]
 
 
@@ -51,6 +51,18 @@ class IndicatorRow:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table of plain-text cells beside the indicator table (section 4's vulnerability list);
+    ``numeric`` marks the columns aligned as numbers."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+
+@dataclass(frozen=True)
 class Link:
     """A link to another issue (近期回顾)."""
 
@@ -71,6 +83,7 @@ class Section:
     charts: list[Chart] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     # The analyst's narrative (overview only): plain text beside the computed sentences.
     summary: str = ""
     highlights: list[str] = field(default_factory=list)

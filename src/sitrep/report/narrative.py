@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -239,3 +240,52 @@ def leaves(texts: Mapping[str, Text]) -> dict[str, str]:
         for i, item in enumerate(text.highlights, 1):
             found[f"narrative.{lang}.highlights[{i}]"] = item
     return found
+
+
+# The keys a narrative file may give each language (``sitrep publish --summary-file``).
+FILE_KEYS = ("summary", "highlights")
+
+
+def parse_narrative_file(text: str, where: str) -> dict[str, Text]:
+    """The narrative a file gives (``sitrep publish --summary-file``), cleaned as :func:`clean_text` does.
+
+    The file is TOML with one table per language, each with an optional ``summary`` (a string) and
+    optional ``highlights`` (a list of strings)::
+
+        [zh]
+        summary = "本周……"
+        highlights = ["……", "……"]
+
+        [en]
+        summary = "This week …"
+
+    A language the file leaves out is not in the result (its working copy stays as it is); a key left
+    out of a language's table keeps an empty value.  Raises :class:`NarrativeError` naming ``where``
+    and the bad key or value.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise NarrativeError(f"{where}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - set(LANGS))
+    if unknown:
+        raise NarrativeError(f"{where}: unknown language table {unknown[0]!r} (the tables are {' and '.join(LANGS)})")
+    if not data:
+        raise NarrativeError(f"{where}: no narrative in it (give a zh or en table with a summary or highlights)")
+    texts = {}
+    for lang, table in data.items():
+        if not isinstance(table, dict):
+            raise NarrativeError(f"{where}: {lang} must be a table with summary and highlights")
+        extra = sorted(set(table) - set(FILE_KEYS))
+        if extra:
+            raise NarrativeError(f"{where}: unknown key {lang}.{extra[0]} (use {' and '.join(FILE_KEYS)})")
+        summary, highlights = table.get("summary", ""), table.get("highlights", [])
+        if not isinstance(summary, str):
+            raise NarrativeError(f"{where}: {lang}.summary must be a string")
+        if not isinstance(highlights, list) or not all(isinstance(h, str) for h in highlights):
+            raise NarrativeError(f"{where}: {lang}.highlights must be a list of strings")
+        try:
+            texts[lang] = clean_text(lang, summary, highlights)
+        except NarrativeError as exc:
+            raise NarrativeError(f"{where}: {exc}") from None
+    return texts

@@ -263,6 +263,78 @@ SHORT = {
 
 SEVERITY_LABELS = {"zh": ("高危", "中危", "低危"), "en": ("high", "medium", "low")}
 
+# --- The full edition's content: sectors (section 2), the vulnerability list (section 4), partner response (section 5).
+ZH.update(
+    {
+        "sectors": "按数据源标明的行业看，境内感染网络病毒的主机较多的行业是{items}。",
+        "sector_item": "{name}（{n}个）",
+        "chart_sectors": "境内感染网络病毒的主机行业分布",
+        "vuln_list": "本周重要漏洞（高危漏洞中CVSS评分最高的{k}个）如下表。",
+        "vuln_list_title": "本周重要漏洞",
+        "col_vuln_name": "漏洞名称",
+        "col_cnvd": "CNVD编号",
+        "col_cve": "CVE编号",
+        "col_product": "影响产品",
+        "col_score": "CVSS评分",
+        "col_patch": "厂商补丁",
+        "patch_yes": "已发布",
+        "patch_no": "暂无",
+        "response": "本周，合作机构完成处置的协调请求{n}个，从发出请求到完成处置的时间中位数为{h}小时（前{w}周为{p}小时）。",
+        "response_no_previous": "本周，合作机构完成处置的协调请求{n}个，从发出请求到完成处置的时间中位数为{h}小时。",
+        "chart_response": "合作机构处置时间中位数（小时）",
+        "this_week": "本周",
+        "previous_weeks": "前{w}周",
+    }
+)
+EN.update(
+    {
+        "sectors": "By the sector their feeds give, the sectors with the most infected domestic hosts were {items}.",
+        "sector_item": "{name} ({n})",
+        "chart_sectors": "Infected hosts by sector",
+        "vuln_list": "The week's important vulnerabilities (the {k} highest-scored of the high-severity ones) are listed below.",
+        "vuln_list_title": "Important vulnerabilities of the week",
+        "col_vuln_name": "Vulnerability",
+        "col_cnvd": "CNVD ID",
+        "col_cve": "CVE ID",
+        "col_product": "Affected product",
+        "col_score": "CVSS",
+        "col_patch": "Vendor patch",
+        "patch_yes": "available",
+        "patch_no": "none yet",
+        "response": "This week partners acted on {n} coordination requests; the median time from request to takedown was {h} hours ({p} hours over the previous {w} weeks).",
+        "response_no_previous": "This week partners acted on {n} coordination requests; the median time from request to takedown was {h} hours.",
+        "chart_response": "Partners' median time to take down (hours)",
+        "this_week": "this week",
+        "previous_weeks": "previous {w} weeks",
+    }
+)
+# Shadowserver's sectors in Chinese; a sector not listed is printed as the feed wrote it.
+SECTOR_ZH = {
+    "Communications, Service Provider, and Hosting Service": "通信、网络服务与托管",
+    "Education": "教育",
+    "Government": "政府",
+    "Healthcare": "医疗卫生",
+    "Manufacturing": "制造业",
+    "Retail": "零售",
+    "Banking, Finance, and Insurance": "银行、金融与保险",
+    "Energy": "能源",
+    "Transportation": "交通运输",
+    "Agriculture": "农业",
+    "Construction": "建筑业",
+    "Utilities": "公用事业",
+}
+
+
+def sector_name(name: str, lang: str) -> str:
+    """A sector as the report prints it: Chinese where known in the Chinese edition."""
+    return SECTOR_ZH.get(name, name) if lang == "zh" else name
+
+
+def hours(value: float) -> str:
+    """A median time in hours, one decimal."""
+    return f"{value:.1f}"
+
+
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -68,6 +68,12 @@ def render_markdown(report: Report) -> str:
             lines.append("")
         for note in s.notes:
             lines += [f"*{escape(note)}*", ""]
+        for table in s.tables:  # section tables of the full edition (section 4's vulnerability list)
+            lines += [f"**{escape(table.title)}**", ""]
+            lines.append("| " + " | ".join(escape(c) for c in table.columns) + " |")
+            lines.append("|" + "|".join("---:" if n else "---" for n in table.numeric) + "|")
+            lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in table.rows]
+            lines.append("")
         for chart in s.charts:
             lines += [f"![{escape(chart.title)}]({chart_file(report, chart.key)})", ""]
         for link in s.links:
