@@ -212,3 +212,9 @@ def test_english_charts_write_numbers_with_separators(reports: list[Report]):
     assert f"infected hosts  {hosts:,}" in svg and "万" not in svg
     zh = next(r for r in reports if r.lang == "zh").section("overview").charts[0]
     assert f"{hosts / 10000:.1f}万" in charts.svg(zh, embed_text=True)
+    # The value axis of a bar chart too: ``1,500`` in English.
+    regions = _scaled(en.section("malware").charts[0], 10)
+    with charts.style(regions):
+        texts, _ = _drawn_texts(charts.figure(regions))
+    ticks = [t.get_text() for t in texts if re.fullmatch(r"[\d,]+", t.get_text())]
+    assert any("," in t for t in ticks) and all(re.fullmatch(r"\d{1,3}(,\d{3})*", t) for t in ticks), ticks

@@ -61,6 +61,11 @@ def test_english_nouns_and_verbs_agree_with_their_number(n, sentence):
 def test_english_forms_may_hold_fields_and_decimals_are_plural():
     assert w.text("en", "vuln_types", k=1, items="x") == "By affected object, the top type was: x."
     assert w.text("en", "vuln_types", k=3, items="x") == "By affected object, the top 3 were: x."
+    assert (
+        w.text("en", "vuln_types", k=w.ordinal_count(1, "en"), items="x") == "By affected object, the top type was: x."
+    )
+    assert w.text("en", "regions", k=w.ordinal_count(3, "en"), items="x") == "By region, the top three were x."
+    assert (w.ordinal_count(3, "zh"), w.ordinal_count(12, "en")) == ("三", "12")
     hosts = w.text("en", "phishing_hosts", d="1", i="1", k="1.0")
     assert hosts == "the phishing pages used 1 domain and 1 IP address, about 1.0 pages per IP address"
     assert "1 infrastructure security incident with" in w.text("en", "infra_major", n=1, constituency="China")

@@ -64,13 +64,15 @@ def _style(embed_text: bool, salt: str) -> dict[str, object]:
     }
 
 
-def _tidy(ax: Axes, axis: str = "y") -> None:
+def _tidy(ax: Axes, lang: str, axis: str = "y") -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis=axis, color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    # Counts are whole numbers: no 0.5 ticks on the value axis.
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(nbins=5, integer=True))
+    values = ax.xaxis if axis == "x" else ax.yaxis
+    # Counts are whole numbers: no 0.5 ticks on the value axis, written as the text writes counts.
+    values.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    values.set_major_formatter(lambda v, _pos: count(v, lang))
 
 
 # The smallest size a trend panel's title is set in to fit its panel (the default is 9 pt).
@@ -111,8 +113,7 @@ def _trend(chart: Chart) -> Figure:
         ax.set_xticks([x[0], x[-1]], [chart.categories[0], chart.categories[-1]], fontsize=7.5)
         ax.tick_params(axis="y", labelsize=7.5)
         ax.set_ylim(bottom=0, top=max(max(series.values) * 1.2, 1))
-        _tidy(ax)
-        ax.yaxis.set_major_formatter(lambda v, _pos: count(v, chart.lang))
+        _tidy(ax, chart.lang)
     # Fixed margins: tight_layout would draw the 8 panels twice (half the cost of the chart).  The left
     # one leaves room for the widest tick label (``30,000`` in English).
     left, right, wspace = 0.06, 0.99, 0.36
@@ -136,11 +137,11 @@ def _bar(chart: Chart, horizontal: bool) -> Figure:
         bars = ax.barh(y, values, color=PALETTE[0], height=0.62)
         ax.set_yticks(y, labels)
         ax.set_xlim(0, max(max(values) * 1.18, 1))
-        _tidy(ax, "x")
+        _tidy(ax, chart.lang, "x")
     else:
         bars = ax.bar(labels, values, color=PALETTE[: len(values)], width=0.58)
         ax.set_ylim(0, max(max(values) * 1.18, 1))
-        _tidy(ax, "y")
+        _tidy(ax, chart.lang, "y")
     ax.bar_label(bars, labels=[count(v, chart.lang) for v in values], padding=3, fontsize=8, color=INK)
     fig.tight_layout()
     return fig
@@ -164,7 +165,7 @@ def _stacked(chart: Chart) -> Figure:
     ax.set_yticks(y, chart.categories)
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, ncols=len(chart.series))
     ax.set_xlim(0, max(max(left) * 1.05, 1))
-    _tidy(ax, "x")
+    _tidy(ax, chart.lang, "x")
     fig.tight_layout()
     return fig
 

@@ -4,7 +4,7 @@
 Templates are ``str.format`` strings; :mod:`sitrep.report.compose` fills them with values already
 formatted by the helpers below (so both editions print the same numbers).  Values are plain text:
 renderers escape them.  English templates agree with their numbers through a format spec of two
-forms: ``{n:host was|hosts were}`` prints the first form when ``n`` is printed ``1``, else the second
+forms: ``{n:host was|hosts were}`` prints the first form when ``n`` is printed ``1`` (or ``one``), else the second
 (``1.0`` is plural, as English has it); forms may hold fields (``{k:the top type was|the top {k} were}``).
 """
 
@@ -24,6 +24,8 @@ LANGS = ("zh", "en")
 NO_RATING = {"zh": "数据不足", "en": "not rated"}
 THREAT_LEVEL_EN = {"高": "high", "中": "medium", "低": "low"}
 ZH_NUMERALS = "零一二三四五六七八九十"
+# English spells out the small numbers of "the top three" as prose does.
+EN_NUMERALS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 ZH: dict[str, str] = {
     "title": "网络安全信息与动态周报{year}年第{number}期（{dates}）",
@@ -280,7 +282,7 @@ class _Forms(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if "|" in format_spec:
             one, other = format_spec.split("|", 1)
-            return one if str(value) == "1" else other
+            return one if str(value) in ("1", "one") else other
         return super().format_field(value, format_spec)
 
 
@@ -306,9 +308,9 @@ def pct(value: float | None) -> str:
 
 
 def ordinal_count(k: int, lang: str) -> str:
-    """``三`` for 3 in Chinese (前三位), the digit in English."""
-    if lang == "zh" and 0 <= k <= 10:
-        return ZH_NUMERALS[k]
+    """``三`` for 3 in Chinese (前三位), ``three`` in English (the top three), up to ten; digits above."""
+    if 0 <= k <= 10:
+        return ZH_NUMERALS[k] if lang == "zh" else EN_NUMERALS[k]
     return str(k)
 
 
