@@ -196,7 +196,9 @@ def test_metrics_json_of_an_empty_workspace(workspace: Workspace) -> None:
     assert data["week"] == "2025-W01" and data["previous_week"] == "2024-W52"
     assert (data["start"], data["end"]) == ("2024-12-30", "2025-01-05")
     assert len(data["indicators"]) == 8
-    assert all(v["value"] == 0 and v["change_pct"] is None for v in data["indicators"].values())
+    assert all(
+        v["value"] == 0 and v["previous"] is None and v["change_pct"] is None for v in data["indicators"].values()
+    )
 
 
 @pytest.mark.parametrize("on_path", [True, False])

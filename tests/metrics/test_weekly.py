@@ -151,6 +151,18 @@ def test_change_is_null_when_last_week_was_zero(lake):
     assert data["backdoored_sites"].change_pct == 100.0
 
 
+def test_no_earlier_data_is_none_not_zero(lake):
+    """Last week's values are unknown (None) only when the lake holds nothing before the week; a week
+    after the data's start with an empty last week has real zeros."""
+    first = compute(lake, W01 - 1).indicators  # the lake's first week (PREV)
+    assert all(v.previous is None and v.change_pct is None for v in first.values())
+    assert first["infected_hosts"].value == 2
+    assert compute(lake, W01).indicators["infected_hosts"].previous == 2
+    later = compute(lake, W01 + 3).indicators  # last week (2025-W03) had nothing, but data came before
+    assert all(v.previous == 0 and v.value == 0 for v in later.values())
+    assert compute(lake, W01 - 1).as_dict()["indicators"]["infected_hosts"]["previous"] is None
+
+
 def test_change_pct_rounds_to_one_decimal():
     assert change_pct(35, 32) == 9.4
     assert change_pct(21, 31) == -32.3
@@ -180,7 +192,7 @@ def test_evidence_lists_the_events_behind_each_number(lake):
 
 def test_empty_lake_gives_zeros(workspace):
     data = compute(workspace, W01)
-    assert all(v.value == 0 and v.change_pct is None for v in data.indicators.values())
+    assert all(v.value == 0 and v.previous is None and v.change_pct is None for v in data.indicators.values())
 
 
 def test_the_json_form_reads_back_and_refuses_a_renamed_field(lake):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from sitrep.cli import app
@@ -137,8 +138,9 @@ def test_every_format_prints_the_narrative_escaped_and_no_number_changes(ws, tmp
         # In the overview: after its heading, before the next section's.
         assert text.index("本周网络安全基本态势") < text.index("本周钓鱼页面增多") < text.index("本周网络病毒活动情况")
     markdown = (after / "report.zh.md").read_text(encoding="utf-8")
-    assert "<script>" not in markdown and "<img" not in markdown
-    assert '- 要点一"&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;' in markdown
+    assert '- 要点一"\\>\\<img src=x onerror=alert(1)\\>\\<script\\>' in markdown  # backslash-escaped: inert
+    shown = MarkdownIt("commonmark").render(markdown)  # what a Markdown viewer makes of it: text, no tags
+    assert "<script" not in shown and "<img src=x" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
     assert "- \\- 要点二 \\*不是强调\\*" in markdown  # a list marker and emphasis stay text
     pdf = _pdf_text(after / "report.zh.pdf")
     assert "本周钓鱼页面增多" in pdf and "本周要点" in pdf and "要点一" in pdf

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from sitrep.report.publish import render_week
 from sitrep.report.redact import restricted_id
@@ -21,8 +22,10 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppl
 
 @pytest.fixture(scope="module")
 def rendered(built, tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("rendered")
-    files = render_week(built, WEEK, out=out)
+    root = tmp_path_factory.mktemp("rendered")
+    # Last week's draft rendered beside: 近期回顾 links it, the only earlier issue that exists.
+    render_week(built, WEEK - 1, formats=["html"], out=root / str(WEEK - 1))
+    files = render_week(built, WEEK, out=root / str(WEEK))
     return {p.name: p for p in files}
 
 
@@ -74,7 +77,9 @@ def test_hostile_feed_data_is_escaped(rendered):
         assert HOSTILE_FAMILY not in html
         assert "<script" not in html
     md = rendered["report.zh.md"].read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and HOSTILE_FAMILY not in md
+    assert "\\<script\\>alert(1)\\</script\\>" in md  # backslash-escaped, no entity
+    shown = MarkdownIt("commonmark").render(md)
+    assert "<script" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
     data = json.loads(rendered["report.zh.json"].read_text(encoding="utf-8"))
     assert HOSTILE_FAMILY in [f["name"] for f in data["breakdowns"]["malware_families"]]
     # A family name from AMBER data is an aggregate's name, which the default policy prints.

@@ -37,7 +37,8 @@ def metrics(
 ) -> None:
     """Compute a week's 8 key indicators, last week's values and the change, and the breakdowns.
 
-    Weeks are ISO weeks, Monday 00:00 to Sunday 24:00 in the workspace time zone.
+    Weeks are ISO weeks, Monday 00:00 to Sunday 24:00 in the workspace time zone.  Last week's value
+    and the change show "—" (null in --json) when the lake holds nothing before the week.
     """
     from sitrep.metrics.weekly import compute
 
@@ -63,7 +64,8 @@ def print_metrics(data: WeekMetrics) -> None:
     for name in ("this week", "last week", "change"):
         table.add_column(name, justify="right")
     for item in data.indicators.values():
-        table.add_row(item.zh, f"{item.value:,}", f"{item.previous:,}", change(item.value, item.change_pct, "zh")[0])
+        last = "—" if item.previous is None else f"{item.previous:,}"
+        table.add_row(item.zh, f"{item.value:,}", last, change(item.value, item.previous, item.change_pct, "zh")[0])
     out.print(table)
     b = data.breakdowns
     if b.malware_families:

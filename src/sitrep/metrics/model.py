@@ -14,10 +14,14 @@ from sitrep.results import Result
 
 @dataclass(frozen=True, slots=True)
 class IndicatorValue(Result):
-    """One key indicator this week and last week; ``change_pct`` is None when last week was 0."""
+    """One key indicator this week and last week.
+
+    ``previous`` is None when there is no earlier data (the lake holds no event before this week), which
+    is not the same as a last week of 0; ``change_pct`` is None in both cases.
+    """
 
     value: int
-    previous: int
+    previous: int | None
     change_pct: float | None
     zh: str
     en: str

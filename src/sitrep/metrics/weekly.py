@@ -24,11 +24,19 @@ from sitrep.weeks import Week
 SCHEMA = "sitrep.metrics/1"
 
 
-def change_pct(value: int, previous: int) -> float | None:
-    """``(this − last) / last × 100`` to one decimal; ``None`` when last week was 0."""
+def change_pct(value: int, previous: int | None) -> float | None:
+    """``(this − last) / last × 100`` to one decimal; ``None`` when last week was 0 or there is no
+    earlier data (``previous`` None)."""
     if not previous:
         return None
     return round((value - previous) * 100.0 / previous, 1)
+
+
+def has_earlier_data(events: ir.Table, start: datetime) -> bool:
+    """Does ``events`` hold any event before ``start``?  Without one, last week's values are not 0 but
+    unknown (the first week of a lake)."""
+    earlier = events.filter(events.time_source < start).limit(1)
+    return bool(earlier.count().to_pyarrow().as_py())
 
 
 def values_by_week(
@@ -91,7 +99,10 @@ def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None,
     # The new vulnerabilities of both weeks are few: fetch them once, reuse them for counts and breakdown.
     new_both = ibis.memtable(vulnerabilities.first_published(history, p_start, end).to_pyarrow())
     values = values_by_week(events, ctx, [previous_week, week], tz, new_vulnerabilities=new_both)
-    this, last = values[str(week)], values[str(previous_week)]
+    this = values[str(week)]
+    last: dict[str, int | None] = (
+        dict(values[str(previous_week)]) if has_earlier_data(history, start) else dict.fromkeys(this)
+    )
     indicators = {
         key: IndicatorValue(this[key], last[key], change_pct(this[key], last[key]), zh, en)
         for key, zh, en in INDICATORS

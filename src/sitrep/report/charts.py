@@ -4,6 +4,10 @@ Two text modes (dependencies.md §2): ``embed_text=False`` turns glyphs into pat
 anywhere with no font installed (HTML, WeChat); ``embed_text=True`` keeps real ``<text>`` in
 ``Noto Sans SC``, for pages that load that font through ``@font-face`` (the PDF), which keeps the PDF
 small and its chart text searchable.  Output is deterministic for the same data.
+
+Numbers are written as the edition's text writes them (:func:`sitrep.report.wording.count`: ``3.2万``
+in Chinese, ``32,452`` in English), and every text element stays inside its figure: long English
+panel titles of the trend are set smaller until they fit.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ from __future__ import annotations
 import html
 import io
 import re
+from contextlib import AbstractContextManager
 from functools import cache
 
 import matplotlib
 import pylopdf_fonts_zh_cn
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from sitrep.report.model import Chart
+from sitrep.report.wording import count
 
 FONT_FAMILY = "Noto Sans SC"
 PALETTE = ("#1f4e8c", "#c0392b", "#e08e0b", "#2e8b57", "#7d3c98", "#17a2b8", "#8c564b", "#5d6d7e")
@@ -56,17 +64,33 @@ def _style(embed_text: bool, salt: str) -> dict[str, object]:
     }
 
 
-def _tidy(ax: Axes, axis: str = "y") -> None:
+def _tidy(ax: Axes, lang: str, axis: str = "y") -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis=axis, color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
-    # Counts are whole numbers: no 0.5 ticks on the value axis.
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_locator(MaxNLocator(nbins=5, integer=True))
+    values = ax.xaxis if axis == "x" else ax.yaxis
+    # Counts are whole numbers: no 0.5 ticks on the value axis, written as the text writes counts.
+    values.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    values.set_major_formatter(lambda v, _pos: count(v, lang))
 
 
-def _fmt(value: float) -> str:
-    return f"{value / 10000:.1f}万" if value >= 10000 else f"{value:,.0f}"
+# The smallest size a trend panel's title is set in to fit its panel (the default is 9 pt).
+MIN_TITLE_SIZE = 6.5
+
+
+def _fit_titles(fig: Figure, titles: list[Text], room: list[float]) -> None:
+    """Set ``titles`` in one size, the largest (down to MIN_TITLE_SIZE) at which each fits its ``room``
+    (in figure widths): the same size everywhere reads as one chart."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    size = max(t.get_fontsize() for t in titles)
+    while size > MIN_TITLE_SIZE:
+        widths = [t.get_window_extent(renderer).width / fig.bbox.width for t in titles]
+        if all(w <= r for w, r in zip(widths, room, strict=True)):
+            break
+        size -= 0.5
+        for t in titles:
+            t.set_fontsize(size)
 
 
 def _trend(chart: Chart) -> Figure:
@@ -75,6 +99,7 @@ def _trend(chart: Chart) -> Figure:
     fig = Figure(figsize=(9.2, 2.1 * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
     x = list(range(len(chart.categories)))
+    titles = []
     for i, ax in enumerate(axes.flat):
         if i >= len(chart.series):
             ax.set_visible(False)
@@ -84,14 +109,20 @@ def _trend(chart: Chart) -> Figure:
         ax.plot(x, series.values, color=color, linewidth=1.8, marker="o", markersize=3)
         ax.fill_between(x, series.values, color=color, alpha=0.08)
         ax.scatter([x[-1]], [series.values[-1]], color=color, s=28, zorder=3)
-        ax.set_title(f"{series.name}  {_fmt(series.values[-1])}", fontsize=9, loc="left")
+        titles.append(ax.set_title(f"{series.name}  {count(series.values[-1], chart.lang)}", fontsize=9, loc="left"))
         ax.set_xticks([x[0], x[-1]], [chart.categories[0], chart.categories[-1]], fontsize=7.5)
         ax.tick_params(axis="y", labelsize=7.5)
         ax.set_ylim(bottom=0, top=max(max(series.values) * 1.2, 1))
-        _tidy(ax)
-        ax.yaxis.set_major_formatter(lambda v, _pos: _fmt(v))
-    # Fixed margins: tight_layout would draw the 8 panels twice (half the cost of the chart).
-    fig.subplots_adjust(left=0.045, right=0.99, top=0.9, bottom=0.1, wspace=0.32, hspace=0.6)
+        _tidy(ax, chart.lang)
+    # Fixed margins: tight_layout would draw the 8 panels twice (half the cost of the chart).  The left
+    # one leaves room for the widest tick label (``30,000`` in English).
+    left, right, wspace = 0.06, 0.99, 0.36
+    fig.subplots_adjust(left=left, right=right, top=0.9, bottom=0.1, wspace=wspace, hspace=0.6)
+    # A title may run over its panel's right edge up to the next panel's title (or the figure's edge).
+    width = (right - left) / (cols + wspace * (cols - 1))
+    step = width * (1 + wspace)
+    room = [step - 0.01 if (i % cols) < cols - 1 else width + (1 - right) - 0.005 for i in range(len(titles))]
+    _fit_titles(fig, titles, room)
     return fig
 
 
@@ -106,12 +137,12 @@ def _bar(chart: Chart, horizontal: bool) -> Figure:
         bars = ax.barh(y, values, color=PALETTE[0], height=0.62)
         ax.set_yticks(y, labels)
         ax.set_xlim(0, max(max(values) * 1.18, 1))
-        _tidy(ax, "x")
+        _tidy(ax, chart.lang, "x")
     else:
         bars = ax.bar(labels, values, color=PALETTE[: len(values)], width=0.58)
         ax.set_ylim(0, max(max(values) * 1.18, 1))
-        _tidy(ax, "y")
-    ax.bar_label(bars, labels=[_fmt(v) for v in values], padding=3, fontsize=8, color=INK)
+        _tidy(ax, chart.lang, "y")
+    ax.bar_label(bars, labels=[count(v, chart.lang) for v in values], padding=3, fontsize=8, color=INK)
     fig.tight_layout()
     return fig
 
@@ -125,7 +156,7 @@ def _stacked(chart: Chart) -> Figure:
         bars = ax.barh(y, series.values, left=left, color=PALETTE[i], height=0.55, label=series.name)
         ax.bar_label(
             bars,
-            labels=[_fmt(v) if v else "" for v in series.values],
+            labels=[count(v, chart.lang) if v else "" for v in series.values],
             label_type="center",
             color="white",
             fontsize=8,
@@ -134,7 +165,7 @@ def _stacked(chart: Chart) -> Figure:
     ax.set_yticks(y, chart.categories)
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, ncols=len(chart.series))
     ax.set_xlim(0, max(max(left) * 1.05, 1))
-    _tidy(ax, "x")
+    _tidy(ax, chart.lang, "x")
     fig.tight_layout()
     return fig
 
@@ -171,14 +202,14 @@ def _donut(chart: Chart) -> Figure:
     total = sum(v for _, v, _ in shown)
     ax.pie(
         [v for _, v, _ in shown],
-        labels=[f"{label} {_fmt(v)} ({v * 100 / total:.1f}%)" for label, v, _ in shown],
+        labels=[f"{label} {count(v, chart.lang)} ({v * 100 / total:.1f}%)" for label, v, _ in shown],
         colors=[c for _, _, c in shown],
         startangle=90,
         counterclock=False,
         wedgeprops={"width": 0.38, "edgecolor": "white"},
         textprops={"fontsize": 8.5, "color": INK},
     )
-    ax.text(0, 0, _fmt(total), ha="center", va="center", fontsize=13, color=INK)
+    ax.text(0, 0, count(total, chart.lang), ha="center", va="center", fontsize=13, color=INK)
     ax.set_aspect("equal")
     fig.tight_layout()
     return fig
@@ -187,19 +218,28 @@ def _donut(chart: Chart) -> Figure:
 _SIZE = re.compile(r'(<svg[^>]*?) width="[^"]*" height="[^"]*"')
 
 
+def style(chart: Chart, *, embed_text: bool = False) -> AbstractContextManager[None]:
+    """The matplotlib settings a chart is drawn and saved in (``with style(chart): ...``)."""
+    return matplotlib.rc_context(_style(embed_text, chart.key))
+
+
+def figure(chart: Chart) -> Figure:
+    """The chart drawn as a matplotlib figure; draw and save it inside :func:`style`, as :func:`svg` does."""
+    if chart.kind == "trend":
+        return _trend(chart)
+    if chart.kind == "stacked":
+        return _stacked(chart)
+    if chart.kind == "donut":
+        return _donut(chart)
+    if chart.kind == "grouped":
+        return _grouped(chart)
+    return _bar(chart, horizontal=chart.kind == "barh")
+
+
 def svg(chart: Chart, *, embed_text: bool = False) -> str:
     """The chart as an ``<svg>`` element (no XML prolog), scaling to its container's width."""
-    with matplotlib.rc_context(_style(embed_text, chart.key)):
-        if chart.kind == "trend":
-            fig = _trend(chart)
-        elif chart.kind == "stacked":
-            fig = _stacked(chart)
-        elif chart.kind == "donut":
-            fig = _donut(chart)
-        elif chart.kind == "grouped":
-            fig = _grouped(chart)
-        else:
-            fig = _bar(chart, horizontal=chart.kind == "barh")
+    with style(chart, embed_text=embed_text):
+        fig = figure(chart)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()

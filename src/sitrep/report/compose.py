@@ -90,7 +90,7 @@ class _Composer:
         rows = []
         for key, _, _ in INDICATORS:
             item = self.indicators[key]
-            text, direction = w.change(item.value, item.change_pct, self.lang)
+            text, direction = w.change(item.value, item.previous, item.change_pct, self.lang)
             rows.append(
                 IndicatorRow(
                     key=key,
@@ -99,7 +99,7 @@ class _Composer:
                     previous=item.previous,
                     change_pct=item.change_pct,
                     value_text=self.n(item.value),
-                    previous_text=self.n(item.previous),
+                    previous_text=w.previous_count(item.previous, self.lang),
                     change_text=text,
                     direction=direction,
                     sub=key in SUB_ROWS,
@@ -178,6 +178,7 @@ class _Composer:
             "trend",
             [s.week.split("-")[1] for s in weeks],
             [Series(w.SHORT[self.lang][key], [s.values[key] for s in weeks]) for key, _, _ in INDICATORS],
+            lang=self.lang,
         )
 
     # Section 2 -------------------------------------------------------------------------------
@@ -237,6 +238,7 @@ class _Composer:
                     "barh",
                     [region_name(r.code, self.lang) for r in counted],
                     [Series(self.t("hosts"), [r.hosts for r in counted])],
+                    lang=self.lang,
                 )
             )
         if d or i:
@@ -254,6 +256,7 @@ class _Composer:
                         Series(self.t("domestic"), [d - foreign[0], i - foreign[1]]),
                         Series(self.t("foreign"), foreign),
                     ],
+                    lang=self.lang,
                 )
             )
         sectors = self.sectors()
@@ -267,6 +270,7 @@ class _Composer:
                     # Hosting Service"): on two lines they leave the bars room.
                     [textwrap.fill(w.sector_name(s.name, self.lang), SECTOR_LABEL_WIDTH) for s in sectors],
                     [Series(self.t("hosts"), [s.hosts for s in sectors])],
+                    lang=self.lang,
                 )
             )
         return Section("malware", 2, self.t("h_malware"), paragraphs or [self.t("nothing")], charts=charts)
@@ -305,7 +309,7 @@ class _Composer:
         ):
             item = ind[name]
             if item.value:
-                clause = w.change_clause(item.change_pct, self.lang)
+                clause = w.change_clause(item.previous, item.change_pct, self.lang)
                 gov.append(self.t(key, n=self.n(item.value), pct=w.pct(share), change=clause))
         if phishing.pages and phishing.ips:
             gov.append(
@@ -327,6 +331,7 @@ class _Composer:
                     "bar",
                     [self.t("pages"), self.t("domains"), self.t("ips")],
                     [Series(self.t("count"), [phishing.pages, phishing.domains, phishing.ips])],
+                    lang=self.lang,
                 )
             )
         return Section("websites", 3, self.t("h_websites"), paragraphs or [self.t("nothing")], charts=charts)
@@ -348,7 +353,8 @@ class _Composer:
             for key, count in (("sev_high", v.high), ("sev_medium", v.medium), ("sev_low", v.low))
             if count
         ]
-        text = self.sentences(text, self.t("vuln_severities", items=("、" if self.lang == "zh" else ", ").join(sev)))
+        severities = "、".join(sev) if self.lang == "zh" else w.join(sev, self.lang)
+        text = self.sentences(text, self.t("vuln_severities", items=severities))
         types = sorted((t for t in v.by_object_type if t.count), key=lambda t: -t.count)
         paragraphs = [text]
         if types:
@@ -377,6 +383,7 @@ class _Composer:
                 "donut",
                 list(labels),
                 [Series(self.t("count"), [v.high, v.medium, v.low])],
+                lang=self.lang,
             )
         ]
         if types:
@@ -387,6 +394,7 @@ class _Composer:
                     "barh",
                     [self.object_type(t) for t in types],
                     [Series(self.t("count"), [t.count for t in types])],
+                    lang=self.lang,
                 )
             )
         return Section("vulns", 4, self.t("h_vulns"), paragraphs, charts=charts, tables=tables)
@@ -454,6 +462,7 @@ class _Composer:
                     "barh",
                     [c.zh if self.lang == "zh" else c.en for c, _ in categories],
                     [Series(self.t("incidents_unit"), [k for _, k in categories])],
+                    lang=self.lang,
                 )
             )
         partner_counts = [(PartnerType(t), item.value) for t, item in inc.by_partner_type.items() if item.value]
@@ -465,6 +474,7 @@ class _Composer:
                     "barh",
                     [t.zh if self.lang == "zh" else t.en for t, _ in partner_counts],
                     [Series(self.t("incidents_unit"), [k for _, k in partner_counts])],
+                    lang=self.lang,
                 )
             )
         if response is not None and response.median_hours is not None:
@@ -487,6 +497,7 @@ class _Composer:
                 ),
             ],
             unit="h",
+            lang=self.lang,
         )
 
     # Section 6 -------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """Chart data: ``categories`` along one axis, one or more ``series``; drawn by :mod:`charts`."""
+    """Chart data: ``categories`` along one axis, one or more ``series``; drawn by :mod:`charts`, which
+    writes its numbers as the edition's language does (``lang``: ``3.2万`` in zh, ``32,452`` in en)."""
 
     key: str
     title: str
@@ -32,16 +33,17 @@ class Chart:
     categories: list[str]
     series: list[Series]
     unit: str = ""
+    lang: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class IndicatorRow:
-    """A row of the key-indicator table."""
+    """A row of the key-indicator table (``previous`` None: no earlier data, printed ``—``)."""
 
     key: str
     label: str
     value: int
-    previous: int
+    previous: int | None
     change_pct: float | None
     value_text: str
     previous_text: str

@@ -34,7 +34,7 @@ from sitrep.report.facts import gather
 from sitrep.report.model import Report
 from sitrep.report.narrative import Text, leaves, load_narrative
 from sitrep.report.redact import workspace_secret
-from sitrep.report.render import FORMATS, write_edition
+from sitrep.report.render import FORMATS, file_name, write_edition
 from sitrep.report.wording import LANGS
 from sitrep.weeks import Week
 
@@ -239,16 +239,39 @@ def unpublish(workspace: Workspace, week: Week, *, reason: str, now: datetime | 
     return Issue(week, write_issue(workspace, week, document), document, issue.facts)
 
 
-def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT) -> list[Week]:
-    """近期回顾: the ``count`` published issues before ``week``, newest first.
+def previous_issues(
+    workspace: Workspace, week: Week, lang: str, *, folder: Path | None = None, count: int = REVIEW_COUNT
+) -> list[Week]:
+    """近期回顾: the issues before ``week`` that exist, newest first, at most ``count``.
 
-    A workspace that has published nothing yet lists the ``count`` weeks before (the issues a weekly
-    series would have), so a first draft still shows the section's shape.
+    They are the published issues (withdrawn ones left out) and, for an edition written into
+    ``folder``, the drafts whose ``lang`` edition was rendered beside it (``folder/../<week>/``, where
+    the review's relative links point; not when ``report.base_url`` sends them to the public archive).
+    A workspace that has published and rendered nothing before ``week`` lists none.
     """
-    published = [i.week for i in archive(workspace).current if i.week < week]
-    if published:
-        return published[::-1][:count]
-    return week.previous(count)
+    issues = archive(workspace).issues
+    current = {i.week for i in issues if i.withdrawn is None}
+    found = {w for w in current if w < week}
+    if folder is not None and not workspace.settings.report.base_url:
+        recorded = {i.week for i in issues}
+        found |= {w for w in rendered_weeks(folder.parent, lang) if w < week and w not in recorded}
+    return sorted(found, reverse=True)[:count]
+
+
+def rendered_weeks(folder: Path, lang: str) -> list[Week]:
+    """The weeks whose ``lang`` HTML edition is in ``folder/<week>/``, as ``sitrep report`` writes them."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in folder.iterdir():
+        try:
+            week = Week.parse(entry.name)
+        except ValueError:
+            continue  # reports/published/, reports/narrative/ and other folders of the workspace
+        # The links name the folder as the week prints (``2025-W01``), so another spelling is no match.
+        if entry.name == str(week) and (entry / file_name(lang, "html")).is_file():
+            found.append(week)
+    return found
 
 
 def report_inputs(workspace: Workspace, week: Week, *, now: datetime | None = None) -> tuple[str, ...]:
@@ -271,21 +294,21 @@ def report_inputs(workspace: Workspace, week: Week, *, now: datetime | None = No
     )
 
 
-def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]:
+def editions(workspace: Workspace, week: Week, langs: list[str], *, folder: Path | None = None) -> list[Report]:
     """The report models of ``week`` in ``langs``: from the frozen facts and narrative when published,
-    else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too)."""
+    else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too).
+    ``folder``, where they will be written, adds the drafts rendered beside it to 近期回顾."""
     stored = load_issue(workspace, week)
     issue = stored if stored is not None and stored.withdrawn is None else None
     narrative = issue.narrative if issue else load_narrative(workspace, week).texts
     facts = issue.facts if issue else gather(workspace, week)
-    previous = previous_issues(workspace, week)
     secret = workspace_secret(workspace)
     return [
         compose(
             facts,
             workspace.settings,
             lang,
-            previous=previous,
+            previous=previous_issues(workspace, week, lang, folder=folder),
             secret=secret,
             published_at=issue.published_at[:10] if issue else None,
             revision=issue.revision if issue else 0,
@@ -308,7 +331,7 @@ def render_week(
     ``on_edition(lang)`` is told when each language's files are begun (a job's progress)."""
     target = out or workspace.reports_dir / str(week)
     written = []
-    for report in editions(workspace, week, list(langs or LANGS)):
+    for report in editions(workspace, week, list(langs or LANGS), folder=target):
         if on_edition:
             on_edition(report.lang)
         written += write_edition(report, list(formats or FORMATS), target)

@@ -3,12 +3,16 @@
 
 Templates are ``str.format`` strings; :mod:`sitrep.report.compose` fills them with values already
 formatted by the helpers below (so both editions print the same numbers).  Values are plain text:
-renderers escape them.
+renderers escape them.  English templates agree with their numbers through a format spec of two
+forms: ``{n:host was|hosts were}`` prints the first form when ``n`` is printed ``1`` (or ``one``), else the second
+(``1.0`` is plural, as English has it); forms may hold fields (``{k:the top type was|the top {k} were}``).
 """
 
 from __future__ import annotations
 
+import string
 from datetime import date
+from typing import Any
 
 from sitrep.report.model import Direction
 from sitrep.taxonomy import RATING_EN
@@ -20,6 +24,8 @@ LANGS = ("zh", "en")
 NO_RATING = {"zh": "数据不足", "en": "not rated"}
 THREAT_LEVEL_EN = {"高": "high", "中": "medium", "低": "low"}
 ZH_NUMERALS = "零一二三四五六七八九十"
+# English spells out the small numbers of "the top three" as prose does.
+EN_NUMERALS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 ZH: dict[str, str] = {
     "title": "网络安全信息与动态周报{year}年第{number}期（{dates}）",
@@ -84,6 +90,7 @@ ZH: dict[str, str] = {
     "change_down": "较上周环比下降了{x}",
     "change_flat": "与上周持平",
     "change_new": "上周为0",
+    "change_unknown": "上周无数据",
     "clause_sep": "；",
     "vulns": "本周，{db}新收录网络安全漏洞{n}个，信息安全漏洞威胁整体评价级别为{level}。",
     "vuln_severities": "其中{items}。",
@@ -127,6 +134,7 @@ ZH: dict[str, str] = {
     "withdrawn": "已撤回",
     "withdrawn_title": "{title}（已撤回）",
     "withdrawn_notice": "本期周报已于{date}撤回。撤回原因：{reason}",
+    "rating_line": "{label}：{rating}（{score}）",
 }
 
 EN: dict[str, str] = {
@@ -147,7 +155,7 @@ EN: dict[str, str] = {
     "h_review": "Recent issues",
     "rating": "This week, the overall network security situation was rated {rating}.",
     "infra_ok": "{constituency}'s Internet infrastructure ran smoothly overall; no infrastructure security incident with major impact occurred nationwide or in any provincial-level region.",
-    "infra_major": "This week {n} infrastructure security incident(s) with major impact occurred on {constituency}'s Internet.",
+    "infra_major": "This week {n} infrastructure security {n:incident|incidents} with major impact occurred on {constituency}'s Internet.",
     "threats": "The main threats to government, businesses and Internet users came from high-risk software vulnerabilities, malware propagation and website attacks.",
     "rating_none": "This week there is not enough data to rate the overall network security situation.",
     "basis": "Basis: the mean ratio to the baseline ({baseline}) over {k} of the key indicators is {score} ({ratios}), which falls in “{band}” ({range}).",
@@ -157,7 +165,7 @@ EN: dict[str, str] = {
     "basis_new": "{label} up from a zero baseline",
     "basis_left_out": "Left out of the score for want of data this week and in the baseline: {labels}.",
     "basis_none": "Basis: no earlier weeks to use as a baseline yet: not enough data, so the week is not rated.",
-    "basis_empty": "Basis: all {k} key indicators are 0 this week (baseline: {baseline}), so its data may not have been ingested yet: not enough data, so the week is not rated.",
+    "basis_empty": "Basis: the {k} key {k:indicator is|indicators are all} 0 this week (baseline: {baseline}), so its data may not have been ingested yet: not enough data, so the week is not rated.",
     "basis_insufficient": "Basis: no key indicator can be compared with its baseline ({baseline}){ratios}: not enough data, so the week is not rated.",
     "basis_insufficient_rises": " ({items})",
     "floor": "A major infrastructure incident occurred this week, so the rating is at least “{floor}”.",
@@ -171,42 +179,43 @@ EN: dict[str, str] = {
     "up": "up",
     "down": "down",
     "flat": "unchanged",
-    "infected": "This week about {n} malware-infected hosts were found in {constituency}.",
+    "infected": "This week {n} malware-infected {n:host was|hosts were} found in {constituency}.",
     "families": "The malware families with the most infected hosts were {items}.",
     "family_item": "{name} ({n})",
     "family_hidden": "other undisclosed families",
     "regions": "By region, the top {k} were {items}.",
     "regions_one": "By region, the infected hosts were mainly in {items}.",
-    "hosting_both": "This week {org} found malware-hosting sites on {d} domains and {i} IP addresses. Of the {d} domains, {p} were registered abroad and about {q} were under .com; of the {i} IPs, about {r} were located abroad.",
-    "hosting_domains": "This week {org} found malware-hosting sites on {d} domains. Of the {d} domains, {p} were registered abroad and about {q} were under .com.",
-    "hosting_ips": "This week {org} found malware-hosting sites on {i} IP addresses. Of the {i} IPs, about {r} were located abroad.",
+    "hosting_both": "This week {org} found malware-hosting sites on {d} {d:domain|domains} and {i} IP {i:address|addresses}. Of the {d} {d:domain|domains}, {p} {d:was|were} registered abroad and about {q} {d:was|were} under .com; of the {i} {i:IP|IPs}, about {r} {i:was|were} located abroad.",
+    "hosting_domains": "This week {org} found malware-hosting sites on {d} {d:domain|domains}. Of the {d} {d:domain|domains}, {p} {d:was|were} registered abroad and about {q} {d:was|were} under .com.",
+    "hosting_ips": "This week {org} found malware-hosting sites on {i} IP {i:address|addresses}. Of the {i} {i:IP|IPs}, about {r} {i:was|were} located abroad.",
     "sites_lead": "This week {org} found {clauses}.",
-    "sites_defaced": "{n} defaced websites in {constituency}",
-    "sites_backdoored": "{n} backdoored websites in {constituency}",
-    "sites_phishing": "{n} phishing pages targeting websites in {constituency}",
-    "gov_lead": "This week there were {clauses}.",
-    "gov_defaced": "{n} defaced government (GOV) websites (about {pct} of all defaced), {change}",
-    "gov_backdoored": "{n} backdoored government (GOV) websites (about {pct} of all backdoored), {change}",
-    "phishing_hosts": "the phishing pages used {d} domains and {i} IP addresses, about {k} pages per IP address",
+    "sites_defaced": "{n} defaced {n:website|websites} in {constituency}",
+    "sites_backdoored": "{n} backdoored {n:website|websites} in {constituency}",
+    "sites_phishing": "{n} phishing {n:page|pages} targeting websites in {constituency}",
+    "gov_lead": "This week {clauses}.",
+    "gov_defaced": "{n} defaced government (GOV) {n:website was|websites were} found (about {pct} of all defaced), {change}",
+    "gov_backdoored": "{n} backdoored government (GOV) {n:website was|websites were} found (about {pct} of all backdoored), {change}",
+    "phishing_hosts": "the phishing pages used {d} {d:domain|domains} and {i} IP {i:address|addresses}, about {k} {k:page|pages} per IP address",
     "change_up": "up {x} on last week",
     "change_down": "down {x} on last week",
     "change_flat": "unchanged from last week",
     "change_new": "none last week",
+    "change_unknown": "no data for last week",
     "clause_sep": "; ",
-    "vulns": "This week the {db} recorded {n} new vulnerabilities; the overall vulnerability threat level is {level}.",
-    "vuln_severities": "Of these, {items}.",
+    "vulns": "This week the {db} recorded {n} new {n:vulnerability|vulnerabilities}; the overall vulnerability threat level is {level}.",
+    "vuln_severities": "By severity: {items}.",
     "sev_high": "{n} high",
     "sev_medium": "{n} medium",
-    "sev_low": "{n} low severity",
-    "vuln_types": "By affected object, the top {k} were: {items}.",
+    "sev_low": "{n} low",
+    "vuln_types": "By affected object, {k:the top type was|the top {k} were}: {items}.",
     "vuln_type_item": "{type} ({n}, {pct})",
-    "vuln_patched": "Of the new vulnerabilities, {n} ({pct}) have a vendor patch.",
-    "inc_handled": "This week {org}{partners} handled {n} network security incidents{cross}.",
+    "vuln_patched": "Of the new vulnerabilities, {n} ({pct}) {n:has|have} a vendor patch.",
+    "inc_handled": "This week {org}{partners} handled {n} network security {n:incident|incidents}{cross}.",
     "inc_partners": ", coordinating with {items},",
     "inc_cross": ", {n} of them cross-border",
-    "inc_phishing": "Of these, {n} phishing complaints were handled with domain registrars at home and abroad, foreign CERTs and other organisations.",
-    "inc_mobile": "Working with {p} platforms that served malicious mobile apps, {org} took action against {u} malicious URLs spreading mobile malware.",
-    "inc_mobile_no_platform": "{org} took action against {u} malicious URLs spreading mobile malware.",
+    "inc_phishing": "Of these, {n} phishing {n:complaint was|complaints were} handled with domain registrars at home and abroad, foreign CERTs and other organisations.",
+    "inc_mobile": "Working with {p} {p:platform that served|platforms that served} malicious mobile apps, {org} took action against {u} malicious {u:URL|URLs} spreading mobile malware.",
+    "inc_mobile_no_platform": "{org} took action against {u} malicious {u:URL|URLs} spreading mobile malware.",
     "nothing": "Nothing to report this week.",
     "review_none": "No earlier issues.",
     "chart_trend": "Key indicators, last {n} weeks",
@@ -235,6 +244,7 @@ EN: dict[str, str] = {
     "withdrawn": "withdrawn",
     "withdrawn_title": "{title} (withdrawn)",
     "withdrawn_notice": "This issue was withdrawn on {date}. Reason: {reason}",
+    "rating_line": "{label}: {rating} ({score})",
 }
 
 # Short indicator names for charts and the rating explanation (the table uses the full labels).
@@ -338,16 +348,30 @@ def hours(value: float) -> str:
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+class _Forms(string.Formatter):
+    """``str.format`` with the two-form spec of the English templates (``{n:host|hosts}``)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return one if str(value) in ("1", "one") else other
+        return super().format_field(value, format_spec)
+
+
+_FORMS = _Forms()
+
+
 def text(lang: str, key: str, **values: object) -> str:
-    """The template ``key`` of ``lang`` filled with ``values``."""
-    return (ZH if lang == "zh" else EN)[key].format(**values)
+    """The template ``key`` of ``lang`` filled with ``values`` (English forms agreeing with their numbers)."""
+    return _FORMS.format((ZH if lang == "zh" else EN)[key], **values)
 
 
-def count(n: int, lang: str) -> str:
-    """A count as printed: ``57.8万`` from 10,000 up in Chinese; ``578,123`` in English."""
+def count(n: float, lang: str) -> str:
+    """A count as printed (rounded to a whole number): ``57.8万`` from 10,000 up in Chinese; ``578,123``
+    with thousands separators in English, never in 万.  Charts label their values and axes with it."""
     if lang == "zh":
-        return f"{n / 10000:.1f}万" if n >= 10000 else str(n)
-    return f"{n:,}"
+        return f"{n / 10000:.1f}万" if n >= 10000 else f"{n:.0f}"
+    return f"{n:,.0f}"
 
 
 def pct(value: float | None) -> str:
@@ -356,9 +380,9 @@ def pct(value: float | None) -> str:
 
 
 def ordinal_count(k: int, lang: str) -> str:
-    """``三`` for 3 in Chinese (前三位), the digit in English."""
-    if lang == "zh" and 0 <= k <= 10:
-        return ZH_NUMERALS[k]
+    """``三`` for 3 in Chinese (前三位), ``three`` in English (the top three), up to ten; digits above."""
+    if 0 <= k <= 10:
+        return ZH_NUMERALS[k] if lang == "zh" else EN_NUMERALS[k]
     return str(k)
 
 
@@ -401,10 +425,13 @@ def title(week: Week, lang: str) -> str:
     return text(lang, "title", year=week.year, number=week.number, dates=dates(week, lang))
 
 
-def change(value: int, change_pct: float | None, lang: str) -> tuple[str, Direction]:
+def change(value: int, previous: int | None, change_pct: float | None, lang: str) -> tuple[str, Direction]:
     """A change against last week (``change_pct`` as ``metrics.weekly.change_pct`` gives it) as the
     indicator table shows it — ``↑ 上升 9.4%``, ``↓ 下降 32.3%``, ``持平``, or ``—`` when last week was 0
-    — with its direction.  The report's table and ``sitrep metrics`` both print this."""
+    or there is no earlier data (``previous`` None) — with its direction.  The report's table and
+    ``sitrep metrics`` both print this."""
+    if previous is None:
+        return "—", "none"
     if change_pct is None:
         return ("—", "new") if value else ("—", "none")
     if change_pct > 0:
@@ -414,8 +441,16 @@ def change(value: int, change_pct: float | None, lang: str) -> tuple[str, Direct
     return text(lang, "flat"), "flat"
 
 
-def change_clause(change_pct: float | None, lang: str) -> str:
-    """The same change for sentences: ``较上周环比上升了9.4%`` and its siblings."""
+def previous_count(previous: int | None, lang: str) -> str:
+    """Last week's value as the indicator table prints it: ``—`` when there is no earlier data."""
+    return "—" if previous is None else count(previous, lang)
+
+
+def change_clause(previous: int | None, change_pct: float | None, lang: str) -> str:
+    """The same change for sentences: ``较上周环比上升了9.4%`` and its siblings (``上周无数据`` when there
+    is no earlier data)."""
+    if previous is None:
+        return text(lang, "change_unknown")
     if change_pct is None:
         return text(lang, "change_new")
     if change_pct > 0:

@@ -1,24 +1,28 @@
 """The Markdown edition: text, the indicator table, chart images (SVG files beside it) and links.
 
-Markdown passes raw HTML through, so model strings are escaped twice over: HTML-significant characters
-become entities and Markdown punctuation is backslash-escaped.
+Markdown passes raw HTML through, so model strings are made inert: Markdown punctuation and the
+characters that would start raw HTML or an entity (``<``, ``>``, ``&``) are backslash-escaped, which
+CommonMark allows for any ASCII punctuation.  No HTML entity is written, so the file also reads right
+as plain text (``score < 1.4``, not ``&lt;``).
 """
 
 from __future__ import annotations
 
 import re
 
+from sitrep.report import wording as w
 from sitrep.report.model import Report
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!~<>&])")
+# How a 其中… row of the indicator table is indented (GFM trims plain spaces from cells).
+SUB_INDENT = "\u2003"
 # What would start a list or a thematic break at the beginning of a line of text (``- a``, ``+ a``,
 # ``---``, ``1. a``, ``1) a``): an analyst's narrative may begin so.
 _BLOCK_START = re.compile(r"^([-+])|^(\d{1,9})([.)])(?=\s|$)")
 
 
 def escape(text: str) -> str:
-    """Plain text made inert in Markdown (no markup, links, tables or raw HTML)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain text made inert in Markdown (no markup, links, tables, raw HTML or entities)."""
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -45,11 +49,14 @@ def render_markdown(report: Report) -> str:
         lines += [f"## {s.number:02d} {escape(s.heading)}", ""]
         if s.key == "overview":
             score = "—" if report.score is None else f"{report.score:.2f}"
-            lines += [
-                f"> {escape(report.labels['rating_label'])}：**{escape(report.rating_word)}** "
-                f"（{escape(report.labels['score_label'])} {score}）",
-                "",
-            ]
+            line = w.text(
+                report.lang,
+                "rating_line",
+                label=escape(report.labels["rating_label"]),
+                rating=f"**{escape(report.rating_word)}**",
+                score=f"{escape(report.labels['score_label'])} {score}",
+            )
+            lines += [f"> {line}", ""]
         for paragraph in s.paragraphs:
             lines += [escape_block(paragraph), ""]
         if s.summary:
@@ -62,7 +69,7 @@ def render_markdown(report: Report) -> str:
             lines.append("| " + " | ".join(escape(h) for h in head) + " |")
             lines.append("|---|---:|---:|---:|")
             for row in s.table:
-                label = ("　" if row.sub else "") + row.label
+                label = (SUB_INDENT if row.sub else "") + row.label
                 cells = (label, row.value_text, row.previous_text, row.change_text)
                 lines.append("| " + " | ".join(escape(c) for c in cells) + " |")
             lines.append("")
