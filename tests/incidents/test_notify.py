@@ -181,7 +181,7 @@ def test_notifications_arrive_over_starttls_in_each_language(tmp_path, backend, 
         ("N-2", "http://taobao-gift.example.cn/"),
     ]
     en = by_rcpt["info@jpcert.example.jp"]
-    assert en["Subject"] == "[TLP:AMBER] CNCERT/CC request for incident handling (1 incidents)"
+    assert en["Subject"] == "[TLP:AMBER] CNCERT/CC request for incident handling (1 incident)"
     assert "Please verify and take action" in en.get_body(("plain",)).get_content()
     with session_scope(ws) as session:
         incidents = {i.ref: i for i in session.scalars(select(Incident))}

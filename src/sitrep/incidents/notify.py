@@ -180,13 +180,13 @@ _TEXT = {
     },
     "en": {
         "request": {
-            "subject": "[TLP:{tlp}] {org} request for incident handling ({n} incidents)",
+            "subject": "[TLP:{tlp}] {org} request for incident handling ({n} {incidents})",
             "greeting": "Dear {partner},\n\n{org} has detected or received reports of the following security "
             "incidents involving resources you are responsible for. Please verify and take "
             "action, and reply to this message with the outcome.\n",
         },
         "reminder": {
-            "subject": "[TLP:{tlp}] {org} reminder: incident handling overdue ({n} incidents)",
+            "subject": "[TLP:{tlp}] {org} reminder: incident handling overdue ({n} {incidents})",
             "greeting": "Dear {partner},\n\nThe following requests for incident handling that {org} sent you "
             "are past their due date and we have not received the outcome. Please take action and "
             "reply to this message with the outcome.\n",
@@ -231,7 +231,10 @@ def build_message(
         lines.append(text["assets"] + ", ".join(a.value for a in incident.assets))
     lines.append(text["footer"].format(tlp=tlp, org=org))
     message = EmailMessage()
-    message["Subject"] = text[kind]["subject"].format(tlp=tlp, org=org, n=len(incidents))
+    n = len(incidents)
+    message["Subject"] = text[kind]["subject"].format(
+        tlp=tlp, org=org, n=n, incidents="incident" if n == 1 else "incidents"
+    )
     message["From"] = formataddr((smtp.sender_name, smtp.sender))
     message["To"] = formataddr((partner.name, partner.email or ""))
     message["Date"] = format_datetime(now)
