@@ -1,9 +1,11 @@
-"""Charts of the report as SVG (matplotlib), with Chinese text in Noto Sans SC from pylopdf-fonts-zh-cn.
+"""Charts of the report as SVG (matplotlib), with Chinese text in Noto Sans SC from pylopdf-fonts-zh-cn,
+and as PNG images for a phone (:func:`png`, the WeChat edition).
 
 Two text modes (dependencies.md §2): ``embed_text=False`` turns glyphs into paths, so the SVG renders
-anywhere with no font installed (HTML, WeChat); ``embed_text=True`` keeps real ``<text>`` in
-``Noto Sans SC``, for pages that load that font through ``@font-face`` (the PDF), which keeps the PDF
-small and its chart text searchable.  Output is deterministic for the same data.
+anywhere with no font installed; ``embed_text=True`` keeps real ``<text>`` in ``Noto Sans SC``, for
+pages and files that carry that font through ``@font-face`` (the HTML, the PDF, the Markdown edition's
+chart files), which keeps them small and their chart text searchable.  Output is deterministic for
+the same data.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import matplotlib
 import pylopdf_fonts_zh_cn
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from sitrep.report.model import Chart
@@ -213,13 +217,45 @@ def _phone_layout(fig: Figure, kind: str) -> None:
     fig.set_size_inches(PHONE_WIDTH, PHONE_PANEL_HEIGHT * rows)
 
 
+def _titles(ax: Axes) -> list[Text]:
+    """A panel's titles (matplotlib keeps a left, a centre and a right one)."""
+    shown = {ax.get_title(loc) for loc in ("left", "center", "right")} - {""}
+    return [t for t in ax.get_children() if isinstance(t, Text) and t.get_text() in shown]
+
+
+def _wrap_titles(fig: Figure, renderer: RendererAgg) -> bool:
+    """Wrap at spaces each panel title that runs past its column (English names are long for half a
+    phone's width); whether any was."""
+    column = fig.bbox.width / PHONE_COLUMNS
+    wrapped = False
+    for ax in fig.axes:
+        right = column * (1 + int(ax.get_position().x0 * PHONE_COLUMNS))
+        for title in _titles(ax):
+            if title.get_window_extent(renderer).x1 <= right:
+                continue
+            first, *words = title.get_text().split()
+            lines = [first]
+            for word in words:
+                title.set_text(f"{lines[-1]} {word}")
+                if title.get_window_extent(renderer).x1 > right:
+                    lines.append(word)
+                else:
+                    lines[-1] = f"{lines[-1]} {word}"
+            title.set_text("\n".join(lines))
+            wrapped = True
+    return wrapped
+
+
 def png(chart: Chart) -> bytes:
     """The chart as a PNG image for a phone screen (``PHONE_WIDTH`` inches at ``PHONE_DPI``, glyphs
     rasterised: the reader needs no font); the same bytes for the same data."""
     with matplotlib.rc_context(_style(False, chart.key)):
         fig = _figure(chart)
+        canvas = FigureCanvasAgg(fig)
         _phone_layout(fig, chart.kind)
         fig.tight_layout()
+        if chart.kind == "trend" and _wrap_titles(fig, canvas.get_renderer()):
+            fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=PHONE_DPI, metadata={"Software": None})
     return buffer.getvalue()

@@ -9,7 +9,6 @@ share one drawing of each chart (:func:`chart_svgs`) and one cut of the font (:f
 from __future__ import annotations
 
 import base64
-import io
 import re
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -17,7 +16,7 @@ from importlib.resources import files
 import jinja2
 from markupsafe import Markup, escape
 
-from sitrep.report.charts import FONT_FAMILY, font_path, svg
+from sitrep.report.charts import FONT_FAMILY, svg
 from sitrep.report.model import Report
 
 # What a line must never break inside: a date or a date range (2025年1月5日, 12月30日-1月5日,
@@ -69,28 +68,14 @@ def chart_svgs(report: Report) -> dict[str, str]:
 
 
 @lru_cache(maxsize=8)
-def font_subset(chars: str, font: bytes | None = None) -> bytes:
-    """The CJK font cut down to ``chars``, as WOFF2 (about 60 KB for a zh edition; the whole font is
+def font_subset(chars: str, within: bytes | None = None) -> bytes:
+    """The CJK font cut down to ``chars``, as WOFF (about 60 KB for a zh edition; the whole font is
     8 MB).  Noto Sans SC is OFL-1.1, which allows embedding subsets.  Kept for the last few sets of
-    characters: an edition rendered again (the desk, the archive) reuses its cut.  ``font`` cuts an
-    earlier cut further (fast: it is small) instead of the whole font."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
+    characters: an edition rendered again (the desk, the archive) reuses its cut.  ``within``: an
+    earlier cut holding all of ``chars`` (see :func:`~sitrep.report.render.fontcut.cut_font`)."""
+    from sitrep.report.render.fontcut import cut_font
 
-    options = subset.Options()
-    options.flavor = "woff2"
-    # fontTools' default layout features (kerning, ligatures, localised forms, marks) are what the
-    # text uses; all features ("*") would double the size with alternates nobody displays.
-    # No fresh timestamp in the font: rendering a published week again must give identical bytes;
-    # no recomputed bounding boxes either (they come from the original font, and take half the time).
-    source = font_path() if font is None else io.BytesIO(font)
-    cut = TTFont(source, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(cut)
-    buffer = io.BytesIO()
-    cut.save(buffer)
-    return buffer.getvalue()
+    return cut_font(chars, within=within)
 
 
 def document_chars(document: str) -> str:
@@ -99,9 +84,9 @@ def document_chars(document: str) -> str:
 
 
 def font_face_css(font: bytes) -> str:
-    """``@font-face`` carrying ``font`` (WOFF2) as a data URI."""
+    """``@font-face`` carrying ``font`` (WOFF) as a data URI."""
     data = base64.b64encode(font).decode("ascii")
-    return f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url(data:font/woff2;base64,{data}) format('woff2'); }}"
+    return f"@font-face {{ font-family: '{FONT_FAMILY}'; src: url(data:font/woff;base64,{data}) format('woff'); }}"
 
 
 def embedded_font_css(document: str) -> str:

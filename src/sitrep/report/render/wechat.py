@@ -28,7 +28,7 @@ STYLES = {
     "rating": "margin:10px 0;font-size:14px;",
     "badge": f"display:inline-block;background:{NAVY};color:#fff;font-weight:bold;font-size:18px;"
     "padding:2px 12px;border-radius:4px;",
-    "p": "margin:8px 0;text-align:justify;",
+    "p": "margin:8px 0;",  # English: ragged right (justified, a phone line of English gapes)
     "p_zh": "margin:8px 0;text-indent:2em;text-align:justify;",
     "note": f"margin:6px 0;font-size:12px;line-height:1.6;color:{MUTED};",
     "highlights": f"margin:10px 0;padding:6px 12px;background:#f4f7fb;border-left:4px solid {NAVY};",
