@@ -8,8 +8,7 @@ times `render_week` of the week into an empty folder, with every stage timed apa
 seconds; a stage's time excludes the stages it calls):
 
   model      the facts and the report model of both languages (`editions`)
-  svg        the charts as SVG (drawn once per language for HTML, PDF and Markdown)
-  png        the WeChat edition's charts as phone PNGs
+  charts     drawing the charts: SVG for HTML, PDF and Markdown, and the WeChat edition's as phone PNGs
   font       cutting the CJK font (the edition's cut, and each Markdown chart's)
   html       the HTML template (both the HTML edition and the page the PDF is laid out from)
   pdf        WeasyPrint laying out and writing the PDF
@@ -40,8 +39,11 @@ SITREP = Path(sys.executable).with_name("sitrep")
 # (a function missing from the version measured is left out: the bench also measured the code before).
 STAGES = {
     "model": [("sitrep.report.publish", "editions")],
-    "svg": [("sitrep.report.render.html", "chart_svgs")],
-    "png": [("sitrep.report.charts", "png")],
+    "charts": [
+        ("sitrep.report.render.html", "draw_charts"),
+        ("sitrep.report.render.html", "chart_svgs"),
+        ("sitrep.report.charts", "png"),
+    ],
     "font": [("sitrep.report.render.html", "font_subset"), ("sitrep.report.render.html", "embedded_font_css")],
     "html": [("sitrep.report.render.html", "render_html")],
     "pdf": [("sitrep.report.render.pdf", "render_pdf")],

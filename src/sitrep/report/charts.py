@@ -183,9 +183,12 @@ def _figure(chart: Chart) -> Figure:
 def svg(chart: Chart, *, embed_text: bool = False) -> str:
     """The chart as an ``<svg>`` element (no XML prolog), scaling to its container's width."""
     with matplotlib.rc_context(_style(embed_text, chart.key)):
-        fig = _figure(chart)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        return _to_svg(_figure(chart), chart)
+
+
+def _to_svg(fig: Figure, chart: Chart) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     label = html.escape(chart.title, quote=True)
@@ -246,16 +249,27 @@ def _wrap_titles(fig: Figure, renderer: RendererAgg) -> bool:
     return wrapped
 
 
+def _to_png(fig: Figure, kind: str) -> bytes:
+    canvas = FigureCanvasAgg(fig)
+    _phone_layout(fig, kind)
+    fig.tight_layout()
+    if kind == "trend" and _wrap_titles(fig, canvas.get_renderer()):
+        fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PHONE_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
 def png(chart: Chart) -> bytes:
     """The chart as a PNG image for a phone screen (``PHONE_WIDTH`` inches at ``PHONE_DPI``, glyphs
     rasterised: the reader needs no font); the same bytes for the same data."""
     with matplotlib.rc_context(_style(False, chart.key)):
+        return _to_png(_figure(chart), chart.kind)
+
+
+def svg_and_png(chart: Chart) -> tuple[str, bytes]:
+    """:func:`svg` with real text and :func:`png` of the chart from one drawing (a third less time
+    than both: the WeChat edition's charts are also the other editions')."""
+    with matplotlib.rc_context(_style(True, chart.key)):
         fig = _figure(chart)
-        canvas = FigureCanvasAgg(fig)
-        _phone_layout(fig, chart.kind)
-        fig.tight_layout()
-        if chart.kind == "trend" and _wrap_titles(fig, canvas.get_renderer()):
-            fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=PHONE_DPI, metadata={"Software": None})
-    return buffer.getvalue()
+        return _to_svg(fig, chart), _to_png(fig, chart.kind)

@@ -79,15 +79,14 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
     """Render ``report`` in each of ``formats`` into ``out``; returns the files written.
 
-    Each chart is drawn once for the HTML, the PDF and the Markdown files (SVG with real text), and
-    once more for a phone when the WeChat edition is asked for (PNG); the font is cut once for the
-    HTML and the PDF.
+    Each chart is drawn once, for the HTML, the PDF and the Markdown files (SVG with real text) and,
+    laid out again on the same figure, for a phone (PNG) when it is in the WeChat edition; the font
+    is cut once for the HTML and the PDF.
     """
-    from sitrep.report.charts import png
     from sitrep.report.render import wechat
     from sitrep.report.render.html import (
-        chart_svgs,
         document_chars,
+        draw_charts,
         font_face_css,
         font_subset,
         render_html,
@@ -100,17 +99,19 @@ def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
     if unknown:
         raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
     wanted = set(formats)
-    svgs = chart_svgs(report) if {"html", "pdf", "md"} & wanted else {}
-    font = font_subset(document_chars(render_html(report, svgs=svgs))) if {"html", "pdf", "md"} & wanted else b""
+    pages = bool({"html", "pdf", "md"} & wanted)
+    phone = [c.key for c in wechat.charts(report)] if "wechat" in wanted else []
+    svgs, pngs = draw_charts(report, svgs=pages, phone=phone)
+    font = font_subset(document_chars(render_html(report, svgs=svgs))) if pages else b""
     written = []
     for fmt in formats:
         path = out / file_name(report.lang, fmt)
         if fmt == "html":
             atomic_write(path, render_html(report, svgs=svgs, font_css=font_face_css(font)))
         elif fmt == "wechat":
-            for chart in wechat.charts(report):
-                image = out / wechat.image_path(report, chart.key)
-                atomic_write(image, png(chart))
+            for key, data in pngs.items():
+                image = out / wechat.image_path(report, key)
+                atomic_write(image, data)
                 written.append(image)
             atomic_write(path, wechat.render_wechat(report))
         elif fmt == "json":

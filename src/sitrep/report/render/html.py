@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Collection
 from functools import cache, lru_cache
 from importlib.resources import files
 
 import jinja2
 from markupsafe import Markup, escape
 
-from sitrep.report.charts import FONT_FAMILY, svg
+from sitrep.report.charts import FONT_FAMILY, png, svg, svg_and_png
 from sitrep.report.model import Report
 
 # What a line must never break inside: a date or a date range (2025年1月5日, 12月30日-1月5日,
@@ -64,7 +65,24 @@ def stylesheet() -> str:
 def chart_svgs(report: Report) -> dict[str, str]:
     """Every chart of the report as inline SVG, by chart key, its text set in the report's font (the
     HTML embeds it, the PDF too)."""
-    return {c.key: svg(c, embed_text=True) for s in report.sections for c in s.charts}
+    return draw_charts(report)[0]
+
+
+def draw_charts(
+    report: Report, *, svgs: bool = True, phone: Collection[str] = ()
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The report's charts drawn once each: as SVG (:func:`chart_svgs`) when ``svgs``, and as phone
+    PNG images (:func:`~sitrep.report.charts.png`) those whose key is in ``phone``."""
+    drawn: dict[str, str] = {}
+    images: dict[str, bytes] = {}
+    for chart in (c for s in report.sections for c in s.charts):
+        if svgs and chart.key in phone:
+            drawn[chart.key], images[chart.key] = svg_and_png(chart)
+        elif svgs:
+            drawn[chart.key] = svg(chart, embed_text=True)
+        elif chart.key in phone:
+            images[chart.key] = png(chart)
+    return drawn, images
 
 
 @lru_cache(maxsize=8)
