@@ -4,7 +4,8 @@ chart image loaded, fitting its column and sharp (at least two image pixels per 
 The page is shown as WeChat's reader shows an article: the body in the reader's margins, in a CJK
 font (phones have one; this machine has none, so the report's Noto Sans SC is loaded for it).  With
 ``SITREP_SCREENSHOTS=DIR`` the test also saves full-page screenshots there
-(``report-wechat-<lang>.png``; docs/images/ holds the ones of docs/report.md).
+(``report-wechat-<lang>.png``), of the latest published week of ``SITREP_SCREENSHOTS_HOME`` when that
+names a workspace (docs/images/ holds those of the demo, for docs/report.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 
 from report.data import WEEK, build_workspace
+from sitrep.config import load_workspace
+from sitrep.report.archive import archive
 from sitrep.report.charts import font_path
 from sitrep.report.publish import render_week
 
@@ -43,9 +46,12 @@ MEASURE = """() => {
 @pytest.fixture(scope="module")
 def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("wechat")
-    workspace = build_workspace(root / "ws")
     out = root / "out"
-    render_week(workspace, WEEK, formats=["wechat"], out=out)
+    if home := os.environ.get("SITREP_SCREENSHOTS_HOME"):
+        workspace = load_workspace(home)
+        render_week(workspace, archive(workspace).current[-1].week, formats=["wechat"], out=out)
+    else:
+        render_week(build_workspace(root / "ws"), WEEK, formats=["wechat"], out=out)
     return out
 
 
