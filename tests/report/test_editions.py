@@ -189,3 +189,13 @@ def test_the_same_week_renders_to_the_same_bytes(built, out, tmp_path):
     render_week(built, WEEK, formats=["html", "md", "wechat"], out=again)
     for name in ("report.zh.html", "report.en.html", "charts/zh-trend.svg", "wechat/en/chart-trend.png"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_weasyprint_reads_only_data_urls():
+    from sitrep.report.render.pdf import _data_only_fetcher
+
+    fetcher = _data_only_fetcher()
+    for url in ("file:///etc/passwd", "http://192.0.2.1/x.png", "https://example.org/font.woff"):
+        with pytest.raises(ValueError, match="loads no external resource"):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain;base64,aGk=") is not None
