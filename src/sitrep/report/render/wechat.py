@@ -1,7 +1,7 @@
 """The WeChat edition: a short article body to paste into the WeChat editor, its charts as PNG images.
 
 Like the CNCERT article, it carries the week's situation (rating, summary, key indicators and their
-trend), the incidents handled and the recent issues; the full edition has the rest.  The editor drops
+trend, the one chart), the incidents handled and the recent issues; the full edition has the rest.  The editor drops
 ``<style>``, ``<script>`` and classes, so every element carries its own inline style.  The charts are
 PNG files drawn for a phone (:func:`sitrep.report.charts.png`), written beside the article under
 ``wechat/<lang>/`` and referenced relatively: the duty officer uploads them with the text.
@@ -12,8 +12,10 @@ from __future__ import annotations
 from sitrep.report.model import Chart, Report
 from sitrep.report.render.html import environment
 
-# The sections the article carries (the others are in the full edition).
+# The sections the article carries, and those whose charts it shows (as CNCERT's article has images in
+# its first section only; drawing a phone image costs ~0.1-0.4 s).
 SECTIONS = ("overview", "incidents", "review")
+CHART_SECTIONS = ("overview",)
 
 NAVY = "#1f4e8c"
 RED = "#c0392b"
@@ -55,7 +57,7 @@ STYLES = {
 
 def charts(report: Report) -> list[Chart]:
     """The charts the article shows, in order."""
-    return [c for s in report.sections if s.key in SECTIONS for c in s.charts]
+    return [c for s in report.sections if s.key in CHART_SECTIONS for c in s.charts]
 
 
 def image_path(report: Report, key: str) -> str:
