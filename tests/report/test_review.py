@@ -94,11 +94,13 @@ def test_no_earlier_data_is_a_dash_in_every_format(built: Workspace, first_week:
     md = (first_week / "report.zh.md").read_text(encoding="utf-8")
     assert "| 境内感染网络病毒的主机数量 | 12 | — | — |" in md
     assert "| Malware-infected hosts | 12 | — | — |" in (first_week / "report.en.md").read_text(encoding="utf-8")
-    for name in ("report.zh.html", "report.en.html", "report.zh.wechat.html"):
+    # The full edition's table: indicator, this week, last week, change; the WeChat article's (short):
+    # indicator, this week, change.
+    for name, width in (("report.zh.html", 4), ("report.en.html", 4), ("report.zh.wechat.html", 3)):
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", (first_week / name).read_text(encoding="utf-8"))
-        rows = [cells[i : i + 4] for i in range(0, 32, 4)]
-        assert all(row[1] == "12" or row[1].isdigit() for row in rows), name
-        assert all(row[2] == "—" and row[3] == "—" for row in rows), (name, rows)
+        rows = [cells[i : i + width] for i in range(0, 8 * width, width)]
+        assert all(row[1].isdigit() for row in rows), name
+        assert all(set(row[2:]) == {"—"} for row in rows), (name, rows)
     document = json.loads((first_week / "report.en.json").read_text(encoding="utf-8"))
     assert all(v["previous"] is None and v["change_pct"] is None for v in document["indicators"].values())
     assert all(row["previous"] is None for row in document["sections"][0]["table"])

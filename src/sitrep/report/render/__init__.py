@@ -77,34 +77,54 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def write_edition(report: Report, formats: list[str], out: Path) -> list[Path]:
-    """Render ``report`` in each of ``formats`` into ``out``; returns the files written."""
-    from sitrep.report.render.html import chart_svgs, embedded_font_css, render_html
+    """Render ``report`` in each of ``formats`` into ``out``; returns the files written.
+
+    Each chart is drawn once, for the HTML, the PDF and the Markdown files (SVG with real text) and,
+    laid out again on the same figure, for a phone (PNG) when it is in the WeChat edition; the font
+    is cut once for the HTML and the PDF.
+    """
+    from sitrep.report.render import wechat
+    from sitrep.report.render.html import (
+        document_chars,
+        draw_charts,
+        font_face_css,
+        font_subset,
+        render_html,
+        standalone_svg,
+    )
     from sitrep.report.render.json import render_json
     from sitrep.report.render.markdown import chart_file, render_markdown
-    from sitrep.report.render.wechat import render_wechat
 
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
+    wanted = set(formats)
+    pages = bool({"html", "pdf", "md"} & wanted)
+    phone = [c.key for c in wechat.charts(report)] if "wechat" in wanted else []
+    svgs, pngs = draw_charts(report, svgs=pages, phone=phone)
+    font = font_subset(document_chars(render_html(report, svgs=svgs))) if pages else b""
     written = []
-    svgs = chart_svgs(report) if {"html", "md", "wechat"} & set(formats) else {}
     for fmt in formats:
         path = out / file_name(report.lang, fmt)
         if fmt == "html":
-            document = render_html(report, svgs=svgs)
-            atomic_write(path, render_html(report, svgs=svgs, font_css=embedded_font_css(document)))
+            atomic_write(path, render_html(report, svgs=svgs, font_css=font_face_css(font)))
         elif fmt == "wechat":
-            atomic_write(path, render_wechat(report, svgs=svgs))
+            for key, data in pngs.items():
+                image = out / wechat.image_path(report, key)
+                atomic_write(image, data)
+                written.append(image)
+            atomic_write(path, wechat.render_wechat(report))
         elif fmt == "json":
             atomic_write(path, render_json(report))
         elif fmt == "md":
             for key, text in svgs.items():
                 chart = out / chart_file(report, key)
-                atomic_write(chart, text)
+                atomic_write(chart, standalone_svg(text, font))
                 written.append(chart)
             atomic_write(path, render_markdown(report))
-        elif fmt == "pdf":
+        else:
             from sitrep.report.render.pdf import render_pdf
 
-            atomic_write(path, render_pdf(report))
-        else:
-            raise ValueError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+            atomic_write(path, render_pdf(report, svgs=svgs, font=font))
         written.append(path)
     return written
