@@ -25,7 +25,7 @@ from sitrep.config import Workspace, settings_key
 from sitrep.incidents.db import open_store
 from sitrep.lake.store import Lake
 from sitrep.memo import folder_state
-from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, published_dir, write_issue
+from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, published_dir, recent_issues, write_issue
 from sitrep.report.check import check_week, week_state
 from sitrep.report.check_model import CheckResult
 from sitrep.report.compose import REVIEW_COUNT, compose
@@ -245,9 +245,9 @@ def previous_issues(workspace: Workspace, week: Week, count: int = REVIEW_COUNT)
     A workspace that has published nothing yet lists the ``count`` weeks before (the issues a weekly
     series would have), so a first draft still shows the section's shape.
     """
-    published = [i.week for i in archive(workspace).current if i.week < week]
+    published = recent_issues((i.week for i in archive(workspace).current), week, count)
     if published:
-        return published[::-1][:count]
+        return published
     return week.previous(count)
 
 
@@ -275,21 +275,34 @@ def editions(workspace: Workspace, week: Week, langs: list[str]) -> list[Report]
     """The report models of ``week`` in ``langs``: from the frozen facts and narrative when published,
     else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too)."""
     stored = load_issue(workspace, week)
-    issue = stored if stored is not None and stored.withdrawn is None else None
-    narrative = issue.narrative if issue else load_narrative(workspace, week).texts
-    facts = issue.facts if issue else gather(workspace, week)
     previous = previous_issues(workspace, week)
+    if stored is not None and stored.withdrawn is None:
+        return issue_editions(workspace, stored, langs, previous=previous)
+    narrative = load_narrative(workspace, week).texts
+    facts = gather(workspace, week)
     secret = workspace_secret(workspace)
     return [
         compose(
-            facts,
+            facts, workspace.settings, lang, previous=previous, secret=secret, narrative=narrative.get(lang, Text())
+        )
+        for lang in langs
+    ]
+
+
+def issue_editions(workspace: Workspace, issue: Issue, langs: list[str], *, previous: list[Week]) -> list[Report]:
+    """The report models of a published ``issue`` in ``langs``, from its frozen facts and narrative;
+    ``previous`` are the issues 近期回顾 lists (the archive passes them, having read every issue once)."""
+    secret = workspace_secret(workspace)
+    return [
+        compose(
+            issue.facts,
             workspace.settings,
             lang,
             previous=previous,
             secret=secret,
-            published_at=issue.published_at[:10] if issue else None,
-            revision=issue.revision if issue else 0,
-            narrative=narrative.get(lang, Text()),
+            published_at=issue.published_at[:10],
+            revision=issue.revision,
+            narrative=issue.narrative.get(lang, Text()),
         )
         for lang in langs
     ]
