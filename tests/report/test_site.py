@@ -202,3 +202,16 @@ def test_site_into_a_file_is_a_clear_error(tmp_path):
     target.write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["--home", str(ws.root), "site", "-o", str(target)])
     assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+def test_a_base_url_that_is_not_an_absolute_address_is_refused_naming_it(tmp_path):
+    ws = init_workspace(tmp_path / "ws")
+    ws.config_path.write_text(
+        ws.config_path.read_text(encoding="utf-8").replace('base_url = ""', 'base_url = "cert.example.org/weekly"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["--home", str(ws.root), "site", "-o", str(tmp_path / "site")])
+    assert result.exit_code == 2
+    assert (
+        "report.base_url" in result.output and "'cert.example.org/weekly' is not the absolute address" in result.output
+    )
