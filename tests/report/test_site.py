@@ -158,10 +158,14 @@ def _broken_site(site: Path) -> None:
     (site / "index.html").write_text(
         '<a href="2025-W01/report.zh.html">ok</a> <a href="2025-W02/report.zh.html">gone</a>'
         f'<a href="{BASE}/2025-W01/report.zh.pdf">pdf</a> <a href="https://other.example/x">out</a>'
-        '<a href="#top">top</a> <a href="../../etc/passwd">up</a> <img src="/abs.png">',
+        '<p id="top"><a href="#top">top</a> <a href="../../etc/passwd">up</a> <img src="/abs.png">',
         encoding="utf-8",
     )
-    (site / "2025-W01" / "report.zh.html").write_text('<link href="../index.html">', encoding="utf-8")
+    (site / "2025-W01" / "report.zh.html").write_text(
+        '<link href="../index.html"><p id="top"><a href="#top">ok</a> <a href="#gone">x</a> <a href="#gone">x</a>'
+        '<a href="../index.html#nowhere">x</a> <svg><use xlink:href="#top"/></svg>',
+        encoding="utf-8",
+    )
     (site / "feed.xml").write_text(
         f'<feed xmlns="http://www.w3.org/2005/Atom"><id>{BASE}/feed.xml</id><title>t</title>'
         "<updated>2025-01-06T00:00:00+00:00</updated><author><name>o</name></author>"
@@ -185,7 +189,9 @@ def test_check_names_each_broken_link_with_its_page(tmp_path):
     assert ("feed.xml", "", "entry 1 (x) has no <summary>") in found
     assert ("feed.xml", "2025-W01/report.zh.pdf", f"not an absolute link under the base URL {BASE}") in found
     assert any(p == "feed.en.xml" and "not well-formed XML" in why for p, _, why in found)
-    assert len(found) == 9  # the working links (the page, the index, the other site, #top) are not reported
+    assert ("2025-W01/report.zh.html", "#gone", "no anchor #gone in 2025-W01/report.zh.html") in found
+    assert ("2025-W01/report.zh.html", "../index.html#nowhere", "no anchor #nowhere in index.html") in found
+    assert len(check_site(site, BASE)) == len(found) == 11  # each broken link once; the working ones not at all
 
     ws = init_workspace(tmp_path / "ws")
     result = runner.invoke(app, ["--home", str(ws.root), "site", "-o", str(site), "--check"])

@@ -1,10 +1,11 @@
 """``sitrep site --check``: a built archive verified as a reader and a feed reader meet it.
 
-Every ``href`` and ``src`` of every HTML page must lead to a file of the site (a link under
-``[report] base_url`` counts as a link into the site; other absolute links, ``mailto:`` and in-page
-anchors are not followed).  Every Atom feed must be well-formed XML with the elements RFC 4287 requires
-(feed and entry ``id``, ``title``, ``updated`` as RFC 3339 times, an author, a ``rel="self"`` link), and
-its links must be absolute under the base URL when one is set, and lead to files of the site.
+Every ``href`` and ``src`` of every HTML page must lead to a file of the site, and its ``#fragment`` to
+an anchor of that page (a link under ``[report] base_url`` counts as a link into the site; other web
+addresses and ``mailto:`` are not followed).  Every Atom feed must be well-formed XML with the elements
+RFC 4287 requires (feed and entry ``id``, ``title``, ``updated`` as RFC 3339 times, an author, a
+``rel="self"`` link), and its links must be absolute under the base URL when one is set, and lead to
+files of the site.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-LINK_ATTRIBUTES = ("href", "src")
+LINK_ATTRIBUTES = ("href", "src", "xlink:href")
 # Schemes a page may point to that are not files of the site.
 NOT_FOLLOWED = ("mailto:", "tel:", "data:")
 
@@ -34,20 +35,40 @@ class Problem:
         return f"{self.page}: {self.link} — {self.problem}" if self.link else f"{self.page}: {self.problem}"
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
+class _Page(HTMLParser):
+    """The links of an HTML page and the anchors (``id``, ``name``) a link's ``#fragment`` may name."""
+
+    def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        self.anchors: set[str] = set()
+        self.feed(text)
+        self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.links += [v for k, v in attrs if k in LINK_ATTRIBUTES and v is not None]
+        self.anchors |= {v for k, v in attrs if k in ("id", "name") and v}
+
+
+class _Pages:
+    """The parsed HTML pages of the site, each read once."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[Path, _Page] = {}
+
+    def __call__(self, path: Path) -> _Page:
+        if path not in self._parsed:
+            self._parsed[path] = _Page(path.read_text(encoding="utf-8", errors="replace"))
+        return self._parsed[path]
 
 
 def _target(site: Path, page: Path, link: str, base: str) -> tuple[Path | None, str | None]:
     """The file of the site ``link`` (on ``page``) leads to, or None when it is not followed; or the
     reason it can never lead into the site."""
-    if link.startswith(NOT_FOLLOWED) or link.startswith("#"):
+    if link.startswith(NOT_FOLLOWED):
         return None, None
+    if link.startswith("#"):
+        return page, None
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
         if base and link.startswith(base.rstrip("/") + "/"):
@@ -62,20 +83,21 @@ def _target(site: Path, page: Path, link: str, base: str) -> tuple[Path | None, 
     return (page.parent / path), None
 
 
-def _exists(site: Path, target: Path) -> str | None:
+def _check_link(site: Path, page: Path, link: str, base: str, pages: _Pages) -> str | None:
+    target, problem = _target(site, page, link, base)
+    if problem or target is None:
+        return problem
     resolved = target.resolve()
     if not resolved.is_relative_to(site.resolve()):
         return "leads outside the site"
     if resolved.is_dir():
         resolved = resolved / "index.html"
-    return None if resolved.is_file() else "no such file in the site"
-
-
-def _check_link(site: Path, page: Path, link: str, base: str) -> str | None:
-    target, problem = _target(site, page, link, base)
-    if problem or target is None:
-        return problem
-    return _exists(site, target)
+    if not resolved.is_file():
+        return "no such file in the site"
+    fragment = unquote(urlsplit(link).fragment)
+    if fragment and resolved.suffix == ".html" and fragment not in pages(resolved).anchors:
+        return f"no anchor #{fragment} in {resolved.relative_to(site.resolve()).as_posix()}"
+    return None
 
 
 def _time(text: str | None) -> bool:
@@ -85,7 +107,7 @@ def _time(text: str | None) -> bool:
         return False
 
 
-def _check_feed(site: Path, path: Path, base: str) -> list[Problem]:
+def _check_feed(site: Path, path: Path, base: str, pages: _Pages) -> list[Problem]:
     name = path.relative_to(site).as_posix()
     try:
         root = ET.parse(path).getroot()
@@ -123,7 +145,7 @@ def _check_feed(site: Path, path: Path, base: str) -> list[Problem]:
             problems.append(Problem(name, "<link>", "a link without href"))
         elif base and not href.startswith(base.rstrip("/") + "/"):
             problems.append(Problem(name, href, f"not an absolute link under the base URL {base}"))
-        elif (problem := _check_link(site, path, href, base)) is not None:
+        elif (problem := _check_link(site, path, href, base, pages)) is not None:
             problems.append(Problem(name, href, problem))
     return problems
 
@@ -137,13 +159,12 @@ def check_site(site: Path, base_url: str) -> list[Problem]:
     pages = sorted(site.rglob("*.html"))
     if not (site / "index.html").is_file():
         problems.append(Problem("index.html", "", "missing: the site has no index"))
+    parsed = _Pages()
     for page in pages:
         name = page.relative_to(site).as_posix()
-        parser = _Links()
-        parser.feed(page.read_text(encoding="utf-8", errors="replace"))
-        for link in parser.links:
-            if (problem := _check_link(site, page, link, base_url)) is not None:
+        for link in parsed(page.resolve()).links:
+            if (problem := _check_link(site, page, link, base_url, parsed)) is not None:
                 problems.append(Problem(name, link, problem))
     for feed in sorted(site.glob("*.xml")):
-        problems += _check_feed(site, feed, base_url)
-    return problems
+        problems += _check_feed(site, feed, base_url, parsed)
+    return list(dict.fromkeys(problems))  # a link broken ten times on a page is reported once
