@@ -207,7 +207,12 @@ def test_site_into_a_file_is_a_clear_error(tmp_path):
     target = tmp_path / "taken"
     target.write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["--home", str(ws.root), "site", "-o", str(target)])
-    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+    assert result.exit_code == 2 and f"{target} is not a folder" in result.output
+    below = runner.invoke(app, ["--home", str(ws.root), "site", "-o", str(target / "site")])
+    assert (
+        below.exit_code == 2
+        and f"cannot write the site into {target / 'site'}: {target} is not a folder" in below.output
+    )
 
 
 def test_a_base_url_that_is_not_an_absolute_address_is_refused_naming_it(tmp_path):

@@ -64,6 +64,8 @@ INDEX_NAMES = {"zh": "index.html", "en": "index.en.html"}
 FEED_NAMES = {"zh": "feed.xml", "en": "feed.en.xml"}
 # The numbers an entry's summary gives: the indicator table's main rows (not the 其中… sub-rows).
 HEADLINE = tuple(key for key, _, _ in INDICATORS if key not in SUB_ROWS)
+# The libraries whose version changes the files (charts, PDF layout, the font and its cut).
+RENDERING_LIBRARIES = ("matplotlib", "weasyprint", "fonttools", "jinja2", "pylopdf-fonts-zh-cn")
 
 
 @dataclass(frozen=True)
@@ -284,21 +286,22 @@ def _digest(*parts: object) -> str:
 
 @cache
 def renderer_version() -> str:
-    """The version of everything that turns a published issue into the site's files: the report
-    package's code and templates (hashed, so any change counts) and the libraries that draw and lay out."""
-    package = files("sitrep.report")
+    """The version of everything that turns a published issue into the site's files: Sitrep's code,
+    templates and data (hashed, so any change counts, not only a release) and the versions of the
+    libraries that draw, lay out and carry the font."""
     hasher = hashlib.blake2b(sitrep.__version__.encode(), digest_size=16)
 
     def walk(folder: Any) -> Iterator[Any]:
         for item in sorted(folder.iterdir(), key=lambda i: i.name):
             if item.is_dir():
-                yield from walk(item)
-            elif item.name.endswith((".py", ".html", ".css")):
+                if item.name != "__pycache__":
+                    yield from walk(item)
+            elif not item.name.endswith(".pyc"):
                 yield item
 
-    for item in walk(package):
+    for item in walk(files("sitrep")):
         hasher.update(item.name.encode() + b"\0" + item.read_bytes())
-    for library in ("matplotlib", "weasyprint", "fonttools", "jinja2"):
+    for library in RENDERING_LIBRARIES:
         hasher.update(f"{library}={metadata.version(library)}".encode())
     return hasher.hexdigest()
 
@@ -432,9 +435,13 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
     to ``jobs`` processes (default: one per CPU).  Raises
     :class:`~sitrep.report.errors.OutputError` when ``out`` cannot be written.
     """
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"cannot write the site into {out}: it is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in [out, *out.parents] if p.exists() and not p.is_dir()), out)
+        raise OutputError(f"cannot write the site into {out}: {blocking} is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
     named, strays = issue_files(workspace)
     context = _context(workspace)
     old = _load_manifest(out)
