@@ -383,7 +383,7 @@ def _load_manifest(out: Path) -> _Manifest:
 
 
 def _stamp(path: Path) -> list[int]:
-    stat = path.stat()
+    stat = path.lstat()  # a symbolic link put in the file's place is a change (and not an issue)
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
