@@ -22,6 +22,8 @@ TYPED = [
     "report/archive.py",
     "report/narrative.py",
     "report/publish.py",
+    "report/site.py",
+    "report/site_check.py",
     "cli/metrics.py",
 ]
 

@@ -46,7 +46,8 @@ def event_evidence(public: set[str], ids: Iterable[str], secret: bytes) -> dict[
     (the facts' CLEAR/GREEN events; none in issues frozen before they were recorded), and of the
     restricted rest only how many there are and one opaque keyed digest of the set — their IDs stay in
     the workspace's published issue, where an analyst can check the digest against them."""
-    shown, hidden = [], []
+    shown: list[str] = []
+    hidden: list[str] = []
     for event_id in ids:
         (shown if event_id in public else hidden).append(event_id)
     digest = restricted_id(secret, "events", "\n".join(sorted(hidden))) if hidden else None

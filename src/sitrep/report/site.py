@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
@@ -473,14 +473,14 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
             current.append(week)
     _render(workspace, out, pending, current, old, manifest, result, jobs or default_jobs())
     # Issues gone from the archive (deleted, or now damaged): their files go too.
-    for week, gone in old.issues.items():
-        if week not in manifest.issues:
+    for gone_week, gone in old.issues.items():
+        if gone_week not in manifest.issues:
             result.removed.extend(_remove(out, gone.files))
     newest_first = [e for e in reversed(entries) if e.week in manifest.issues]
     pages: dict[str, Callable[[], str]] = {}
     for lang in LANGS:
-        pages[INDEX_NAMES[lang]] = lambda lang=lang: index_page(workspace, newest_first, lang)
-        pages[FEED_NAMES[lang]] = lambda lang=lang: atom_feed(workspace, newest_first, lang)
+        pages[INDEX_NAMES[lang]] = partial(index_page, workspace, newest_first, lang)
+        pages[FEED_NAMES[lang]] = partial(atom_feed, workspace, newest_first, lang)
     state = _digest([asdict(e) for e in newest_first])
     for name, make in pages.items():
         if manifest.pages.get(name) != state or not (out / name).is_file():
