@@ -23,6 +23,8 @@ TYPED = [
     "report/narrative.py",
     "report/publish.py",
     "report/distribution",
+    "report/site.py",
+    "report/site_check.py",
     "cli/metrics.py",
 ]
 

@@ -321,6 +321,21 @@ class Report(_Section):
     site_title: str = "网络安全信息与动态周报"
     site_title_en: str = "Weekly Network Security Report"
 
+    # The archive (report/site.py): the address the site is published at.
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        url = value.strip()
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
+            raise ValueError(
+                f"{value!r} is not the absolute address of a folder, e.g. 'https://cert.example.org/weekly/' "
+                "(http or https, no query or fragment); leave it empty for relative links"
+            )
+        return url
+
 
 # The public-data policy (DESIGN.md §11) as data: each use of data in a public (TLP:CLEAR) output, what
 # it covers, and the most restricted TLP label ``[public]`` may let feed it.  RED feeds nothing public,

@@ -163,7 +163,7 @@ def test_unpublish_withdraws_keeps_the_history_and_the_site_says_so(ws, tmp_path
     feed = (site / "feed.xml").read_text(encoding="utf-8")
     assert "（已撤回）" in feed
     kept = json.loads((site / str(WEEK - 1) / "report.zh.json").read_text(encoding="utf-8"))
-    assert kept["schema"] == "sitrep.report/1" and kept["indicators"]["infected_hosts"]["value"] == 12
+    assert kept["schema"] == "sitrep.report/2" and kept["indicators"]["infected_hosts"]["value"] == 12
 
     result = _sitrep(ws, "report", "--week", str(WEEK), "--format", "json", "-o", str(tmp_path / "draft"))
     assert "was withdrawn on" in result.output and "written as a draft" in result.output

@@ -121,7 +121,7 @@ def test_markdown_edition(rendered):
 
 def test_json_schema_has_every_number_with_its_ids(rendered, facts, secret):
     data = json.loads(rendered["report.en.json"].read_text(encoding="utf-8"))
-    assert data["schema"] == "sitrep.report/1" and data["week"] == "2025-W01" and data["tlp"] == "CLEAR"
+    assert data["schema"] == "sitrep.report/2" and data["week"] == "2025-W01" and data["tlp"] == "CLEAR"
     assert set(data["indicators"]) == {
         "infected_hosts",
         "defaced_sites",
@@ -132,15 +132,18 @@ def test_json_schema_has_every_number_with_its_ids(rendered, facts, secret):
         "new_vulnerabilities",
         "new_high_vulnerabilities",
     }
-    infected = data["indicators"]["infected_hosts"]
-    assert infected["value"] == 12 and len(infected["events"]) == 12
-    # CLEAR events keep their IDs; the AMBER ones are listed by their keyed opaque IDs.
+    assert data["indicators"]["infected_hosts"]["value"] == 12
+    # CLEAR events keep their IDs; the AMBER ones are counted, with one keyed digest of their set.
     behind = facts.evidence["infected_hosts"]
     public = [i for i in behind if i in facts.public_events]
-    assert len(public) == 1 and public[0] in infected["events"]
-    assert sorted(infected["events"]) == sorted(i if i in public else restricted_id(secret, "event", i) for i in behind)
-    assert sum(i.startswith("restricted-") for i in infected["events"]) == 11
-    assert len(data["indicators"]["new_high_vulnerabilities"]["events"]) == 4
+    hidden = sorted(i for i in behind if i not in facts.public_events)
+    infected = data["evidence"]["infected_hosts"]
+    assert len(public) == 1 and infected["events"] == public
+    assert infected["restricted_events"] == {"count": 11, "digest": restricted_id(secret, "events", "\n".join(hidden))}
+    assert not any(i in json.dumps(data) for i in hidden)
+    assert set(data["evidence"]) == {*data["indicators"], "malware_hosting"}
+    high = data["evidence"]["new_high_vulnerabilities"]
+    assert len(high["events"]) + high["restricted_events"]["count"] == 4
     inc = data["incidents"]
     assert [
         inc[k]["value"]
@@ -151,5 +154,7 @@ def test_json_schema_has_every_number_with_its_ids(rendered, facts, secret):
     assert inc["by_category"]["mobile-malware"]["value"] == 14
     assert data["rating"]["label"] == "良" and len(data["rating"]["ratios"]) == 5
     assert len(data["trend"]) == 8 and data["trend"][-1]["week"] == "2025-W01"
-    assert len(data["breakdown_events"]["malware_hosting"]) == 5
+    hosting = data["evidence"]["malware_hosting"]
+    assert len(hosting["events"]) + hosting["restricted_events"]["count"] == 5
+    assert data["breakdown_evidence"]["regions"] == ["infected_hosts"]
     assert [s["key"] for s in data["sections"]] == ["overview", "malware", "websites", "vulns", "incidents", "review"]

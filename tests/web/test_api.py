@@ -118,7 +118,7 @@ def test_metrics_events_and_the_report_answer(api, tokens, web):
     events = viewer.get("/events", params={"week": str(web.week)}).json()
     assert events["items"] == [] and events["next"] is None and events["start"] < events["end"]
     report = viewer.get(f"/reports/{web.week}").json()
-    assert report["schema"] == "sitrep.report/1" and report["week"] == str(web.week)
+    assert report["schema"] == "sitrep.report/2" and report["week"] == str(web.week)
     # The published issue's frozen numbers, whatever the desk did since (CLEAR incidents: refs shown).
     issue = load_issue(web.workspace, web.week)
     assert issue is not None

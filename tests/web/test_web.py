@@ -153,6 +153,10 @@ def test_the_public_archive_needs_no_login(web):
     feed = visitor.get("/archive/feed.xml")
     assert feed.headers["content-type"].startswith("application/atom+xml")
     assert f"{web.week}/report.zh.html" in feed.text
+    feed_en = visitor.get("/archive/feed.en.xml")
+    assert 'xml:lang="en"' in feed_en.text and f"{web.week}/report.en.html" in feed_en.text
+    pdf = visitor.get(f"/archive/{web.week}/report.en.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     issue = visitor.get(f"/archive/{web.week}/report.en.html")
     assert issue.status_code == 200
     _no_hostile_markup(issue.text)

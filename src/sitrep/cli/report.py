@@ -304,14 +304,53 @@ def unpublish(
 
 def site(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the static archive into.")],
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Build nothing: verify the site already in --output (every link of every page leads to a file "
+            "of the site; every feed is valid Atom with links under [report] base_url). Exit status 1 when "
+            "something is wrong, naming each broken link with its page.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Processes rendering issues at once (default: one per CPU)."),
+    ] = None,
 ) -> None:
-    """Build the static archive of every published issue (index, zh/en pages, Atom feed); withdrawn
-    issues are listed as withdrawn with their reason."""
+    """Build or update the static archive of every published issue: index pages, each issue's HTML, PDF
+    and JSON in both languages, an Atom feed per language; withdrawn issues are listed as withdrawn with
+    their reason.  Only issues that changed since the last build are rendered again."""
+    ws = workspace()
+    base = ws.settings.report.base_url
+    if check:
+        from sitrep.report.site_check import check_site
+
+        problems = check_site(output, base)
+        for problem in problems:
+            console.print(f"[bold red]broken:[/] {problem}", markup=True, highlight=False)
+        if problems:
+            console.print(f"{_counted(len(problems), 'problem')} in {output}")
+            raise typer.Exit(1)
+        out.print(f"{output}: every link and feed checked, nothing broken")
+        return
     from sitrep.report.site import build_site  # matplotlib loads only for commands that draw
 
-    ws = workspace()
     with user_errors(*_ERRORS):
-        built = build_site(ws, output)
+        built = build_site(ws, output, jobs=jobs)
     for stray in built.skipped:
         console.print(f"[yellow]skipped:[/] {stray.path}: {stray.problem}")
-    out.print(f"{len(built.files)} files written; open {output / 'index.html'}")
+    if not base:
+        console.print(
+            "[yellow]note:[/] \\[report] base_url is not set in sitrep.toml: the feeds' links are relative "
+            "(set it to the address the site is published at; see docs/configuration.md)"
+        )
+    rendered, written = _counted(len(built.rendered), "issue"), _counted(len(built.files), "file")
+    out.print(
+        f"{rendered} rendered, {len(built.unchanged)} unchanged; {written} written, "
+        f"{len(built.removed)} removed; open {output / 'index.html'}"
+    )
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -14,6 +14,7 @@ whose file is damaged, or a symbolic link, raises :class:`IssueError`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,25 +185,45 @@ def _week_of_name(path: Path) -> tuple[Week | None, str | None]:
     return week, None
 
 
-def archive(workspace: Workspace) -> Archive:
-    """Every issue file of the workspace, and the strays (never raises for a damaged file)."""
+def issue_files(workspace: Workspace) -> tuple[list[tuple[Week, Path]], list[Stray]]:
+    """The files of the published folder named as issues (by week, oldest first, not read), and the
+    strays among them by name; what :func:`archive` reads, for callers that read only what changed."""
     folder = published_dir(workspace)
     if not folder.is_dir():
         if folder.exists() or folder.is_symlink():
-            return Archive([], [Stray(folder, "not a folder: the published issues' folder belongs here")])
-        return Archive([], [])
-    issues, strays = [], []
+            return [], [Stray(folder, "not a folder: the published issues' folder belongs here")]
+        return [], []
+    named, strays = [], []
     # Names starting with a dot are work files of an interrupted write (see ``atomic_write``).
     for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
         week, problem = _week_of_name(path)
         if week is None:
             strays.append(Stray(path, problem or "not an issue"))
-            continue
+        else:
+            named.append((week, path))
+    return sorted(named), strays
+
+
+def read_issue(path: Path, week: Week) -> Issue:
+    """The issue of ``week`` stored in ``path``; raises :class:`IssueError` when it is not one."""
+    return _read(path, week)
+
+
+def archive(workspace: Workspace) -> Archive:
+    """Every issue file of the workspace, and the strays (never raises for a damaged file)."""
+    named, strays = issue_files(workspace)
+    issues = []
+    for week, path in named:
         try:
             issues.append(_read(path, week))
         except IssueError as exc:
             strays.append(Stray(path, str(exc).removeprefix(f"{path}: ")))
-    return Archive(sorted(issues, key=lambda i: i.week), strays)
+    return Archive(issues, strays)
+
+
+def recent_issues(current: Iterable[Week], week: Week, count: int) -> list[Week]:
+    """Of the ``current`` (published, not withdrawn) issues, the ``count`` before ``week``, newest first."""
+    return sorted((w for w in current if w < week), reverse=True)[:count]
 
 
 def write_issue(workspace: Workspace, week: Week, document: dict[str, Any]) -> Path:

@@ -26,7 +26,8 @@ from sitrep.results import Counted
 from sitrep.taxonomy import INDICATORS, OBJECT_TYPE_EN, PARTNER_ORDER, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
-PUBLIC_SCHEMA = "sitrep.report/1"
+# 2: the IDs behind the numbers listed once (``evidence``), restricted events as a count and a digest.
+PUBLIC_SCHEMA = "sitrep.report/2"
 TOP_FAMILIES = 5
 TOP_REGIONS = 3
 TOP_TYPES = 3
@@ -46,10 +47,17 @@ def public_id(facts: Facts, ref: str, secret: bytes, labels: Collection[str]) ->
     return restricted_id(secret, "incident", ref) if facts.incidents.restricted(ref, labels) else ref
 
 
-def public_event_ids(public: set[str], ids: Iterable[str], secret: bytes) -> list[str]:
-    """Event IDs as a public output may show them: those not in ``public`` (the facts' public events;
-    none in issues frozen before they were recorded) become opaque keyed IDs."""
-    return sorted(i if i in public else restricted_id(secret, "event", i) for i in ids)
+def event_evidence(public: set[str], ids: Iterable[str], secret: bytes) -> dict[str, Any]:
+    """The events behind one number as a public output carries them: the IDs of those in ``public``
+    (the facts' CLEAR/GREEN events; none in issues frozen before they were recorded), and of the
+    restricted rest only how many there are and one opaque keyed digest of the set — their IDs stay in
+    the workspace's published issue, where an analyst can check the digest against them."""
+    shown: list[str] = []
+    hidden: list[str] = []
+    for event_id in ids:
+        (shown if event_id in public else hidden).append(event_id)
+    digest = restricted_id(secret, "events", "\n".join(sorted(hidden))) if hidden else None
+    return {"events": sorted(shown), "restricted_events": {"count": len(hidden), "digest": digest}}
 
 
 class _Composer:
@@ -509,15 +517,23 @@ class _Composer:
         return Section("review", 6, self.t("h_review"), [] if links else [self.t("review_none")], links=links)
 
 
+# The breakdowns and the evidence entries (the events) behind each.
+BREAKDOWN_EVIDENCE = {
+    "malware_families": ("infected_hosts",),
+    "regions": ("infected_hosts",),
+    "malware_hosting": ("malware_hosting",),
+    "websites": ("defaced_sites", "backdoored_sites"),
+    "phishing": ("phishing_pages",),
+    "vulnerabilities": ("new_vulnerabilities",),
+}
+
+
 def public_data(facts: Facts, secret: bytes, policy: PublicData) -> dict[str, Any]:
-    """The numbers of the public JSON: every number with the IDs behind it, restricted details redacted
-    (keyed with the workspace ``secret``) as the public-data ``policy`` says."""
-    # Each number's IDs are redacted once; the breakdowns reuse them.
+    """The numbers of the public JSON: every number, and the IDs behind each listed once under
+    ``evidence``, restricted details redacted (keyed with the workspace ``secret``) as the public-data
+    ``policy`` says."""
     public_events = set(facts.public_events)
-    shown = {key: public_event_ids(public_events, found, secret) for key, found in facts.evidence.items()}
-    indicators = {
-        key: {**item.as_dict(), "events": shown.get(key, [])} for key, item in facts.metrics.indicators.items()
-    }
+    indicators = {key: item.as_dict() for key, item in facts.metrics.indicators.items()}
     breakdowns = facts.metrics.breakdowns.as_dict()
     public = set(facts.public_families)
     breakdowns["malware_families"] = [
@@ -530,14 +546,6 @@ def public_data(facts: Facts, secret: bytes, policy: PublicData) -> dict[str, An
     if facts.sectors is not None:
         sectors = set(facts.public_sectors or ())
         breakdowns["sectors"] = [s.as_dict() for s in facts.sectors if s.name in sectors]
-    evidence_of = {
-        "malware_families": ("infected_hosts",),
-        "regions": ("infected_hosts",),
-        "malware_hosting": ("malware_hosting",),
-        "websites": ("defaced_sites", "backdoored_sites"),
-        "phishing": ("phishing_pages",),
-        "vulnerabilities": ("new_vulnerabilities",),
-    }
     inc = facts.incidents
 
     def counted(item: Counted) -> dict[str, Any]:
@@ -556,9 +564,11 @@ def public_data(facts: Facts, secret: bytes, policy: PublicData) -> dict[str, An
     return {
         "indicators": indicators,
         "breakdowns": breakdowns,
-        "breakdown_events": {
-            name: sorted(set().union(*(shown.get(k, ()) for k in keys))) for name, keys in evidence_of.items()
+        "evidence": {
+            key: event_evidence(public_events, facts.evidence.get(key, ()), secret)
+            for key in (*indicators, "malware_hosting")
         },
+        "breakdown_evidence": {name: list(keys) for name, keys in BREAKDOWN_EVIDENCE.items()},
         "incidents": incidents,
         "major_infrastructure_incidents": refs(inc.major_infrastructure),
         "rating": {**rating, "major_infrastructure": refs(facts.rating.major_infrastructure)},

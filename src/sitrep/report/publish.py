@@ -25,7 +25,7 @@ from sitrep.config import Workspace, settings_key
 from sitrep.incidents.db import open_store
 from sitrep.lake.store import Lake
 from sitrep.memo import folder_state
-from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, published_dir, write_issue
+from sitrep.report.archive import SCHEMA, Issue, archive, load_issue, published_dir, recent_issues, write_issue
 from sitrep.report.check import check_week, week_state
 from sitrep.report.check_model import CheckResult
 from sitrep.report.compose import REVIEW_COUNT, compose
@@ -250,12 +250,11 @@ def previous_issues(
     A workspace that has published and rendered nothing before ``week`` lists none.
     """
     issues = archive(workspace).issues
-    current = {i.week for i in issues if i.withdrawn is None}
-    found = {w for w in current if w < week}
+    found = {i.week for i in issues if i.withdrawn is None}
     if folder is not None and not workspace.settings.report.base_url:
         recorded = {i.week for i in issues}
-        found |= {w for w in rendered_weeks(folder.parent, lang) if w < week and w not in recorded}
-    return sorted(found, reverse=True)[:count]
+        found |= {w for w in rendered_weeks(folder.parent, lang) if w not in recorded}
+    return recent_issues(found, week, count)
 
 
 def rendered_weeks(folder: Path, lang: str) -> list[Week]:
@@ -299,9 +298,16 @@ def editions(workspace: Workspace, week: Week, langs: list[str], *, folder: Path
     else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too).
     ``folder``, where they will be written, adds the drafts rendered beside it to 近期回顾."""
     stored = load_issue(workspace, week)
-    issue = stored if stored is not None and stored.withdrawn is None else None
-    narrative = issue.narrative if issue else load_narrative(workspace, week).texts
-    facts = issue.facts if issue else gather(workspace, week)
+    if stored is not None and stored.withdrawn is None:
+        return [
+            report
+            for lang in langs
+            for report in issue_editions(
+                workspace, stored, [lang], previous=previous_issues(workspace, week, lang, folder=folder)
+            )
+        ]
+    narrative = load_narrative(workspace, week).texts
+    facts = gather(workspace, week)
     secret = workspace_secret(workspace)
     return [
         compose(
@@ -310,9 +316,26 @@ def editions(workspace: Workspace, week: Week, langs: list[str], *, folder: Path
             lang,
             previous=previous_issues(workspace, week, lang, folder=folder),
             secret=secret,
-            published_at=issue.published_at[:10] if issue else None,
-            revision=issue.revision if issue else 0,
             narrative=narrative.get(lang, Text()),
+        )
+        for lang in langs
+    ]
+
+
+def issue_editions(workspace: Workspace, issue: Issue, langs: list[str], *, previous: list[Week]) -> list[Report]:
+    """The report models of a published ``issue`` in ``langs``, from its frozen facts and narrative;
+    ``previous`` are the issues 近期回顾 lists (the archive passes them, having read every issue once)."""
+    secret = workspace_secret(workspace)
+    return [
+        compose(
+            issue.facts,
+            workspace.settings,
+            lang,
+            previous=previous,
+            secret=secret,
+            published_at=issue.published_at[:10],
+            revision=issue.revision,
+            narrative=issue.narrative.get(lang, Text()),
         )
         for lang in langs
     ]

@@ -1,41 +1,77 @@
-"""The archive: a static site of every published issue, in Chinese and English, with an Atom feed.
+"""The archive: a static site of every published issue, in Chinese and English, with an Atom feed per
+language.
 
-Layout (relative links throughout, so the folder can be served from anywhere or opened from disk)::
+Layout (relative links between pages, so the folder can be served from anywhere or opened from disk)::
 
-    index.html                 all issues, newest first (Chinese), with links to both editions
+    index.html                 all issues, newest first (Chinese), with links to both editions and PDFs
     index.en.html              the same in English
-    feed.xml                   Atom feed, one entry per issue (absolute links when report.base_url is set)
-    <week>/report.zh.html      each issue, the same file ``sitrep report`` writes
-    <week>/report.en.html
+    feed.xml, feed.en.xml      Atom feeds (zh, en), one entry per issue; absolute links under
+                               ``[report] base_url``
+    <week>/report.<lang>.html  each issue, the same file ``sitrep report`` writes
+    <week>/report.<lang>.pdf
     <week>/report.<lang>.json  the numbers and the IDs behind them
+    .sitrep-site.json          the manifest: what each file was built from
 
-A withdrawn issue (``sitrep unpublish``) stays in the index and the feed, marked withdrawn with the
+Every page carries the CJK font (cut down to its characters), so Chinese shows without a system font.
+
+A build is incremental: each issue's files are kept under a key made of the digest of its published
+document, the issues its 近期回顾 lists, the settings the pages print and the renderers' version; an
+issue whose key is unchanged (and whose files are there) is not rendered again.  Issues to render are
+rendered in parallel processes.
+
+A withdrawn issue (``sitrep unpublish``) stays in the index and the feeds, marked withdrawn with the
 date and the reason; its pages say so instead of showing the issue, and its JSON is a
 ``sitrep.withdrawn/1`` notice.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import multiprocessing
+import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, fields
+from functools import cache, lru_cache, partial
+from importlib import metadata
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
+import sitrep
 from sitrep.config import Workspace
 from sitrep.report import wording as w
-from sitrep.report.archive import Issue, Stray, archive
-from sitrep.report.publish import editions, render_week
-from sitrep.report.render import atomic_write, file_name
-from sitrep.report.render.html import environment, stylesheet
+from sitrep.report.archive import Issue, IssueError, Stray, issue_files, read_issue, recent_issues
+from sitrep.report.compose import REVIEW_COUNT, SUB_ROWS
+from sitrep.report.errors import OutputError
+from sitrep.report.model import Report
+from sitrep.report.redact import workspace_secret
+from sitrep.report.render import atomic_write, file_name, write_edition
 from sitrep.report.wording import LANGS
+from sitrep.taxonomy import INDICATORS
+from sitrep.weeks import Week
 
 ATOM = "http://www.w3.org/2005/Atom"
 WITHDRAWN_SCHEMA = "sitrep.withdrawn/1"
+MANIFEST_NAME = ".sitrep-site.json"
+MANIFEST_SCHEMA = "sitrep.site/1"
+# The formats of an issue the site carries.
+SITE_FORMATS = ("html", "pdf", "json")
+INDEX_NAMES = {"zh": "index.html", "en": "index.en.html"}
+FEED_NAMES = {"zh": "feed.xml", "en": "feed.en.xml"}
+# The numbers an entry's summary gives: the indicator table's main rows (not the 其中… sub-rows).
+HEADLINE = tuple(key for key, _, _ in INDICATORS if key not in SUB_ROWS)
+# The libraries whose version changes the files (charts, PDF layout, the font and its cut).
+RENDERING_LIBRARIES = ("matplotlib", "weasyprint", "fonttools", "jinja2", "pylopdf-fonts-zh-cn")
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One issue as the index and the feed list it (``withdrawn_at``/``reason`` set when withdrawn)."""
+    """One issue as the index and the feeds list it: its titles, rating and summary (the rating and
+    the headline numbers), or its withdrawal notice (``withdrawn_at``/``reason`` set)."""
 
     week: str
     title: str
@@ -49,21 +85,52 @@ class Entry:
     withdrawn_at: str | None = None
     reason: str | None = None
 
+    def in_lang(self, lang: str) -> dict[str, str]:
+        """The title, rating and summary in ``lang``."""
+        zh = lang == "zh"
+        return {
+            "title": self.title if zh else self.title_en,
+            "rating": self.rating if zh else self.rating_en,
+            "summary": self.summary if zh else self.summary_en,
+        }
+
 
 @dataclass(frozen=True)
 class SiteBuild:
-    """What ``build_site`` wrote, and the files of the archive it skipped (not issues)."""
+    """What ``build_site`` did: the files written and removed, the weeks rendered and those kept as
+    they were, and the files of the published folder it skipped (not issues)."""
 
     files: list[Path]
     skipped: list[Stray]
+    rendered: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
 
 
-def entry_of(workspace: Workspace, issue: Issue) -> Entry:
-    """The archive's entry of one issue: its titles, rating and summary, or its withdrawal notice."""
-    titles = {lang: w.title(issue.week, lang) for lang in LANGS}
+def _summary(report: Report) -> str:
+    rows = {row.key: row for row in report.section("overview").table}
+    numbers = []
+    for key in HEADLINE:
+        row = rows[key]
+        new = row.direction in ("new", "none")
+        values = {"label": row.label, "value": row.value_text, "change": row.change_text}
+        numbers.append(w.text(report.lang, "entry_number_new" if new else "entry_number", **values))
+    return w.text(
+        report.lang,
+        "entry_summary",
+        rating_label=report.labels["rating_label"],
+        rating=report.rating_word,
+        numbers=w.text(report.lang, "entry_sep").join(numbers),
+    )
+
+
+def entry_of(workspace: Workspace, issue: Issue, reports: list[Report] | None = None) -> Entry:
+    """The archive's entry of one issue, or its withdrawal notice; ``reports`` are its editions when
+    already composed (zh, en)."""
     withdrawal = issue.withdrawn
     if withdrawal is not None:
         day = withdrawal.at[:10]
+        titles = {lang: w.title(issue.week, lang) for lang in LANGS}
         notices = {lang: w.text(lang, "withdrawn_notice", date=day, reason=withdrawal.reason) for lang in LANGS}
         return Entry(
             week=str(issue.week),
@@ -78,7 +145,9 @@ def entry_of(workspace: Workspace, issue: Issue) -> Entry:
             withdrawn_at=day,
             reason=withdrawal.reason,
         )
-    zh, en = editions(workspace, issue.week, ["zh", "en"])
+    from sitrep.report.publish import issue_editions  # the lake and incident store: only when composing
+
+    zh, en = reports or issue_editions(workspace, issue, ["zh", "en"], previous=[])
     return Entry(
         week=str(issue.week),
         title=zh.title,
@@ -87,8 +156,8 @@ def entry_of(workspace: Workspace, issue: Issue) -> Entry:
         rating_en=en.rating_word,
         published_at=issue.published_at,
         updated_at=issue.updated_at,
-        summary=zh.sections[0].paragraphs[0],
-        summary_en=en.sections[0].paragraphs[0],
+        summary=_summary(zh),
+        summary_en=_summary(en),
     )
 
 
@@ -96,74 +165,80 @@ def _href(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/{path}" if base else path
 
 
-def atom_feed(workspace: Workspace, entries: list[Entry]) -> str:
-    """The Atom 1.0 feed of the archive (RFC 4287)."""
+def atom_feed(workspace: Workspace, entries: list[Entry], lang: str = "zh") -> str:
+    """The Atom 1.0 feed (RFC 4287) of the archive in ``lang``: absolute links and IDs under
+    ``[report] base_url`` when it is set (relative links and ``urn:`` IDs otherwise)."""
     settings = workspace.settings
     base = settings.report.base_url
+    org = settings.organisation.name if lang == "zh" else settings.organisation.name_en
+    site_title = settings.report.site_title if lang == "zh" else settings.report.site_title_en
+    urn = f"urn:sitrep:{settings.organisation.name}"
     ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": "zh-CN"})
-    feed_id = _href(base, "feed.xml") if base else f"urn:sitrep:{settings.organisation.name}:weekly"
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_id
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{settings.organisation.name} {settings.report.site_title}"
-    updated = max((e.updated_at for e in entries), default="1970-01-01T00:00:00+00:00")
-    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
-    author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    ET.SubElement(author, f"{{{ATOM}}}name").text = settings.organisation.name
-    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "href": _href(base, "index.html")})
-    if base:
-        ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": _href(base, "feed.xml")})
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        element.text = text
+        return element
+
+    feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": "zh-CN" if lang == "zh" else "en"})
+    sub(feed, "id", _href(base, FEED_NAMES[lang]) if base else f"{urn}:weekly:{lang}")
+    sub(feed, "title", f"{org} {site_title}")
+    sub(feed, "updated", max((e.updated_at for e in entries), default="1970-01-01T00:00:00+00:00"))
+    sub(sub(feed, "author"), "name", org)
+    sub(feed, "link", rel="self", type="application/atom+xml", href=_href(base, FEED_NAMES[lang]))
+    sub(feed, "link", rel="alternate", type="text/html", href=_href(base, INDEX_NAMES[lang]))
     for e in entries:
-        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        entry_id = _href(base, f"{e.week}/") if base else f"urn:sitrep:{settings.organisation.name}:{e.week}"
-        ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id
-        title = w.text("zh", "withdrawn_title", title=e.title) if e.withdrawn_at else e.title
-        ET.SubElement(entry, f"{{{ATOM}}}title").text = title
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = e.updated_at
-        ET.SubElement(entry, f"{{{ATOM}}}published").text = e.published_at
-        ET.SubElement(
-            entry,
-            f"{{{ATOM}}}link",
-            {
-                "rel": "alternate",
-                "type": "text/html",
-                "hreflang": "zh",
-                "href": _href(base, f"{e.week}/report.zh.html"),
-            },
-        )
-        ET.SubElement(
-            entry,
-            f"{{{ATOM}}}link",
-            {
-                "rel": "alternate",
-                "type": "text/html",
-                "hreflang": "en",
-                "href": _href(base, f"{e.week}/report.en.html"),
-            },
-        )
-        ET.SubElement(entry, f"{{{ATOM}}}summary").text = e.summary
+        text = e.in_lang(lang)
+        page = f"{e.week}/{file_name(lang, 'html')}"
+        entry = sub(feed, "entry")
+        sub(entry, "id", _href(base, page) if base else f"{urn}:{e.week}:{lang}")
+        sub(entry, "title", w.text(lang, "withdrawn_title", title=text["title"]) if e.withdrawn_at else text["title"])
+        sub(entry, "updated", e.updated_at)
+        sub(entry, "published", e.published_at)
+        sub(entry, "link", rel="alternate", type="text/html", hreflang=lang, href=_href(base, page))
+        if not e.withdrawn_at:
+            pdf = f"{e.week}/{file_name(lang, 'pdf')}"
+            sub(entry, "link", rel="enclosure", type="application/pdf", hreflang=lang, href=_href(base, pdf))
+        sub(entry, "summary", text["summary"])
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
+@lru_cache(maxsize=16)
+def _font_css(chars: str) -> str:
+    # Cutting the font takes about a second; the index pages of one archive share few character sets.
+    from sitrep.report.render.html import embedded_font_css
+
+    return embedded_font_css(chars)
+
+
+def _with_font(render: Callable[[str], str]) -> str:
+    """``render(font_css)`` with the CJK font cut down to the characters of the page."""
+    return render(_font_css("".join(sorted(set(render(""))))))
+
+
 def index_page(workspace: Workspace, entries: list[Entry], lang: str) -> str:
-    """The archive's index page in ``lang`` (withdrawn issues marked, with the reason)."""
+    """The archive's index page in ``lang`` (withdrawn issues marked, with the reason), the font embedded."""
     org = workspace.settings.organisation
     name = org.name if lang == "zh" else org.name_en
     title = workspace.settings.report.site_title if lang == "zh" else workspace.settings.report.site_title_en
-    return (
-        environment()
-        .get_template("index.html")
-        .render(
+    from sitrep.report.render.html import environment, stylesheet  # matplotlib: only when pages are drawn
+
+    template = environment().get_template("index.html")
+    return _with_font(
+        lambda font_css: template.render(
             lang=lang,
             css=stylesheet(),
+            font_css=font_css,
             title=title,
             organisation=name,
             intro=w.text(lang, "index_intro", org=name),
             heading=w.text(lang, "index"),
             feed_label=w.text(lang, "feed"),
+            feed_href=FEED_NAMES[lang],
             other_label=w.text(lang, "other_lang"),
-            other_href="index.en.html" if lang == "zh" else "index.html",
+            other_href=INDEX_NAMES["en" if lang == "zh" else "zh"],
             rating_label=w.text(lang, "rating_label"),
-            entries=entries,
+            entries=[(e, e.in_lang(lang)) for e in entries],
         )
     )
 
@@ -171,17 +246,19 @@ def index_page(workspace: Workspace, entries: list[Entry], lang: str) -> str:
 def withdrawn_page(entry: Entry, lang: str) -> str:
     """What a withdrawn issue's page says instead of the issue (the same address, so old links and a
     copy of the site built earlier tell readers it was withdrawn)."""
-    return (
-        environment()
-        .get_template("withdrawn.html")
-        .render(
+    from sitrep.report.render.html import environment, stylesheet
+
+    template = environment().get_template("withdrawn.html")
+    return _with_font(
+        lambda font_css: template.render(
             lang=lang,
             css=stylesheet(),
-            title=entry.title if lang == "zh" else entry.title_en,
+            font_css=font_css,
+            title=entry.in_lang(lang)["title"],
             heading=w.text(lang, "withdrawn"),
-            notice=entry.summary if lang == "zh" else entry.summary_en,
+            notice=entry.in_lang(lang)["summary"],
             index_label=w.text(lang, "index"),
-            index_href="../index.html" if lang == "zh" else "../index.en.html",
+            index_href=f"../{INDEX_NAMES[lang]}",
         )
     )
 
@@ -192,7 +269,7 @@ def withdrawn_json(entry: Entry, lang: str) -> str:
         "schema": WITHDRAWN_SCHEMA,
         "week": entry.week,
         "lang": lang,
-        "title": entry.title if lang == "zh" else entry.title_en,
+        "title": entry.in_lang(lang)["title"],
         "tlp": "CLEAR",
         "withdrawn_at": entry.withdrawn_at,
         "reason": entry.reason,
@@ -200,26 +277,286 @@ def withdrawn_json(entry: Entry, lang: str) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def build_site(workspace: Workspace, out: Path) -> SiteBuild:
-    """Write the archive of every published issue into ``out`` (a withdrawn one as a notice page);
-    files of the published folder that are not issues are skipped and returned."""
-    found = archive(workspace)
+# The incremental build ---------------------------------------------------------------------------
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(json.dumps(parts, ensure_ascii=False).encode("utf-8"), digest_size=16).hexdigest()
+
+
+@cache
+def renderer_version() -> str:
+    """The version of everything that turns a published issue into the site's files: Sitrep's code,
+    templates and data (hashed, so any change counts, not only a release) and the versions of the
+    libraries that draw, lay out and carry the font."""
+    hasher = hashlib.blake2b(sitrep.__version__.encode(), digest_size=16)
+
+    def walk(folder: Any) -> Iterator[Any]:
+        for item in sorted(folder.iterdir(), key=lambda i: i.name):
+            if item.is_dir():
+                if item.name != "__pycache__":
+                    yield from walk(item)
+            elif not item.name.endswith(".pyc"):
+                yield item
+
+    for item in walk(files("sitrep")):
+        hasher.update(item.name.encode() + b"\0" + item.read_bytes())
+    for library in RENDERING_LIBRARIES:
+        hasher.update(f"{library}={metadata.version(library)}".encode())
+    return hasher.hexdigest()
+
+
+def _context(workspace: Workspace) -> str:
+    """What every page depends on besides its issue: the renderers, the settings the pages print
+    (organisation, titles, base URL), and the workspace secret (the opaque IDs of restricted data)."""
+    settings = workspace.settings
+    secret = hashlib.blake2b(workspace_secret(workspace), digest_size=16).hexdigest()
+    return _digest(
+        MANIFEST_SCHEMA,
+        renderer_version(),
+        settings.organisation.model_dump(mode="json"),
+        settings.report.model_dump(mode="json"),
+        secret,
+    )
+
+
+@dataclass
+class _Known:
+    """One issue file as the manifest remembers it."""
+
+    stamp: list[int]  # size, modification time (ns), inode: unchanged stamp, unchanged bytes
+    digest: str  # of the file's bytes
+    withdrawn: bool
+    entry: Entry
+    key: str = ""  # of the files built from it
+    files: list[str] = field(default_factory=list)  # relative to the site folder
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "entry": asdict(self.entry)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Known:
+        names = {f.name for f in fields(Entry)}
+        entry = Entry(**{k: v for k, v in data["entry"].items() if k in names})
+        return cls(
+            [int(v) for v in data["stamp"]],
+            str(data["digest"]),
+            bool(data["withdrawn"]),
+            entry,
+            str(data["key"]),
+            [str(f) for f in data["files"]],
+        )
+
+
+@dataclass
+class _Manifest:
+    context: str = ""
+    issues: dict[str, _Known] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # index and feed file → digest of its content
+
+    def save(self, out: Path) -> None:
+        document = {
+            "schema": MANIFEST_SCHEMA,
+            "context": self.context,
+            "issues": {week: known.as_dict() for week, known in sorted(self.issues.items())},
+            "pages": self.pages,
+        }
+        text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+        path = out / MANIFEST_NAME
+        with contextlib.suppress(OSError):
+            if path.read_text(encoding="utf-8") == text:
+                return  # an unchanged build leaves the folder untouched
+        atomic_write(path, text)
+
+
+def _load_manifest(out: Path) -> _Manifest:
+    """The manifest of an earlier build; an empty one (everything is built) when there is none or it
+    cannot be read."""
+    try:
+        data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("schema") != MANIFEST_SCHEMA:
+            return _Manifest()
+        issues = {str(week): _Known.from_dict(known) for week, known in data["issues"].items()}
+        return _Manifest(str(data["context"]), issues, {str(k): str(v) for k, v in data["pages"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return _Manifest()
+
+
+def _stamp(path: Path) -> list[int]:
+    stat = path.lstat()  # a symbolic link put in the file's place is a change (and not an issue)
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _write_issue(reports: list[Report], folder: str) -> list[str]:
+    """Render one issue's editions into ``folder`` (run in a worker process)."""
     written = []
+    for report in reports:
+        written += [str(p) for p in write_edition(report, list(SITE_FORMATS), Path(folder))]
+    return written
+
+
+def _write_withdrawn(entry: Entry, folder: Path) -> list[str]:
+    written = []
+    for lang in LANGS:
+        for fmt, text in (("html", withdrawn_page(entry, lang)), ("json", withdrawn_json(entry, lang))):
+            atomic_write(folder / file_name(lang, fmt), text)
+            written.append(str(folder / file_name(lang, fmt)))
+    return written
+
+
+def _inside(out: Path, relative: str) -> Path | None:
+    path = (out / relative).resolve()
+    return path if path.is_relative_to(out.resolve()) else None
+
+
+def _remove(out: Path, relatives: list[str]) -> list[Path]:
+    """Remove files an earlier build wrote (and their folder once empty)."""
+    removed = []
+    for relative in relatives:
+        path = _inside(out, relative)
+        if path is not None and path.is_file():
+            path.unlink()
+            removed.append(path)
+            with contextlib.suppress(OSError):  # not empty: other files of the issue are still there
+                path.parent.rmdir()
+    return removed
+
+
+def default_jobs() -> int:
+    """Processes rendering issues at once by default: one per CPU."""
+    return os.cpu_count() or 1
+
+
+def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> SiteBuild:
+    """Write (or bring up to date) the archive of every published issue in ``out``: a withdrawn one as
+    a notice page; files of the published folder that are not issues are skipped and returned.
+
+    Only issues whose key changed since the last build (:data:`MANIFEST_NAME`) are rendered, in up
+    to ``jobs`` processes (default: one per CPU).  Raises
+    :class:`~sitrep.report.errors.OutputError` when ``out`` cannot be written.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in [out, *out.parents] if p.exists() and not p.is_dir()), out)
+        raise OutputError(f"cannot write the site into {out}: {blocking} is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
+    named, strays = issue_files(workspace)
+    context = _context(workspace)
+    old = _load_manifest(out)
+    same = old.context == context
+    manifest = _Manifest(context, pages=dict(old.pages) if same else {})
+    result = SiteBuild([], strays)
+    pending: dict[Week, tuple[_Known, Path]] = {}
+    current: list[Week] = []
     entries = []
-    for issue in reversed(found.issues):
-        entry = entry_of(workspace, issue)
-        entries.append(entry)
-        folder = out / entry.week
-        if entry.withdrawn_at is None:
-            written += render_week(workspace, issue.week, langs=list(LANGS), formats=["html", "json"], out=folder)
+    # Oldest first: an issue's 近期回顾 lists only earlier issues, all known by the time it is reached.
+    for week, path in named:
+        try:
+            known = _known(workspace, week, path, old.issues.get(str(week)) if same else None)
+        except IssueError as exc:
+            result.skipped.append(Stray(path, str(exc).removeprefix(f"{path}: ")))
             continue
-        for lang in LANGS:
-            for fmt, text in (("html", withdrawn_page(entry, lang)), ("json", withdrawn_json(entry, lang))):
-                atomic_write(folder / file_name(lang, fmt), text)
-                written.append(folder / file_name(lang, fmt))
-    for lang, name in (("zh", "index.html"), ("en", "index.en.html")):
-        atomic_write(out / name, index_page(workspace, entries, lang))
-        written.append(out / name)
-    atomic_write(out / "feed.xml", atom_feed(workspace, entries))
-    written.append(out / "feed.xml")
-    return SiteBuild(written, found.strays)
+        built = old.issues.get(str(week))
+        # A withdrawn issue's notice lists no other issue: its files depend on its document alone.
+        previous = [] if known.withdrawn else recent_issues(current, week, REVIEW_COUNT)
+        known.key = _digest(known.digest, [str(p) for p in previous])
+        if same and built is not None and built.key == known.key and all((out / f).is_file() for f in built.files):
+            known.files = built.files
+            manifest.issues[str(week)] = known
+            result.unchanged.append(str(week))
+        else:
+            pending[week] = (known, path)
+        entries.append(known.entry)
+        if not known.withdrawn:
+            current.append(week)
+    _render(workspace, out, pending, current, old, manifest, result, jobs or default_jobs())
+    # Issues gone from the archive (deleted, or now damaged): their files go too.
+    for gone_week, gone in old.issues.items():
+        if gone_week not in manifest.issues:
+            result.removed.extend(_remove(out, gone.files))
+    newest_first = [e for e in reversed(entries) if e.week in manifest.issues]
+    pages: dict[str, Callable[[], str]] = {}
+    for lang in LANGS:
+        pages[INDEX_NAMES[lang]] = partial(index_page, workspace, newest_first, lang)
+        pages[FEED_NAMES[lang]] = partial(atom_feed, workspace, newest_first, lang)
+    state = _digest([asdict(e) for e in newest_first])
+    for name, make in pages.items():
+        if manifest.pages.get(name) != state or not (out / name).is_file():
+            atomic_write(out / name, make())
+            result.files.append(out / name)
+            manifest.pages[name] = state
+    manifest.save(out)
+    return result
+
+
+def _known(workspace: Workspace, week: Week, path: Path, cached: _Known | None) -> _Known:
+    """What the manifest keeps of the issue file ``path``: the cached record when the file is unchanged
+    (same stamp, or same bytes), else read anew.  Raises :class:`IssueError` when it is not an issue."""
+    try:
+        stamp = _stamp(path)
+        if cached is not None and cached.stamp == stamp:
+            return _Known(stamp, cached.digest, cached.withdrawn, cached.entry)
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError as exc:
+        raise IssueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if cached is not None and cached.digest == digest:
+        return _Known(stamp, digest, cached.withdrawn, cached.entry)
+    issue = read_issue(path, week)
+    return _Known(stamp, digest, issue.withdrawn is not None, entry_of(workspace, issue))
+
+
+def _render(
+    workspace: Workspace,
+    out: Path,
+    pending: dict[Week, tuple[_Known, Path]],
+    current: list[Week],
+    old: _Manifest,
+    manifest: _Manifest,
+    result: SiteBuild,
+    jobs: int,
+) -> None:
+    """Render the ``pending`` issues (in worker processes when there are several), recording each in
+    the manifest as soon as its files are written, so an interrupted build keeps what it finished."""
+
+    def done(week: Week, written: list[str]) -> None:
+        known, _ = pending[week]
+        relative = [Path(p).relative_to(out).as_posix() for p in written]
+        earlier = old.issues.get(str(week))
+        result.removed.extend(_remove(out, [f for f in (earlier.files if earlier else []) if f not in relative]))
+        known.files = relative
+        manifest.issues[str(week)] = known
+        result.files.extend(Path(p) for p in written)
+        result.rendered.append(str(week))
+        manifest.save(out)
+
+    from sitrep.report.publish import issue_editions
+
+    def editions(week: Week) -> list[Report]:
+        # Read again rather than kept from the scan: a week's frozen evidence is megabytes.
+        issue = read_issue(pending[week][1], week)
+        return issue_editions(workspace, issue, list(LANGS), previous=recent_issues(current, week, REVIEW_COUNT))
+
+    to_draw = []
+    for week, (known, _) in sorted(pending.items()):
+        if known.withdrawn:
+            done(week, _write_withdrawn(known.entry, out / str(week)))
+        else:
+            to_draw.append(week)
+    if len(to_draw) <= 1 or jobs <= 1:
+        for week in to_draw:
+            done(week, _write_issue(editions(week), str(out / str(week))))
+        return
+    # Spawned, not forked: the parent may hold threads and open files a fork would copy mid-state.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(to_draw)), mp_context=spawn) as pool:
+        running: dict[Future[list[str]], Week] = {}
+        try:
+            for week in to_draw:
+                running[pool.submit(_write_issue, editions(week), str(out / str(week)))] = week
+            for future in as_completed(running):
+                done(running[future], future.result())
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise

@@ -135,6 +135,11 @@ ZH: dict[str, str] = {
     "withdrawn_title": "{title}（已撤回）",
     "withdrawn_notice": "本期周报已于{date}撤回。撤回原因：{reason}",
     "rating_line": "{label}：{rating}（{score}）",
+    # The archive (report/site.py): an issue's summary in the index and the feeds.
+    "entry_summary": "{rating_label}：{rating}。{numbers}。",
+    "entry_number": "{label}{value}（{change}）",
+    "entry_number_new": "{label}{value}",
+    "entry_sep": "；",
 }
 
 EN: dict[str, str] = {
@@ -245,6 +250,11 @@ EN: dict[str, str] = {
     "withdrawn_title": "{title} (withdrawn)",
     "withdrawn_notice": "This issue was withdrawn on {date}. Reason: {reason}",
     "rating_line": "{label}: {rating} ({score})",
+    # The archive (report/site.py): an issue's summary in the index and the feeds.
+    "entry_summary": "{rating_label}: {rating}. {numbers}.",
+    "entry_number": "{label} {value} ({change})",
+    "entry_number_new": "{label} {value}",
+    "entry_sep": "; ",
 }
 
 # Short indicator names for charts and the rating explanation (the table uses the full labels).

@@ -1,8 +1,8 @@
 """The public archive at ``/archive/``: the same pages and Atom feed as ``sitrep site`` builds, served
 from the published issues (:mod:`sitrep.report.site`, :mod:`sitrep.report.archive`), no login needed.
 
-Its layout mirrors the static site (``index.html``, ``index.en.html``, ``feed.xml``,
-``<week>/report.<lang>.html`` and ``.json``), so the site's relative links work unchanged.  Rendering
+Its layout mirrors the static site (``index.html``, ``index.en.html``, ``feed.xml``, ``feed.en.xml``,
+``<week>/report.<lang>.html``, ``.pdf`` and ``.json``), so the site's relative links work unchanged.  Rendering
 an issue takes seconds (charts, the font cut to the page's characters), so each rendered file is kept
 in memory under the issue's revision and time of change: a refreshed or withdrawn issue is rendered
 anew.  Only what the site publishes is served: the report renderers redact restricted details.
@@ -28,9 +28,9 @@ from sitrep.web.security import document_csp
 from sitrep.weeks import Week
 
 router = APIRouter(dependencies=[PUBLIC])
-MAX_RENDERED = 48  # rendered files kept (an issue is 2 languages x 2 formats, about 1 MB)
-# The formats of an issue the archive serves (the rest are downloads of the report workspace).
-FORMATS = ("html", "json")
+MAX_RENDERED = 48  # rendered files kept (an issue is 2 languages x 3 formats, about 1.5 MB)
+# The formats of an issue the archive serves: the static site's (the rest are downloads of the report workspace).
+FORMATS = site.SITE_FORMATS
 # The archive changes when something is published: browsers and proxies check back after a minute.
 CACHE = "public, max-age=60"
 
@@ -64,10 +64,10 @@ class ArchiveCache:
 
     def issue_file(self, week: Week, lang: str, fmt: str) -> bytes | None:
         """The rendered ``report.<lang>.<fmt>`` of ``week``'s issue (a notice when withdrawn), or None
-        when the week has no issue."""
+        when the week has no issue (or no such file)."""
         issue = next((i for i in archive(self.workspace).issues if i.week == week), None)
-        if issue is None:
-            return None
+        if issue is None or (issue.withdrawn is not None and fmt == "pdf"):
+            return None  # a withdrawn issue's pages are a notice; it has no PDF any more
         key = (*_key(issue), lang, fmt)
         with self._lock:
             cached = self._files.get(key)
@@ -99,9 +99,9 @@ def _cache(request: Request) -> ArchiveCache:
 
 
 def _page(body: str | bytes, media_type: str) -> Response:
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    response = Response(text, media_type=media_type, headers={"Cache-Control": CACHE})
+    response = Response(body, media_type=media_type, headers={"Cache-Control": CACHE})
     if media_type.startswith("text/html"):
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
         response.headers["Content-Security-Policy"] = document_csp(text)
     return response
 
@@ -123,9 +123,16 @@ def index_en(request: Request) -> Response:
 
 @router.get("/archive/feed.xml", include_in_schema=False)
 def feed(request: Request) -> Response:
-    """The Atom feed of every issue."""
+    """The Atom feed of every issue, in Chinese."""
     cache = _cache(request)
-    return _page(site.atom_feed(cache.workspace, cache.entries()), "application/atom+xml; charset=utf-8")
+    return _page(site.atom_feed(cache.workspace, cache.entries(), "zh"), "application/atom+xml; charset=utf-8")
+
+
+@router.get("/archive/feed.en.xml", include_in_schema=False)
+def feed_en(request: Request) -> Response:
+    """The Atom feed of every issue, in English."""
+    cache = _cache(request)
+    return _page(site.atom_feed(cache.workspace, cache.entries(), "en"), "application/atom+xml; charset=utf-8")
 
 
 @router.get("/archive/{week}/report.{lang}.{fmt}", include_in_schema=False)

@@ -1,8 +1,9 @@
-"""The JSON edition: the documented schema ``sitrep.report/1`` (``docs/report.md``).
+"""The JSON edition: the documented schema ``sitrep.report/2`` (``docs/report.md``).
 
-Every number, with the IDs of the events (``events``) and incidents (``incidents``) behind it, the
-rating and its explanation, the trend series and the text of each section.  Incidents marked
-TLP:AMBER/RED appear only as opaque ``restricted-…`` IDs.
+Every number, with the IDs of the events (``evidence``, each list once) and incidents (``incidents``)
+behind it, the rating and its explanation, the trend series and the text of each section.  Incidents
+marked TLP:AMBER/RED appear only as opaque ``restricted-…`` IDs; restricted events only as a count and
+an opaque digest of their set (their IDs stay in the workspace's published issue).
 """
 
 from __future__ import annotations

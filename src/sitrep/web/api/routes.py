@@ -295,7 +295,7 @@ def search(
 
 @router.get("/reports/{week}", tags=["reports"], responses=answers(400))
 def report(request: Request, week: str, _: Viewer) -> dict[str, Any]:
-    """The numbers of a week's report as its public JSON (``sitrep.report/1``): the published issue's
+    """The numbers of a week's report as its public JSON (``sitrep.report/2``): the published issue's
     frozen numbers, else a draft's; restricted details redacted."""
     desk = desk_of(request)
     return editions(desk.workspace, service.week_or_last(week, desk.tz), ["en"])[0].data
