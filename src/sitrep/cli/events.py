@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.text import Text
 
 from sitrep.cli.common import console, fail, print_json, workspace
@@ -87,7 +86,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except (ExploreError, LakeError, IssueError, ConfigError) as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
 
 
 def _query(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from sitrep.cli.common import actor_of, console, fail, out, print_json, workspace
@@ -97,7 +96,7 @@ def errors() -> Iterator[None]:
     except (ValueError, NotifyError, ConfigError) as exc:
         hint = next((text for kind, text in _HINTS.items() if isinstance(exc, kind)), "")
         # The message quotes what was typed or stored: never read it as console markup.
-        fail(escape(f"{exc}{hint.format_map(vars(exc))}"))
+        fail(f"{exc}{hint.format_map(vars(exc))}")
 
 
 def desk() -> Desk:

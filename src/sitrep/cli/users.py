@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from sitrep.accounts import service
@@ -58,7 +57,7 @@ def errors() -> Iterator[None]:
         yield
     except (ValueError, ConfigError) as exc:
         hint = next((text for kind, text in _HINTS.items() if isinstance(exc, kind)), "")
-        fail(escape(f"{exc}{hint.format_map(vars(exc))}"))
+        fail(f"{exc}{hint.format_map(vars(exc))}")
 
 
 def _store() -> Store:

@@ -364,7 +364,8 @@ def render_week(
 def publish_and_render_demo(workspace: Workspace, weeks: list[Week]) -> Path:
     """Publish ``weeks`` (re-computing any already published; forced with :data:`DEMO_REASON` where
     the check objects, a week that has not started is left a draft) and render the latest in every
-    format; returns the Chinese HTML report to open.  (``sitrep site`` builds the archive when wanted.)"""
+    format, the others as HTML, so that every link of 近期回顾 opens; returns the Chinese HTML report
+    to open.  (``sitrep site`` builds the archive when wanted.)"""
     for week in sorted(weeks):
         try:
             publish(workspace, week, refresh=True, force_reason=DEMO_REASON)
@@ -372,5 +373,6 @@ def publish_and_render_demo(workspace: Workspace, weeks: list[Week]) -> Path:
             if exc.forceable:
                 raise
     latest = max(weeks)
-    render_week(workspace, latest)
+    for week in sorted(weeks):
+        render_week(workspace, week, formats=None if week == latest else ["html"])
     return workspace.reports_dir / str(latest) / "report.zh.html"
