@@ -150,6 +150,16 @@ class Ingest(_Section):
     future_hours: Annotated[int, Field(ge=0)] = 24
 
 
+class Query(_Section):
+    """Resource limits of the queries over the lake (metrics, report, check, proposals, the web desk's
+    pages): one DuckDB database per process, shared by its queries at once, which spills to disk
+    beyond ``memory_limit``.  Larger than ingestion's by default: a week's report with its 8-week trend
+    over 20M events needs about 2 GB, and a web server runs its pages' queries side by side."""
+
+    memory_limit: str = "2GB"
+    threads: Annotated[int, Field(ge=1, le=256)] = 2
+
+
 class Feeds(_Section):
     """Feed formats: where a newer Shadowserver schema is (empty: the table built into Sitrep)."""
 
@@ -474,6 +484,7 @@ class Settings(_Section):
     enrichment: Enrichment = Field(default_factory=Enrichment)
     storage: Storage = Field(default_factory=Storage)
     ingest: Ingest = Field(default_factory=Ingest)
+    query: Query = Field(default_factory=Query)
     feeds: Feeds = Field(default_factory=Feeds)
     smtp: Smtp = Field(default_factory=Smtp)
     incidents: IncidentRules = Field(default_factory=IncidentRules)

@@ -14,7 +14,7 @@ def test_a_query_past_the_memory_limit_spills_to_a_private_temporary_folder(tmp_
     home = init_workspace(tmp_path / "ws").root
     config = home / "sitrep.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('memory_limit = "1GB"', 'memory_limit = "100MB"', 1), encoding="utf-8")
+    config.write_text(text.replace('memory_limit = "2GB"', 'memory_limit = "100MB"', 1), encoding="utf-8")
     workspace = load_workspace(home)
     con = cursor(workspace)
     folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])

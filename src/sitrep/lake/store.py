@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 
-from sitrep.config import Workspace
+from sitrep.config import Ingest, Query, Workspace
 from sitrep.feeds.sql import lit
 from sitrep.lake.errors import LakeError
 from sitrep.lake.schema import COLUMNS, REJECT_SCHEMA
@@ -251,10 +251,13 @@ def write_json(data: dict[str, Any], final: Path, tmp_dir: Path) -> None:
     os.replace(tmp, final)
 
 
-def connect(workspace: Workspace, *, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection set up for the lake: UTC, bounded memory, no downloads."""
+def connect(
+    workspace: Workspace, *, temp_dir: Path | None = None, limits: Ingest | Query | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection set up for the lake: UTC, bounded memory and threads (``limits``:
+    ``[ingest]`` by default, ``[query]`` for the query database), no downloads."""
     con = duckdb.connect(":memory:")
-    settings = workspace.settings.ingest
+    settings = limits or workspace.settings.ingest
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     con.execute("SET TimeZone = 'UTC'")

@@ -27,7 +27,7 @@ _databases_lock = threading.Lock()
 
 def backend(workspace: Workspace) -> ibis.BaseBackend:
     """The query backend of the workspace, used by the metrics, the report facts, the proposals and
-    the event explorer: DuckDB in memory over the lake's connection settings (UTC, the configured
+    the event explorer: DuckDB in memory over the lake's connection settings (UTC, the ``[query]``
     memory and thread limits, no downloads; :func:`sitrep.lake.store.connect`).
 
     Each call gets a connection of its own (a cursor) to the process's one database: opening a
@@ -42,15 +42,14 @@ def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     """A connection of its own (a cursor) to the process's DuckDB database for the workspace's
     settings, for SQL run without Ibis (the explorer's pages: compiling an Ibis expression costs more
     than the query of a page)."""
-    settings = workspace.settings.ingest
+    settings = workspace.settings.query
     key = (str(settings.memory_limit), int(settings.threads))
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
-            database = connect(workspace, temp_dir=_spill_dir())
+            database = connect(workspace, temp_dir=_spill_dir(), limits=settings)
             # Every query here that needs an order says so (ORDER BY); without the promise to keep the
-            # scan's order, DuckDB holds less at once: a week's report over 20M events fits the
-            # default 1 GB instead of failing with "Out of Memory".
+            # scan's order, DuckDB holds less at once.
             database.execute("SET preserve_insertion_order = false")
             _databases[key] = database
         return database.cursor()
