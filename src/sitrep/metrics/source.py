@@ -47,11 +47,7 @@ def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
-            database = connect(workspace, temp_dir=_spill_dir(), limits=settings)
-            # Every query here that needs an order says so (ORDER BY); without the promise to keep the
-            # scan's order, DuckDB holds less at once.
-            database.execute("SET preserve_insertion_order = false")
-            _databases[key] = database
+            database = _databases[key] = connect(workspace, temp_dir=_spill_dir(), limits=settings)
         return database.cursor()
 
 
