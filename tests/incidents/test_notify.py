@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -26,37 +25,11 @@ from sitrep.incidents.partners import PartnerSpec, upsert_partner
 from sitrep.incidents.vocabulary import Status
 from sitrep.incidents.workflow import Home, add_asset, add_request, create_incident, transition
 from sitrep.taxonomy import IncidentCategory, PartnerType
+from smtp_inbox import Inbox, authenticator
 
 from .conftest import free_port, make_workspace
 
 USER, PASSWORD = "cert-bot", "s3cret-pw"
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message that arrived."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("refused@"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == USER.encode()
-        and auth_data.password == PASSWORD.encode()
-    )
-    # handled=False: let aiosmtpd answer 535 itself (True means "I already replied").
-    return AuthResult(success=ok, handled=False)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +73,7 @@ def smtp_server(certificate):
         port=free_port(),
         tls_context=context,
         require_starttls=True,
-        authenticator=_authenticate,
+        authenticator=authenticator(USER, PASSWORD),
         auth_require_tls=True,
     )
     controller.start()

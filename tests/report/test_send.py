@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import tomli_w
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from typer.testing import CliRunner
 
 from sitrep.cli import app
@@ -30,6 +29,7 @@ from sitrep.report.distribution.log import AlreadySent, sent_log
 from sitrep.report.distribution.relay import password_of, relay_of
 from sitrep.report.distribution.send import send_issue
 from sitrep.report.publish import publish, unpublish
+from smtp_inbox import Inbox, authenticator
 
 from .data import RESTRICTED_STRINGS, WEEK, build_workspace, week_events, write_events
 
@@ -45,36 +45,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message that arrived; ``refused@…`` is not a mailbox."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("refused@"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if any(a.startswith("shutdown@") for a in envelope.rcpt_tos):
-            return "421 4.3.2 service shutting down"  # and smtplib closes the connection
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-    def parsed(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(raw, policy=policy.default) for _, _, raw in self.messages]
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(),
-        PASSWORD.encode(),
-    )
-    return AuthResult(success=ok, handled=False)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +88,7 @@ def tls_server(certificate):
         port=free_port(),
         tls_context=_server_context(certificate),
         require_starttls=True,
-        authenticator=_authenticate,
+        authenticator=authenticator(USER, PASSWORD),
         auth_required=True,
         auth_require_tls=True,
     )
