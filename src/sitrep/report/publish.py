@@ -240,16 +240,24 @@ def unpublish(workspace: Workspace, week: Week, *, reason: str, now: datetime | 
 
 
 def previous_issues(
-    workspace: Workspace, week: Week, lang: str, *, folder: Path | None = None, count: int = REVIEW_COUNT
+    workspace: Workspace,
+    week: Week,
+    lang: str,
+    *,
+    folder: Path | None = None,
+    count: int = REVIEW_COUNT,
+    issues: list[Issue] | None = None,
 ) -> list[Week]:
     """近期回顾: the issues before ``week`` that exist, newest first, at most ``count``.
 
     They are the published issues (withdrawn ones left out) and, for an edition written into
     ``folder``, the drafts whose ``lang`` edition was rendered beside it (``folder/../<week>/``, where
     the review's relative links point; not when ``report.base_url`` sends them to the public archive).
-    A workspace that has published and rendered nothing before ``week`` lists none.
+    A workspace that has published and rendered nothing before ``week`` lists none.  ``issues``: the
+    workspace's issue files, when the caller has read them already (every one is read otherwise).
     """
-    issues = archive(workspace).issues
+    if issues is None:
+        issues = archive(workspace).issues
     found = {i.week for i in issues if i.withdrawn is None}
     if folder is not None and not workspace.settings.report.base_url:
         recorded = {i.week for i in issues}
@@ -298,14 +306,13 @@ def editions(workspace: Workspace, week: Week, langs: list[str], *, folder: Path
     else fresh with the narrative's working copy (a draft; a withdrawn issue is rendered as one too).
     ``folder``, where they will be written, adds the drafts rendered beside it to 近期回顾."""
     stored = load_issue(workspace, week)
+    issues = archive(workspace).issues  # read once for the 近期回顾 of every language
+
+    def previous(lang: str) -> list[Week]:
+        return previous_issues(workspace, week, lang, folder=folder, issues=issues)
+
     if stored is not None and stored.withdrawn is None:
-        return [
-            report
-            for lang in langs
-            for report in issue_editions(
-                workspace, stored, [lang], previous=previous_issues(workspace, week, lang, folder=folder)
-            )
-        ]
+        return [r for lang in langs for r in issue_editions(workspace, stored, [lang], previous=previous(lang))]
     narrative = load_narrative(workspace, week).texts
     facts = gather(workspace, week)
     secret = workspace_secret(workspace)
@@ -314,7 +321,7 @@ def editions(workspace: Workspace, week: Week, langs: list[str], *, folder: Path
             facts,
             workspace.settings,
             lang,
-            previous=previous_issues(workspace, week, lang, folder=folder),
+            previous=previous(lang),
             secret=secret,
             narrative=narrative.get(lang, Text()),
         )
