@@ -126,10 +126,14 @@ class Enrichment(_Section):
 
 
 class Storage(_Section):
-    """Where the workspace keeps its data; relative paths are inside the workspace."""
+    """Where the workspace keeps its data; relative paths are inside the workspace.  A server database
+    (PostgreSQL) is reached through a pool of connections per process: ``database_pool_size`` kept
+    open, up to ``database_max_overflow`` more at a peak (SQLite needs no pool)."""
 
     lake: str = "lake"
     database_url: str = "sqlite:///sitrep.db"
+    database_pool_size: Annotated[int, Field(ge=1, le=1000)] = 5
+    database_max_overflow: Annotated[int, Field(ge=0, le=1000)] = 10
     reports: str = "reports"
 
 
