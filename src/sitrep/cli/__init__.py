@@ -34,6 +34,7 @@ _COMMANDS = {
     "users": ("users", "app"),
     "serve": ("serve", "serve"),
     "jobs": ("jobs", "app"),
+    "database": ("database", "app"),
 }
 
 

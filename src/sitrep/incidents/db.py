@@ -144,12 +144,13 @@ def upgrade_engine(engine: Engine) -> None:
             command.upgrade(alembic_config(connection), "head")
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
+    """``url`` as messages print it: the password hidden."""
     return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager
-def _database_errors(url: str) -> Iterator[None]:
+def database_errors(url: str) -> Iterator[None]:
     """Turn a database that cannot be reached or stays locked into a :class:`StoreError` that says so,
     and a value the database cannot take (PostgreSQL refuses text with a NUL) into a refusal."""
     try:
@@ -159,12 +160,12 @@ def _database_errors(url: str) -> Iterator[None]:
         raise IncidentError(f"the incident database refused a value: {reason.strip()}") from exc
     except PoolTimeout as exc:
         reason = "every connection of this process's pool ([storage] database_pool_size) stayed in use"
-        raise StoreBusy(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
+        raise StoreBusy(f"the incident database {shown_url(url)} stayed busy: {reason}") from exc
     except OperationalError as exc:
         reason = str(exc.orig) if exc.orig is not None else str(exc)
         if "locked" in reason or "busy" in reason or "lock timeout" in reason:
-            raise StoreBusy(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
-        raise StoreError(f"cannot use the incident database {_shown(url)}: {reason.strip()}") from exc
+            raise StoreBusy(f"the incident database {shown_url(url)} stayed busy: {reason}") from exc
+        raise StoreError(f"cannot use the incident database {shown_url(url)}: {reason.strip()}") from exc
 
 
 def _is_case_data(instance: object) -> bool:
@@ -224,20 +225,20 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision."""
-        with _database_errors(self.url):
+        with database_errors(self.url):
             upgrade_engine(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading (it takes no write lock; closing it rolls back, nothing is committed)."""
-        with _database_errors(self.url), self._readers() as session:
+        with database_errors(self.url), self._readers() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: the write lock is taken at its start, the transaction
         commits when the block ends and rolls back when it raises."""
-        with _database_errors(self.url), self._writers() as session, session.begin():
+        with database_errors(self.url), self._writers() as session, session.begin():
             yield session
 
     def changes(self) -> int:
