@@ -4,8 +4,13 @@ incremental rebuilds (only what changed is rendered again) and ``sitrep site --c
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -142,6 +147,28 @@ def test_a_new_folder_or_an_upgrade_copies_the_kept_editions_and_rerender_draws_
     result = _run(ws, "site", "-o", str(tmp_path / "new"), "--rerender")
     assert "3 issues rendered, 0 copied from the kept editions, 0 unchanged" in result.output
     assert _files(tmp_path / "new").keys() == _files(built_site).keys()
+
+
+def test_a_killed_build_stops_its_worker_processes(archive, tmp_path):
+    """``kill`` (SIGTERM) of ``sitrep site`` ends it like Ctrl-C: no worker process goes on drawing."""
+    ws, _, _ = archive
+    out = tmp_path / "site"
+    command = [str(Path(sys.executable).with_name("sitrep")), "--home", str(ws.root), "site", "-o", str(out)]
+    build = subprocess.Popen([*command, "--rerender", "--jobs", "2"], start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / MANIFEST_NAME).exists() and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first issue is written: the workers are drawing the others
+    build.send_signal(signal.SIGTERM)
+    assert build.wait(timeout=60) == 128 + signal.SIGTERM
+    assert b"Traceback" not in build.stderr.read()
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(build.pid, 0)  # anything left of its process group?
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("worker processes of the killed build are still running")
 
 
 def test_rebuilds_render_only_what_changed(archive, tmp_path):
