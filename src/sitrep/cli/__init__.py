@@ -18,6 +18,7 @@ from sitrep.cli.common import state
 _COMMANDS = {
     "init": ("workspace", "init"),
     "ingest": ("ingest", "ingest"),
+    "collect": ("collect", "collect"),
     "formats": ("ingest", "formats"),
     "rejects": ("ingest", "rejects"),
     "metrics": ("metrics", "metrics"),

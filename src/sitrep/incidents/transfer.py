@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 # Every model module, so that the metadata holds every table of the store.
 import sitrep.accounts.models
+import sitrep.collect.records
 import sitrep.jobs.records  # noqa: F401
 from sitrep.incidents.db import Store, database_errors, make_engine, shown_url, upgrade_engine
 from sitrep.incidents.errors import IncidentError, StoreError
