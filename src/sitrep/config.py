@@ -426,13 +426,11 @@ _EVERY = re.compile(r"^([1-9][0-9]{0,5})([smhd])$")
 _EVERY_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class FolderSource(_Section):
-    """A drop folder (``kind = "folder"``): files put in ``path`` are ingested, then moved to ``done/``
-    there, or to ``failed/`` with a reason file beside them when unreadable."""
+class _SourceBase(_Section):
+    """What every ``[[sources]]`` entry has: a name, how often it is due, and optionally the format of
+    what it delivers and the TLP label of rows that carry none."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    kind: Literal["folder"]
-    path: Annotated[str, Field(min_length=1)]
     every: str = "1h"
     format: str | None = None
     tlp: str | None = None
@@ -441,7 +439,7 @@ class FolderSource(_Section):
     @classmethod
     def _duration(cls, value: str) -> str:
         if not _EVERY.fullmatch(value):
-            raise ValueError(f"every = {value!r} is not a duration like \"30m\", \"1h\" or \"1d\"")
+            raise ValueError(f'every = {value!r} is not a duration like "30m", "1h" or "1d"')
         return value
 
     @field_validator("tlp")
@@ -457,7 +455,39 @@ class FolderSource(_Section):
         return timedelta(**{_EVERY_UNIT[found.group(2)]: int(found.group(1))})
 
 
-Source = FolderSource
+class FolderSource(_SourceBase):
+    """A drop folder (``kind = "folder"``): files put in ``path`` are ingested, then moved to ``done/``
+    there, or to ``failed/`` with a reason file beside them when unreadable."""
+
+    kind: Literal["folder"]
+    path: Annotated[str, Field(min_length=1)]
+
+
+class HttpSource(_SourceBase):
+    """A feed downloaded from ``url`` (``kind = "http"``): asked with the ``ETag`` and ``Last-Modified``
+    of the last download, so an unchanged feed is not fetched again; ``headers_env`` names the
+    environment variables whose values are sent as headers (an API key never sits in the file)."""
+
+    kind: Literal["http"]
+    url: str
+    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_seconds: Annotated[float, Field(ge=0, le=600)] = 5.0
+    max_mb: Annotated[int, Field(ge=1, le=100_000)] = 500
+    headers_env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"url = {value!r} is not an http(s) address")
+        return value.strip()
+
+
+Source = Annotated[FolderSource | HttpSource, Field(discriminator="kind")]
 
 
 # --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------

@@ -125,7 +125,7 @@ def test_bad_sources_are_refused_naming_the_key(tmp_path):
     bad = {"sources": [{"name": "a", "kind": "folder", "path": "d", "every": "weekly"}, {"name": "a", "kind": "ftp"}]}
     (root / "sitrep.toml").write_text(tomli_w.dumps(bad), encoding="utf-8")
     result = runner.invoke(app, ["--home", str(root), "collect"])
-    assert result.exit_code == 2 and "sources.0.every" in result.output and "sources.1.kind" in result.output
+    assert result.exit_code == 2 and "sources.0.folder.every" in result.output and "sources.1" in result.output
 
 
 def test_one_collect_at_a_time(tmp_path):

@@ -12,19 +12,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from sitrep.config import Source, Workspace
+from sitrep.config import FolderSource, Source, Workspace
 
 SETTLE_SECONDS = 10
 _UNFINISHED = (".part", ".tmp", ".partial", ".crdownload")
 
 
-def location(workspace: Workspace, source: Source) -> Path:
+def location(workspace: Workspace, source: FolderSource) -> Path:
     """The drop folder: ``path``, inside the workspace when relative."""
     path = Path(source.path).expanduser()
     return path if path.is_absolute() else workspace.root / path
 
 
-def delivered(workspace: Workspace, source: Source, now: datetime) -> list[Path]:
+def delivered(workspace: Workspace, source: FolderSource, now: datetime) -> list[Path]:
     """The files waiting in the drop folder, oldest first.  Raises :class:`OSError` (naming the folder)
     when it cannot be listed."""
     where = location(workspace, source)
@@ -49,6 +49,7 @@ def finish(
 ) -> str:
     """Move ``path`` into ``done/`` or ``failed/`` of its folder (a name already there gets a number),
     with the reason beside a failed file; the new path, relative to the drop folder."""
+    assert isinstance(source, FolderSource)  # the drop folder's own way of finishing a file
     target_dir = location(workspace, source) / outcome
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name

@@ -43,6 +43,18 @@ class CollectionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class SourceState(Base):
+    """What a source remembers between runs: the HTTP validators of its last download (``ETag``,
+    ``Last-Modified``), sent back so that an unchanged feed answers 304 and is not fetched again."""
+
+    __tablename__ = "source_states"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 def last_runs(session: Session) -> dict[str, datetime]:
     """When each source last ran (its newest run's start)."""
     rows = session.execute(select(CollectionRun.source, func.max(CollectionRun.started_at)).group_by("source"))

@@ -1,5 +1,5 @@
-"""Collection records: the files each source delivered (by SHA-256, so none is ingested twice) and the
-runs of each source (when it is due again).
+"""Collection records: the files each source delivered (by SHA-256, so none is ingested twice), the
+runs of each source (when it is due again) and what a source keeps between runs (HTTP validators).
 
 Revision ID: 0008
 Revises: 0007
@@ -49,9 +49,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("collection_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_collection_runs_source"), ["source"], unique=False)
+    op.create_table(
+        "source_states",
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("etag", sa.String(length=500), nullable=True),
+        sa.Column("last_modified", sa.String(length=100), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("source", name=op.f("pk_source_states")),
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("source_states")
     op.drop_table("collection_runs")
     op.drop_table("collected_files")
