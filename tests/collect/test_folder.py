@@ -8,8 +8,12 @@ import fcntl
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import tomli_w
 from sqlalchemy import select
@@ -136,3 +140,28 @@ def test_one_collect_at_a_time(tmp_path):
         result = _run(ws, code=2)
         assert "another 'sitrep collect' of" in result.output and (ws.root / "drop" / OPENPHISH).is_file()
     assert "ingested" in _run(ws).output  # once it has ended
+
+
+def test_the_daemon_takes_each_new_file_until_stopped(tmp_path):
+    ws = _workspace(tmp_path, every="1s")
+    sitrep = str(Path(sys.executable).with_name("sitrep"))
+    daemon = subprocess.Popen(
+        [sitrep, "--home", str(ws.root), "collect", "--daemon"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for sample in (OPENPHISH, SINKHOLE):
+            _drop(ws, sample)
+            deadline = time.monotonic() + 60
+            while not (ws.root / "drop" / "done" / sample).exists():
+                assert daemon.poll() is None and time.monotonic() < deadline, daemon.stderr.read()
+                time.sleep(0.2)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=60)
+    output, errors = daemon.communicate()
+    assert code == 128 + signal.SIGTERM and "Traceback" not in errors
+    assert f"partners: {OPENPHISH} (423 bytes) ingested" in output and f"partners: {SINKHOLE}" in output
+    assert {e["feed_name"] for e in lake_rows(ws)} == {"openphish", "shadowserver-event4-sinkhole"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,6 +12,7 @@ from sitrep.cli.common import console, fail, out, print_json, user_errors, works
 
 if TYPE_CHECKING:
     from sitrep.collect.collector import FileOutcome
+    from sitrep.config import Workspace
 
 
 def collect(
@@ -23,6 +26,14 @@ def collect(
         typer.Option("--dry-run", help="List what each source would deliver; ingest, move and record nothing."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print each source's run as JSON on stdout.")] = False,
+    daemon: Annotated[
+        bool,
+        typer.Option(
+            "--daemon",
+            help="Keep running: run each source whenever it is due, one log line per file, until stopped "
+            "(SIGTERM or Ctrl-C end it between two files).",
+        ),
+    ] = False,
 ) -> None:
     """Run the feed sources that are due (each [[sources]] entry of sitrep.toml runs once per its
     'every'), ingest each file they deliver and record it (source, time, size, SHA-256), so the same
@@ -34,6 +45,12 @@ def collect(
     ws = workspace()
     if not ws.settings.sources:
         fail(f"no [[sources]] in {ws.config_path} (see docs/collection.md)")
+    if daemon:
+        if source or everything or dry_run or as_json:
+            fail("--daemon runs every source when it is due: it takes no --source, --all, --dry-run or --json")
+        with user_errors(CollectRunning, StoreError):
+            _daemon(ws)
+        return
     with user_errors(UnknownSource, CollectRunning, StoreError):
         if everything:
             sources = list(ws.settings.sources)
@@ -76,6 +93,20 @@ def collect(
                 out.print(f"{run.source}: nothing new")
     if not all(run.ok for run in runs):
         raise typer.Exit(1)
+
+
+def _daemon(ws: Workspace) -> None:
+    """Run the due sources, sleep until the next one is due (at most a minute, so a clock change or a
+    source that ran from another command is noticed), again."""
+    from sitrep.collect.collector import collect, due_sources, next_due
+
+    out.print(f"collecting for {ws.root}: {', '.join(s.name for s in ws.settings.sources)}")
+    while True:
+        for run in collect(ws, due_sources(ws), on_file=_print_file):
+            if run.error:
+                console.print(f"{run.source}: {run.error}", markup=False)
+        pause = (next_due(ws) - datetime.now(UTC)).total_seconds()
+        time.sleep(min(max(pause, 0.5), 60))
 
 
 def _print_file(outcome: FileOutcome) -> None:

@@ -90,6 +90,15 @@ def due_sources(workspace: Workspace, now: datetime | None = None) -> list[Sourc
     return [s for s in workspace.settings.sources if s.name not in last or moment - last[s.name] >= s.interval]
 
 
+def next_due(workspace: Workspace, now: datetime | None = None) -> datetime:
+    """When the next source is due (now, when one already is)."""
+    moment = now or datetime.now(UTC)
+    with open_store(workspace).read() as session:
+        last = last_runs(session)
+    times = [last[s.name] + s.interval if s.name in last else moment for s in workspace.settings.sources]
+    return max(moment, min(times, default=moment))
+
+
 def chosen_sources(workspace: Workspace, names: list[str]) -> list[Source]:
     """The sources named (in the configuration's order); raises :class:`UnknownSource` for a name no
     source has."""
