@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,9 @@ from helpers import SAMPLES, lake_rows
 from sitrep.cli import app
 from sitrep.collect.collector import LOCK_NAME, collect, due_sources
 from sitrep.collect.records import CollectedFile, CollectionRun
+from sitrep.config import load_workspace
 from sitrep.incidents.db import open_store
+from sitrep.weeks import Week
 from sitrep.workspace import init_workspace
 
 runner = CliRunner()
@@ -165,3 +168,26 @@ def test_the_daemon_takes_each_new_file_until_stopped(tmp_path):
     assert code == 128 + signal.SIGTERM and "Traceback" not in errors
     assert f"partners: {OPENPHISH} (423 bytes) ingested" in output and f"partners: {SINKHOLE}" in output
     assert {e["feed_name"] for e in lake_rows(ws)} == {"openphish", "shadowserver-event4-sinkhole"}
+
+
+def test_the_check_says_which_sources_delivered_in_the_week(tmp_path):
+    ws = _workspace(tmp_path)
+    config = tomllib.loads(ws.config_path.read_text(encoding="utf-8"))
+    config["sources"].append({"name": "quiet", "kind": "folder", "path": "quiet-drop"})
+    ws.config_path.write_text(tomli_w.dumps(config), encoding="utf-8")
+    (ws.root / "quiet-drop").mkdir()
+    _drop(ws, SINKHOLE)
+    (ws.root / "drop" / "broken.bin").write_bytes(b"\x00 not a feed")
+    os.utime(ws.root / "drop" / "broken.bin", (time.time() - 60,) * 2)
+    _run(ws, "--all", code=1)
+    week = Week.of(datetime.now(UTC).astimezone(load_workspace(ws.root).timezone).date())
+    result = runner.invoke(app, ["--home", str(ws.root), "check", "--week", str(week), "--json"])
+    data = json.loads(result.stdout)
+    by_name = {s["source"]: s for s in data["sources"]}
+    assert (by_name["partners"]["files"], by_name["partners"]["failed"]) == (1, 1)
+    assert by_name["partners"]["accepted"] == len(lake_rows(ws)) and by_name["partners"]["last_file_at"]
+    assert (by_name["quiet"]["files"], by_name["quiet"]["last_file_at"]) == (0, None)
+    codes = {(f["code"], f["subject"]) for f in data["findings"]}
+    assert {("source_silent", "quiet"), ("source_failed", "partners")} <= codes
+    earlier = runner.invoke(app, ["--home", str(ws.root), "check", "--week", str(week - 1), "--json"])
+    assert {s["source"]: s["files"] for s in json.loads(earlier.stdout)["sources"]} == {"partners": 0, "quiet": 0}

@@ -102,6 +102,13 @@ def print_check(result: CheckResult) -> None:
             median = "—" if f.median is None else f"{f.median:,g}"
             table.add_row(f.feed, f"{f.rows:,}", last, median)
         out.print(table)
+    if result.sources:
+        table = Table(show_edge=False, title="Sources (files collected this week)", title_justify="left")
+        for name in ("source", "kind", "files", "failed", "rows added", "last file"):
+            table.add_column(name, justify="left" if name in ("source", "kind", "last file") else "right")
+        for s in result.sources:
+            table.add_row(s.source, s.kind, f"{s.files:,}", f"{s.failed:,}", f"{s.accepted:,}", s.last_file_at or "—")
+        out.print(table)
     table = Table(show_edge=False, title="Key indicators", title_justify="left")
     table.add_column("indicator", no_wrap=True)
     for name in ("this week", "last week"):

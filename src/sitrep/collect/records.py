@@ -4,6 +4,7 @@ every run of a source (when it is due next)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint, func, select
@@ -64,3 +65,30 @@ def last_runs(session: Session) -> dict[str, datetime]:
 def known_file(session: Session, source: str, sha256: str) -> CollectedFile | None:
     """The record of a file ``source`` already delivered with these bytes."""
     return session.scalar(select(CollectedFile).where(CollectedFile.source == source, CollectedFile.sha256 == sha256))
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What one source delivered in a span of time: files ingested and failed, rows added, the last."""
+
+    files: int
+    failed: int
+    accepted: int
+    last: datetime | None
+
+
+def delivered_between(session: Session, start: datetime, end: datetime) -> dict[str, Delivered]:
+    """Per source, the files collected in ``[start, end)``."""
+    ingested = CollectedFile.status == "ingested"
+    rows = session.execute(
+        select(
+            CollectedFile.source,
+            func.count().filter(ingested),
+            func.count().filter(CollectedFile.status == "failed"),
+            func.coalesce(func.sum(CollectedFile.accepted).filter(ingested), 0),
+            func.max(CollectedFile.collected_at),
+        )
+        .where(CollectedFile.collected_at >= start, CollectedFile.collected_at < end)
+        .group_by(CollectedFile.source)
+    )
+    return {source: Delivered(int(n), int(bad), int(added), last) for source, n, bad, added, last in rows}

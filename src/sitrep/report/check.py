@@ -9,6 +9,8 @@ week cannot be published as it is) and *warnings* (worth a look, publishing goes
 - every feed seen this week or in the previous weeks, with its rows per week: a feed seen before but
   silent this week is a warning (a source went missing), and so is one whose rows moved more than
   :data:`MOVE_FACTOR` times against its median of the previous weeks;
+- every source of ``[[sources]]`` (``sitrep collect``) with the files it delivered in the week: one
+  that delivered no file is a warning (it stayed silent), and so is one whose files failed;
 - every key indicator against last week: one that fell to 0, or moved more than :data:`MOVE_FACTOR`
   times (a rise from 0 included), is a warning;
 - files in ``reports/published/`` that are not issues (they are ignored) are warnings.
@@ -26,7 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ibis
+from sqlalchemy.orm import Session
 
+from sitrep.collect.records import Delivered, delivered_between
 from sitrep.config import Workspace, settings_key
 from sitrep.incidents.db import open_store
 from sitrep.incidents.stats import handled_incidents
@@ -36,7 +40,7 @@ from sitrep.metrics.indicators import Context
 from sitrep.metrics.source import backend, events_table, in_window
 from sitrep.metrics.weekly import values_by_week
 from sitrep.report.archive import archive
-from sitrep.report.check_model import CheckResult, FeedRows, Finding, IndicatorMove, WeekState
+from sitrep.report.check_model import CheckResult, FeedRows, Finding, IndicatorMove, SourceDelivery, WeekState
 from sitrep.report.facts import history_start
 from sitrep.taxonomy import INDICATORS
 from sitrep.weeks import Week
@@ -114,6 +118,43 @@ def _feed_findings(feeds: list[FeedRows], weeks: int) -> list[Finding]:
                     f"feed {f.feed}: {f.rows:,} rows this week, {factor:.1f}× {direction} than its median of "
                     f"{f.median:,g} over the previous {weeks} weeks",
                     f.feed,
+                )
+            )
+    return findings
+
+
+def _source_deliveries(workspace: Workspace, session: Session, start: datetime, end: datetime) -> list[SourceDelivery]:
+    """What each configured source delivered in the week (collected in it)."""
+    found = delivered_between(session, start, end)
+    nothing = Delivered(0, 0, 0, None)
+    return [
+        SourceDelivery(
+            s.name,
+            s.kind,
+            (d := found.get(s.name, nothing)).files,
+            d.failed,
+            d.accepted,
+            d.last.isoformat(timespec="seconds") if d.last else None,
+        )
+        for s in workspace.settings.sources
+    ]
+
+
+def _source_findings(sources: list[SourceDelivery]) -> list[Finding]:
+    findings = []
+    for s in sources:
+        if not s.files:
+            failed = f" ({s.failed} failed: see its failed/ folder)" if s.failed else ""
+            findings.append(
+                Finding("warning", "source_silent", f"source {s.source}: no file ingested this week{failed}", s.source)
+            )
+        elif s.failed:
+            findings.append(
+                Finding(
+                    "warning",
+                    "source_failed",
+                    f"source {s.source}: {s.failed} file{'s' * (s.failed != 1)} failed this week",
+                    s.source,
                 )
             )
     return findings
@@ -207,6 +248,7 @@ def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None)
     first, previous, feeds, moves = lake.first, list(lake.previous), list(lake.feeds), list(lake.moves)
     with open_store(workspace).read() as session:
         handled = len(handled_incidents(session, start, end))
+        sources = _source_deliveries(workspace, session, start, end)
     events = sum(f.rows for f in feeds)
     findings = _week_findings(week, state, workspace)
     if state != "future":
@@ -220,6 +262,7 @@ def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None)
                 )
             )
         findings += _feed_findings(feeds, len(previous))
+        findings += _source_findings(sources)
         findings += _indicator_findings(moves)
     findings += _stray_findings(workspace)
     return CheckResult(
@@ -233,6 +276,7 @@ def check_week(workspace: Workspace, week: Week, *, now: datetime | None = None)
         events=events,
         incidents_handled=handled,
         feeds=feeds,
+        sources=sources,
         indicators=moves,
         findings=findings,
     )

@@ -32,6 +32,19 @@ class FeedRows:
 
 
 @dataclass(frozen=True)
+class SourceDelivery:
+    """A configured source (``[[sources]]``) in the week: the files it delivered (by when they were
+    collected) that were ingested or failed, the rows they added, and its last file."""
+
+    source: str
+    kind: str
+    files: int
+    failed: int
+    accepted: int
+    last_file_at: str | None
+
+
+@dataclass(frozen=True)
 class IndicatorMove:
     """A key indicator this week and last week (``previous`` is None when last week lies before the
     lake's history)."""
@@ -56,6 +69,7 @@ class CheckResult:
     events: int
     incidents_handled: int
     feeds: list[FeedRows] = field(default_factory=list)
+    sources: list[SourceDelivery] = field(default_factory=list)
     indicators: list[IndicatorMove] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
