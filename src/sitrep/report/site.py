@@ -563,8 +563,8 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None, rere
         # A withdrawn issue's notice lists no other issue: its files depend on its document alone.
         previous = [] if known.withdrawn else recent_issues(current, week, REVIEW_COUNT)
         known.key = _digest(known.digest, [str(p) for p in previous])
-        fresh = not rerender and same and built is not None and built.key == known.key
-        if fresh and all((out / f).is_file() for f in built.files):
+        fresh = built is not None and not rerender and same and built.key == known.key
+        if built is not None and fresh and all((out / f).is_file() for f in built.files):
             known.files = built.files
             manifest.issues[str(week)] = known
             result.unchanged.append(str(week))
