@@ -28,13 +28,14 @@ on another file system, a file where a folder belongs, a ``*.parquet`` file in `
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,6 @@ class Lake:
     @classmethod
     def of(cls, workspace: Workspace) -> Lake:
         if workspace.lake_url:
-            from sitrep.lake.objects import ObjectLake  # only a lake on an object store needs s3fs
-
             return ObjectLake.of_workspace(workspace)
         return cls(workspace.lake_dir)
 
@@ -271,6 +270,118 @@ class Lake:
     def remove(self, path: LakePath) -> None:
         """Delete a file of the lake (one already gone is no error)."""
         Path(path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ObjectLake(Lake):
+    """A lake at ``url`` on an S3-compatible object store (:mod:`sitrep.lake.objects`): the same files
+    as a local lake, uploaded whole; ``root`` is the local folder of its work files and lock."""
+
+    url: str = ""
+    filesystem: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of_workspace(cls, workspace: Workspace) -> ObjectLake:
+        from sitrep.lake import objects  # only a lake on an object store needs s3fs
+
+        assert workspace.lake_url is not None
+        store = objects.filesystem(workspace.settings.storage.s3, workspace.root)
+        return cls(workspace.lake_dir, workspace.lake_url, store)
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    @property
+    def events_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "events"
+
+    @property
+    def rejects_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "rejects"
+
+    @property
+    def ingests_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "ingests"
+
+    def create(self) -> None:
+        """Make the local work folder; refuse a bucket that cannot be reached."""
+        bucket = ObjectPath(self.url).key.split("/", 1)[0]
+        try:
+            found = self.filesystem.exists(bucket)
+        except Exception as exc:  # s3fs and botocore raise many kinds: the store's answer is named
+            raise self._error("cannot reach the bucket", exc) from None
+        if not found:
+            raise LakeError(f"{self.url}: the bucket {bucket!r} does not exist on the object store (create it first)")
+        for folder in (self.root, self.tmp_dir):
+            if folder.exists() and not folder.is_dir():
+                raise LakeError(f"{folder} is a file, not the lake's local work folder: move it away and run again")
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def list_folder(self, folder: LakePath) -> list[Entry]:
+        try:
+            listed = self.filesystem.ls(ObjectPath(str(folder)).key, detail=True, refresh=True)
+        except FileNotFoundError:
+            return []
+        except Exception as exc:
+            raise self._error(f"cannot list {folder}", exc) from None
+        entries = [
+            Entry(ObjectPath(f"s3://{item['name']}"), int(item["size"]), str(item.get("ETag") or item["LastModified"]))
+            for item in listed
+            if item.get("type") == "file"
+        ]
+        return sorted(entries, key=lambda e: e.path.name)
+
+    def commit_state(self) -> str:
+        """A digest of the listing of ``events/`` (names, sizes and ETags): one LIST request."""
+        digest = hashlib.blake2b(digest_size=16)
+        for entry in self.list_folder(self.events_dir):
+            digest.update(f"{entry.path.name}\0{entry.size}\0{entry.version}\n".encode())
+        return digest.hexdigest()
+
+    def _check_parquet(self, entry: Entry) -> None:
+        if not entry.path.name.endswith(".parquet"):
+            return
+        key = ObjectPath(str(entry.path)).key
+        try:
+            head = self.filesystem.cat_file(key, start=0, end=4)
+            tail = self.filesystem.cat_file(key, start=max(entry.size - 4, 0), end=entry.size)
+        except Exception as exc:
+            raise self._error(f"cannot read {entry.path}", exc) from None
+        check_magic(entry.path, entry.size, head, tail)
+
+    def read_text(self, path: LakePath) -> str:
+        try:
+            return bytes(self.filesystem.cat_file(ObjectPath(str(path)).key)).decode("utf-8")
+        except Exception as exc:
+            raise self._error(f"cannot read {path}", exc) from None
+
+    def commit(self, tmp: Path, final: LakePath) -> None:
+        """Upload a finished work file: the object appears whole when its upload completes."""
+        try:
+            self.filesystem.put_file(str(tmp), ObjectPath(str(final)).key)
+        except Exception as exc:
+            raise self._error(f"cannot upload {final}", exc) from None
+        tmp.unlink(missing_ok=True)
+
+    def write_json(self, data: dict[str, Any], final: LakePath, tmp_dir: Path) -> None:
+        body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        try:
+            self.filesystem.pipe_file(ObjectPath(str(final)).key, body)
+        except Exception as exc:
+            raise self._error(f"cannot upload {final}", exc) from None
+
+    def remove(self, path: LakePath) -> None:
+        try:
+            self.filesystem.rm_file(ObjectPath(str(path)).key)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            raise self._error(f"cannot remove {path}", exc) from None
+
+    def _error(self, what: str, exc: Exception) -> LakeError:
+        reason = str(exc).strip() or type(exc).__name__
+        return LakeError(f"{self.url}: {what} on the object store ({reason}); see [storage.s3] in sitrep.toml")
 
 
 def live_files(entries: list[Entry], read_text: Callable[[LakePath], str]) -> list[Entry]:
