@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from helpers import SAMPLES
 from s3server import REGION, s3_server
 from sitrep.cli import app
 from sitrep.config import Workspace, load_workspace
+from sitrep.lake import maintain
 from sitrep.lake.errors import LakeError
 from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.store import Lake, ObjectPath, connect, events_source
@@ -97,6 +99,17 @@ def test_a_lake_on_s3_gives_the_numbers_of_a_local_lake(tmp_path, endpoint, monk
     again = ingest_paths(remote, FEED_FILES[:3])
     assert [r.accepted for r in again] == [0, 0, 0]
     assert len(Lake.of(remote).event_files()) == len(files)
+
+    # Compaction and retention work on the store as in a folder: the same numbers after either.
+    merged = maintain.compact(remote)
+    assert merged.merges and len(Lake.of(remote).event_files()) == merged.files_after < len(files)
+    assert not [p for p in lake.list_folder(lake.events_dir) if not p.path.name.endswith(".parquet")]
+    for week in WEEKS:
+        assert metrics_json(remote, week) == metrics_json(local, week)
+    assert event_rows(local) == event_rows(remote)
+    kept = maintain.retain(remote, "1w", today=date(2025, 1, 8))
+    assert kept.dropped
+    assert metrics_json(remote, "2025-W02") == metrics_json(local, "2025-W02")
 
 
 def test_the_explorer_and_the_report_read_a_lake_on_s3(tmp_path, endpoint, monkeypatch):

@@ -19,6 +19,7 @@ _COMMANDS = {
     "ingest": ("ingest", "ingest"),
     "formats": ("ingest", "formats"),
     "rejects": ("ingest", "rejects"),
+    "lake": ("lake", "app"),
     "metrics": ("metrics", "metrics"),
     "events": ("events", "app"),
     "report": ("report", "report"),
