@@ -4,9 +4,12 @@ issues intact; a compaction stopped at any step leaves the old files or the merg
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -81,6 +84,13 @@ def test_compact_merges_small_files_and_changes_no_result(workspace, tmp_path):
     assert outcome["files_after"] == len(after_files) < len(before_files) / 4
     assert sum(m["events"] for m in outcome["merges"]) <= len(before[1])
     assert results(workspace) == before
+    # The replaced files stay for the grace period (queries that listed them may be reading them).
+    assert {p.name for p in before_files} <= {p.name for p in Path(lake.events_dir).iterdir()}
+    assert maintain.compact(workspace).removed == 0
+    finished = maintain.compact(workspace, grace=timedelta(0))
+    assert finished.merges == () and finished.removed == len(before_files) - len(after_files) + len(outcome["merges"])
+    assert {p.name for p in Path(lake.events_dir).iterdir()} == {p.name for p in after_files}
+    assert results(workspace) == before
     # Each merged file names its span, and the span is that of its events: a week still opens few files.
     con = connect(workspace)
     for path in after_files:
@@ -92,8 +102,7 @@ def test_compact_merges_small_files_and_changes_no_result(workspace, tmp_path):
     assert len(lake.event_files(start, end)) <= 4
     assert not list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
 
-    # Compacting again has nothing left to merge; ingest still deduplicates against merged files.
-    assert maintain.compact(workspace).merges == ()
+    # Ingest still deduplicates against merged files.
     again = ingest_paths(workspace, daily_feeds(tmp_path / "again", date(2024, 12, 16), 3)[:6])
     assert sum(r.accepted for r in again) == 0
 
@@ -115,22 +124,22 @@ def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(worksp
 
     monkeypatch.setattr(Lake, stop_at, stop)
     with pytest.raises(Stopped):
-        maintain.compact(workspace)
+        maintain.compact(workspace, grace=timedelta(0))
     monkeypatch.setattr(Lake, stop_at, real)
 
     listed = {p.name for p in Path(lake.events_dir).iterdir()}
-    (record,) = Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}")
-    swap = json.loads(record.read_text(encoding="utf-8"))
-    assert old <= listed  # no old file was removed yet
+    swaps = [json.loads(r.read_text(encoding="utf-8")) for r in Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}")]
+    assert swaps and old <= listed  # no old file was removed yet
     seen = {p.name for p in lake.event_files()}
-    if stop_at == "commit":  # the record is there, its output is not: the old files count
-        assert swap["output"] not in listed
+    if stop_at == "commit":  # the first record is there, its output is not: the old files count
+        assert len(swaps) == 1 and swaps[0]["output"] not in listed
         assert seen == old
-    else:  # the output is committed, the old files not yet removed: the output counts instead of them
-        assert seen == (old - set(swap["replaces"])) | {swap["output"]}
+    else:  # the outputs are committed, the old files not yet removed: the outputs count instead of them
+        replaced = {name for swap in swaps for name in swap["replaces"]}
+        assert seen == (old - replaced) | {swap["output"] for swap in swaps}
     assert results(workspace) == before
 
-    maintain.compact(workspace)  # the next run finishes (or drops) the stopped one, then merges
+    maintain.compact(workspace, grace=timedelta(0))  # the next run finishes (or drops) the stopped one, merges
     assert not [p for p in Path(lake.events_dir).iterdir() if p.name.endswith(RECORD_SUFFIX)]
     assert {p.name for p in Path(lake.events_dir).iterdir()} == {p.name for p in lake.event_files()}
     assert results(workspace) == before
@@ -192,3 +201,44 @@ def test_retain_drops_old_files_keeps_straddling_ones_and_published_issues(works
 def straddle_id(workspace: Workspace, source: Path) -> str:
     summaries = [json.loads(p.read_text()) for p in Path(Lake.of(workspace).ingests_dir).glob("*.json")]
     return next(s["ingest_id"] for s in summaries if s["file"] == str(source))
+
+
+def test_readers_during_a_compaction_count_every_event_once(workspace, tmp_path):
+    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 21))
+    lake = Lake.of(workspace)
+    total = len(results(workspace)[1])
+    before = len(lake.event_files())
+    compaction = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from sitrep.config import load_workspace; from sitrep.lake.maintain import compact; "
+            f"compact(load_workspace({str(workspace.root)!r}))",
+        ],
+    )
+    con = connect(workspace)
+    counts: list[int] = []
+    missing = 0
+    try:
+        while compaction.poll() is None or not counts:
+            try:
+                counts.append(con.execute(f"SELECT count(*) FROM {events_source(lake)}").fetchone()[0])
+            except duckdb.IOException:  # a file removed between the listing and its reading: read again
+                missing += 1
+    finally:
+        con.close()
+    assert compaction.wait() == 0
+    assert len(lake.event_files()) < before
+    # Every read counted every event once; none found a file gone (the replaced ones stay a while).
+    assert len(counts) > 1 and set(counts) == {total}
+    assert missing == 0
+
+
+def test_retain_drops_a_merged_file_in_its_grace_period_with_the_files_it_replaced(workspace, tmp_path):
+    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 13)[:26])
+    lake = Lake.of(workspace)
+    assert maintain.compact(workspace).merges  # the replaced files stay for the grace period
+    assert list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
+    done = maintain.retain(workspace, "1w", today=date(2025, 1, 8))
+    assert done.dropped and lake.event_files() == []
+    assert list(Path(lake.events_dir).iterdir()) == []  # no replaced file shows again, no record is left

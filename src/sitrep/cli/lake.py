@@ -33,6 +33,17 @@ def compact(
             "--target-mb", help="Size a merged file grows to (compressed MB); larger files are left as they are."
         ),
     ] = 256,
+    grace_minutes: Annotated[
+        int,
+        typer.Option(
+            "--grace-minutes",
+            min=0,
+            help=(
+                "Keep the files a merge replaced this long, for queries that listed them just before; a later "
+                "run removes them (0: remove them now, when no one is reading the lake)."
+            ),
+        ),
+    ] = 10,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -41,13 +52,16 @@ def compact(
     Files are merged reporting week by reporting week (files whose events span the same weeks), so a
     week's query still opens only the files that can hold it.  Every event and every result stays the
     same; a run stopped half-way leaves either the old files or the merged one counted, never both,
-    and the next run finishes it.
+    and the next run finishes it.  The replaced files are removed by a later run once --grace-minutes
+    have passed.
     """
+    from datetime import timedelta
+
     from sitrep.lake.maintain import compact as run
 
     ws = workspace()
     with user_errors(LakeError):
-        result = run(ws, target_mb=target_mb, dry_run=dry_run)
+        result = run(ws, target_mb=target_mb, grace=timedelta(minutes=grace_minutes), dry_run=dry_run)
     if as_json:
         print_json(asdict(result))
         return
@@ -55,10 +69,14 @@ def compact(
     for merge in result.merges:
         target = f" into {merge.output}" if merge.output else ""
         out.print(f"{verb} {len(merge.replaced)} files ({merge.events:,} events){target}")
+    if result.removed:
+        out.print(f"removed {result.removed} files replaced by earlier merges")
     if not result.merges:
         out.print(f"nothing to merge: {result.files_before} events files, none small alongside another of its weeks")
         return
     out.print(f"events files: {result.files_before} → {result.files_after}{' (dry run)' if dry_run else ''}")
+    if not dry_run and grace_minutes:
+        out.print(f"the replaced files are removed by the next run after {grace_minutes} minutes (--grace-minutes)")
 
 
 @app.command()

@@ -1,11 +1,13 @@
 """Keeping the lake in shape: merging small events files (``sitrep lake compact``) and dropping old
 ones (``sitrep lake retain``), under the writer lock, without changing what readers count.
 
-A compaction swaps files in four steps, each one a commit a reader may see (see
+A compaction swaps files in steps, each one a commit a reader may see (see
 :func:`sitrep.lake.store.live_files`): its record (the output's name and the files it replaces), then
-the merged output, then the removal of the replaced files, then of the record.  Before the output is
-committed readers count the old files; from then on the merged one.  A run stopped half-way is
-finished by the next writer that calls :func:`finish_compactions`.
+the merged output; before the output is committed readers count the old files, from then on the merged
+one.  The replaced files, and then the record, are removed once the swap is older than a grace period
+(:data:`DEFAULT_GRACE`), by a later run: a query that listed the old files just before the swap still
+finds them while it reads.  A run stopped half-way is finished by the next writer that calls
+:func:`finish_compactions`.
 
 Retention drops whole files: a file with any event at or after the cutoff is kept whole, so a number of
 a week after the cutoff never changes; published issues keep their frozen numbers in their documents.
@@ -13,7 +15,6 @@ a week after the cutoff never changes; published issues keep their frozen number
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ from sitrep.lake.store import (
     Entry,
     Lake,
     LakePath,
+    compaction_record,
     connect,
     events_file_name,
     events_source,
@@ -42,6 +44,8 @@ from sitrep.weeks import Week
 
 # A merged file grows to about this size (compressed Parquet); larger files are left as they are.
 DEFAULT_TARGET_MB = 256
+# How long the files a compaction replaced stay after the swap, for the queries that listed them before.
+DEFAULT_GRACE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,13 @@ class Merge:
 
 @dataclass(frozen=True)
 class Compaction:
-    """What ``compact`` did (or, with ``dry_run``, would do)."""
+    """What ``compact`` did (or, with ``dry_run``, would do): its merges, the events files counted
+    before and after, and the files replaced by earlier swaps that it removed."""
 
     merges: tuple[Merge, ...]
     files_before: int
     files_after: int
+    removed: int
     dry_run: bool
 
 
@@ -78,17 +84,29 @@ class Retention:
     dry_run: bool
 
 
-def compact(workspace: Workspace, *, target_mb: int = DEFAULT_TARGET_MB, dry_run: bool = False) -> Compaction:
+def compact(
+    workspace: Workspace,
+    *,
+    target_mb: int = DEFAULT_TARGET_MB,
+    grace: timedelta = DEFAULT_GRACE,
+    dry_run: bool = False,
+) -> Compaction:
     """Merge the lake's small events files, reporting week by reporting week, into files of about
-    ``target_mb`` MB; every event, and so every result, stays as it was."""
+    ``target_mb`` MB; every event, and so every result, stays as it was.  Files replaced by swaps older
+    than ``grace`` (this run's too, with a grace of zero) are removed."""
     if target_mb < 1:
         raise LakeError(f"target size {target_mb} MB: use 1 MB or more")
+    if grace < timedelta(0):
+        raise LakeError("a grace period cannot be negative")
     lake = Lake.of(workspace)
+    removed = 0
     with lake.writing() as work:
         if not dry_run:
-            finish_compactions(lake)
+            removed = finish_compactions(lake, grace)
         entries = lake.live_entries()
-        groups = _groups(entries, workspace, target_mb * 1024 * 1024)
+        # The output of a swap still in its grace period is merged again only once that swap is done.
+        swapping = set(_pending(lake))
+        groups = _groups([e for e in entries if e.path.name not in swapping], workspace, target_mb * 1024 * 1024)
         merges: list[Merge] = []
         con = connect(workspace, temp_dir=work)
         try:
@@ -100,27 +118,53 @@ def compact(workspace: Workspace, *, target_mb: int = DEFAULT_TARGET_MB, dry_run
                     merges.append(_merge(lake, con, group, work))
         finally:
             con.close()
+        if not dry_run and grace == timedelta(0):
+            removed += finish_compactions(lake, grace)
     after = len(entries) - sum(len(m.replaced) - 1 for m in merges)
-    return Compaction(tuple(merges), len(entries), after, dry_run)
+    return Compaction(tuple(merges), len(entries), after, removed, dry_run)
 
 
-def finish_compactions(lake: Lake) -> None:
-    """Complete (or undo) compactions a stopped run left: a record whose output was committed has its
-    replaced files removed, one whose output was not is dropped.  Call it under the writer lock."""
+def finish_compactions(lake: Lake, grace: timedelta = DEFAULT_GRACE) -> int:
+    """Complete the swaps of earlier compactions: a record whose output was committed more than
+    ``grace`` ago has its replaced files removed, then itself; one whose output is missing (a run
+    stopped before its commit) is dropped.  Call it under the writer lock; returns the files removed."""
     entries = lake.list_folder(lake.events_dir)
     names = {entry.path.name for entry in entries}
+    now = datetime.now(UTC)
+    removed = 0
     for entry in entries:
         if not entry.path.name.endswith(RECORD_SUFFIX):
             continue
-        record = _record(lake, entry.path)
-        if record["output"] in names:
-            for name in record["replaces"]:
-                lake.remove(lake.events_dir / name)
+        output, replaced = compaction_record(entry.path, lake.read_text)
+        if output in names:
+            if now - _swapped_at(entry.path.name) < grace:
+                continue  # queries that listed the replaced files may still be reading them
+            for name in replaced:
+                if name in names:
+                    lake.remove(lake.events_dir / name)
+                    removed += 1
         lake.remove(entry.path)
+    return removed
 
 
-def _record(lake: Lake, path: LakePath) -> dict[str, list[str] | str]:
-    return json.loads(lake.read_text(path))
+def _pending(lake: Lake) -> dict[str, tuple[LakePath, list[str]]]:
+    """The swaps not yet completed, by output name: the record and the replaced files' names."""
+    found: dict[str, tuple[LakePath, list[str]]] = {}
+    for entry in lake.list_folder(lake.events_dir):
+        if entry.path.name.endswith(RECORD_SUFFIX):
+            output, replaced = compaction_record(entry.path, lake.read_text)
+            found[output] = (entry.path, replaced)
+    return found
+
+
+def _swapped_at(record_name: str) -> datetime:
+    """When a compaction swapped its files in, from its id (``compact-<UTC time>-<hex>``); an id that is
+    no time counts as long ago."""
+    stamp = record_name.removeprefix("compact-").split("-", 1)[0]
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _groups(entries: list[Entry], workspace: Workspace, target: int) -> list[list[Entry]]:
@@ -177,9 +221,6 @@ def _merge(lake: Lake, con: duckdb.DuckDBPyConnection, group: list[Entry], work:
     replaced = [entry.path.name for entry in group]
     lake.write_json({"output": output, "replaces": replaced}, lake.events_dir / f"{compaction}{RECORD_SUFFIX}", work)
     lake.commit(tmp, lake.events_dir / output)
-    for path in files:
-        lake.remove(path)
-    lake.remove(lake.events_dir / f"{compaction}{RECORD_SUFFIX}")
     return Merge(tuple(replaced), output, events)
 
 
@@ -216,8 +257,16 @@ def retain(workspace: Workspace, keep: str, *, dry_run: bool = False, today: dat
             con.close()
         ingests = _old_ingests(lake, moment)
         if not dry_run:
+            pending = _pending(lake)
             for entry in old:
+                # A merged output still in its grace period goes with the files it replaced, and its
+                # record last: a record without its output would show those files again.
+                record, replaced = pending.get(entry.path.name, (None, []))
+                for name in replaced:
+                    lake.remove(lake.events_dir / name)
                 lake.remove(entry.path)
+                if record is not None:
+                    lake.remove(record)
             for ingest_id in ingests:
                 lake.remove(lake.rejects_dir / f"{ingest_id}.parquet")
                 lake.remove(lake.ingests_dir / f"{ingest_id}.json")

@@ -15,9 +15,10 @@ object store, see :mod:`sitrep.lake.objects`)::
 
 A file appears in ``events/`` whole or not at all (``os.replace`` locally, one finished upload on
 object storage), so a killed ingest leaves the lake as it was before or after that file.  An exclusive
-lock serialises writers.  A compaction first commits its record, then its output: from one listing a
-reader sees the output and hides the files the record names only when both are there
-(:func:`live_files`), so it counts either the old files or the merged one, never both.
+lock serialises writers.  A compaction first commits its record, then its output (and removes the
+replaced files after a grace period, :mod:`sitrep.lake.maintain`): from one listing a reader hides the
+files the record names only when the record and its output are both there (:func:`live_files`), so it
+counts either the old files or the merged one, never both.
 
 What is not the lake's own is refused with :class:`LakeError` rather than half-used: a ``.tmp`` that is
 a symbolic link (work files must be renamed into place on the same file system), a folder of the lake
@@ -180,10 +181,17 @@ class Lake:
         for _ in range(10):  # a listing taken while a writer commits is taken again
             entries = self.list_folder(self.events_dir)
             after = self.commit_state()
-            if after == state:
-                break
-            state = after
-        live = live_files(entries, self.read_text)
+            if after != state:
+                state = after
+                continue
+            try:
+                live = live_files(entries, self.read_text)
+            except FileNotFoundError:  # a compaction finished since the listing: list again
+                state = self.commit_state()
+                continue
+            break
+        else:
+            raise LakeError(f"{self.events_dir} changed every time it was listed (writers at work?); try again")
         known = _listings[self.events_dir] = _Listing(state, [(e, file_span(e.path.name)) for e in live], set())
         return known
 
@@ -353,6 +361,8 @@ class ObjectLake(Lake):
     def read_text(self, path: LakePath) -> str:
         try:
             return bytes(self.filesystem.cat_file(ObjectPath(str(path)).key)).decode("utf-8")
+        except FileNotFoundError:
+            raise
         except Exception as exc:
             raise self._error(f"cannot read {path}", exc) from None
 
@@ -387,22 +397,30 @@ class ObjectLake(Lake):
 def live_files(entries: list[Entry], read_text: Callable[[LakePath], str]) -> list[Entry]:
     """The events files readers count, from one listing of ``events/``: every ``*.parquet`` file but
     those a compaction record names as replaced when the record's output is listed too.  A record
-    without its output (a compaction stopped before its commit) hides nothing."""
+    without its output (a compaction stopped before its commit) hides nothing; one removed since the
+    listing raises FileNotFoundError (the listing is stale)."""
     names = {entry.path.name for entry in entries}
     hidden: set[str] = set()
     for entry in entries:
         if entry.path.name.endswith(RECORD_SUFFIX):
-            try:
-                record = json.loads(read_text(entry.path))
-                output, replaced = str(record["output"]), [str(name) for name in record["replaces"]]
-            except (OSError, ValueError, KeyError, TypeError):
-                raise LakeError(
-                    f"{entry.path} is not a compaction record Sitrep wrote (no output and replaced files): move it "
-                    "out of the lake's events folder"
-                ) from None
+            output, replaced = compaction_record(entry.path, read_text)
             if output in names:
                 hidden.update(replaced)
     return [e for e in entries if e.path.name.endswith(".parquet") and e.path.name not in hidden]
+
+
+def compaction_record(path: LakePath, read_text: Callable[[LakePath], str]) -> tuple[str, list[str]]:
+    """A compaction record's output and replaced files; FileNotFoundError when it is gone."""
+    try:
+        record = json.loads(read_text(path))
+        return str(record["output"]), [str(name) for name in record["replaces"]]
+    except FileNotFoundError:
+        raise  # removed since the listing (the caller lists again)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LakeError(
+            f"{path} is not a compaction record Sitrep wrote (no output and replaced files): move it "
+            "out of the lake's events folder"
+        ) from None
 
 
 def _check_parquet(path: Path) -> None:
