@@ -14,6 +14,7 @@ one workspace.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ def filesystem(store: ObjectStore, root: Path) -> Any:
     """The s3fs file system ``[storage.s3]`` describes; what it leaves empty, botocore takes from the
     standard AWS variables and files.  Listings are not cached: other processes commit files."""
     try:
-        import s3fs
+        import s3fs  # noqa: F401 (the optional extra: checked here, used by _file_system)
     except ImportError:
         raise LakeError(f"the lake is on an object store (s3://), which needs s3fs: {EXTRA_HINT}") from None
     options: dict[str, Any] = {"use_listings_cache": False}
@@ -39,7 +40,42 @@ def filesystem(store: ObjectStore, root: Path) -> Any:
     if store.access_key_id:
         options["key"] = store.access_key_id
         options["secret"] = secret_access_key(store, root)
-    return s3fs.S3FileSystem(**options)
+    return _file_system()(**options)
+
+
+# What one object's HEAD answered, by object, up to this many objects per file system.
+_KNOWN_OBJECTS = 100_000
+
+
+@functools.cache
+def _file_system() -> type:
+    """s3fs's file system, remembering what a HEAD request told of each object.  DuckDB asks for an
+    object's size and time every time it opens it (about 80 HEAD requests per events file in one
+    ``sitrep metrics``), and the lake writes each object once under a name of its own and never
+    rewrites it (compaction and retention only remove), so the answer stays true."""
+    import s3fs
+
+    class LakeFileSystem(s3fs.S3FileSystem):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._known: dict[str, dict[str, Any]] = {}
+
+        async def _info(self, path: str, *args: Any, refresh: bool = False, **kwargs: Any) -> dict[str, Any]:
+            name = self._strip_protocol(path)
+            if not refresh and (known := self._known.get(name)) is not None:
+                return known
+            found = await super()._info(path, *args, refresh=refresh, **kwargs)
+            if found.get("type") == "file":
+                if len(self._known) >= _KNOWN_OBJECTS:
+                    self._known.clear()
+                self._known[name] = found
+            return found
+
+        async def _rm_file(self, path: str, **kwargs: Any) -> None:
+            self._known.pop(self._strip_protocol(path), None)
+            await super()._rm_file(path, **kwargs)
+
+    return LakeFileSystem
 
 
 def secret_access_key(store: ObjectStore, root: Path) -> str:
