@@ -7,9 +7,12 @@ workspace ``sitrep demo`` made, else a fresh ``sitrep demo`` into a temporary fo
 before them, copies of those issue documents moved to the earlier week (week, dates, trend weeks and
 publication time shifted; the real ``sitrep.issue/1`` format, evidence and all).  Then times the CLI end
 to end, each run a separate process:
-  full       `sitrep site -o OUT` into an empty folder (every issue: HTML, PDF and JSON in zh and en)
+  first      `sitrep site -o OUT` into an empty folder, the first build of this archive (every issue is
+             rendered, HTML, PDF and JSON in zh and en, and kept in the workspace's reports/editions/)
   unchanged  the same again (nothing changed: nothing is rendered)
   one        after one issue's document changed (its narrative): that issue alone is rendered
+  full       `sitrep site -o NEW` into another empty folder: every issue copied from the kept editions
+  upgrade    OUT again as after a Sitrep upgrade (the renderers' version in its manifest differs)
 and prints seconds, CPU seconds and peak memory of each child process.
 """
 
@@ -30,6 +33,7 @@ from pathlib import Path
 from sitrep.config import load_workspace
 from sitrep.report.archive import archive, write_issue
 from sitrep.report.redact import SECRET_NAME
+from sitrep.report.site import MANIFEST_NAME
 from sitrep.weeks import Week
 from sitrep.workspace import init_workspace
 
@@ -93,6 +97,13 @@ def _change_one(ws: Path) -> None:
     target.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
 
 
+def _as_before_an_upgrade(site: Path) -> None:
+    """Make the site's manifest record another renderers' version, as a build by an older Sitrep would."""
+    path = site / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(manifest | {"context": "an older Sitrep"}), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--issues", type=int, default=100)
@@ -113,10 +124,13 @@ def main() -> None:
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         print(f"{args.issues} issues in {ws}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}")
         print(f"{'run':<10} {'seconds':>8} {'cpu s':>8} {'peak MB':>8}  sitrep says")
-        for name in ("full", "unchanged", "one"):
+        runs = (("first", site), ("unchanged", site), ("one", site), ("full", tmp / "new"), ("upgrade", site))
+        for name, out in runs:
             if name == "one":
                 _change_one(ws)
-            wall, cpu, peak, said = _run([*home, "site", "-o", str(site), *jobs])
+            if name == "upgrade":
+                _as_before_an_upgrade(site)
+            wall, cpu, peak, said = _run([*home, "site", "-o", str(out), *jobs])
             print(f"{name:<10} {wall:8.1f} {cpu:8.1f} {peak:8d}  {said}", flush=True)
         wall, cpu, peak, said = _run([*home, "site", "-o", str(site), "--check"])
         print(f"{'check':<10} {wall:8.1f} {cpu:8.1f} {peak:8d}  {said}")

@@ -13,7 +13,7 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -147,10 +147,14 @@ class ObjectStore(_Section):
 
 class Storage(_Section):
     """Where the workspace keeps its data; relative paths are inside the workspace.  The lake may be an
-    ``s3://bucket/prefix`` URL (see ``[storage.s3]``)."""
+    ``s3://bucket/prefix`` URL (see ``[storage.s3]``).  A server database (PostgreSQL) is reached
+    through a pool of connections per process: ``database_pool_size`` kept open, up to
+    ``database_max_overflow`` more at a peak (SQLite needs no pool)."""
 
     lake: str = "lake"
     database_url: str = "sqlite:///sitrep.db"
+    database_pool_size: Annotated[int, Field(ge=1, le=1000)] = 5
+    database_max_overflow: Annotated[int, Field(ge=0, le=1000)] = 10
     reports: str = "reports"
     s3: ObjectStore = Field(default_factory=ObjectStore)
 
@@ -449,6 +453,45 @@ class Jobs(_Section):
     max_upload_mb: Annotated[int, Field(ge=1, le=100_000)] = 200
 
 
+# --- Collection (``sitrep collect``): feeds that arrive by themselves -------------------------------
+_EVERY = re.compile(r"^([1-9][0-9]{0,5})([smhd])$")
+_EVERY_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class FolderSource(_Section):
+    """A drop folder (``kind = "folder"``): files put in ``path`` are ingested, then moved to ``done/``
+    there, or to ``failed/`` with a reason file beside them when unreadable."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    kind: Literal["folder"]
+    path: Annotated[str, Field(min_length=1)]
+    every: str = "1h"
+    format: str | None = None
+    tlp: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if not _EVERY.fullmatch(value):
+            raise ValueError(f"every = {value!r} is not a duration like \"30m\", \"1h\" or \"1d\"")
+        return value
+
+    @field_validator("tlp")
+    @classmethod
+    def _tlp(cls, value: str | None) -> str | None:
+        return None if value is None else TLP.parse(value).value
+
+    @property
+    def interval(self) -> timedelta:
+        """How often the source is due (``every``)."""
+        found = _EVERY.fullmatch(self.every)
+        assert found is not None  # validated
+        return timedelta(**{_EVERY_UNIT[found.group(2)]: int(found.group(1))})
+
+
+Source = FolderSource
+
+
 # --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------
 Security = Literal["none", "starttls", "ssl"]
 # The port each way of securing the connection is served on when ``[distribution] port`` is 0.
@@ -526,6 +569,16 @@ class Settings(_Section):
     explorer: Explorer = Field(default_factory=Explorer)
     jobs: Jobs = Field(default_factory=Jobs)
     distribution: Distribution = Field(default_factory=Distribution)
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _distinct_sources(cls, sources: list[Source]) -> list[Source]:
+        names = [s.name for s in sources]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"two sources are named {repeated[0]!r}: each [[sources]] needs a name of its own")
+        return sources
 
 
 @dataclass(frozen=True)
@@ -630,4 +683,10 @@ def default_config_text() -> str:
         "# Sitrep workspace configuration. Every key is documented in docs/configuration.md.\n"
         "# Remove a key to fall back to its default.\n\n"
     )
-    return header + tomli_w.dumps(Settings().model_dump(mode="json"))
+    # No ``sources = []``: a ``[[sources]]`` table added below would then be a TOML error.
+    defaults = Settings().model_dump(mode="json", exclude={"sources"})
+    sources = (
+        "\n# Feeds that arrive by themselves (sitrep collect; docs/collection.md), one table each:\n"
+        '# [[sources]]\n# name = "partners"\n# kind = "folder"\n# path = "drop"\n# every = "1h"\n'
+    )
+    return header + tomli_w.dumps(defaults) + sources

@@ -4,8 +4,13 @@ incremental rebuilds (only what changed is rendered again) and ``sitrep site --c
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,7 +20,7 @@ from typer.testing import CliRunner
 from sitrep.cli import app
 from sitrep.config import load_workspace
 from sitrep.report.archive import issue_path, load_issue
-from sitrep.report.site import MANIFEST_NAME, build_site
+from sitrep.report.site import EDITIONS_MANIFEST, MANIFEST_NAME, build_site, editions_dir
 from sitrep.report.site_check import check_site
 from sitrep.workspace import init_workspace
 
@@ -102,6 +107,68 @@ def test_the_built_site_checks_clean(archive):
     # Links under the base URL (近期回顾, with base_url set) are links into the site, and were checked.
     page = (site / str(WEEK) / "report.zh.html").read_text(encoding="utf-8")
     assert f'href="{BASE}/{WEEK - 1}/report.zh.html"' in page
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.glob("*/report.*")}
+
+
+def test_a_new_folder_or_an_upgrade_copies_the_kept_editions_and_rerender_draws_anew(archive, tmp_path):
+    ws, built_site, _ = archive
+    kept = editions_dir(ws)
+    assert sorted(p.name for p in kept.iterdir() if not p.name.startswith(".")) == [str(w) for w in WEEKS]
+
+    # A build into a new folder copies every issue's files: the same bytes, nothing drawn.
+    fresh = build_site(ws, tmp_path / "new")
+    assert fresh.rendered == [] and sorted(fresh.kept) == [str(w) for w in WEEKS]
+    assert _files(tmp_path / "new") == _files(built_site)
+    # The index entries came with the kept files (the issues were not composed again): the same pages.
+    for name in ("index.html", "index.en.html", "feed.xml", "feed.en.xml"):
+        assert (tmp_path / "new" / name).read_bytes() == (built_site / name).read_bytes()
+    assert check_site(tmp_path / "new", BASE + "/") == []
+
+    # An upgrade (the renderers' version in the site's manifest differs): published files stay as they were.
+    manifest_path = tmp_path / "new" / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps(manifest | {"context": "an older Sitrep"}), encoding="utf-8")
+    upgraded = build_site(ws, tmp_path / "new")
+    assert upgraded.rendered == [] and sorted(upgraded.kept) == [str(w) for w in WEEKS]
+
+    # A kept record that is damaged or names a file outside its folder is not trusted: that issue is drawn.
+    record_path = kept / str(WEEK) / EDITIONS_MANIFEST
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record_path.write_text(json.dumps(record | {"files": ["../../sitrep.toml"]}), encoding="utf-8")
+    (kept / str(WEEK - 1) / EDITIONS_MANIFEST).write_text("{", encoding="utf-8")
+    repaired = build_site(ws, tmp_path / "repaired")
+    assert sorted(repaired.rendered) == [str(WEEK - 1), str(WEEK)] and repaired.kept == [str(WEEK - 2)]
+    assert json.loads(record_path.read_text(encoding="utf-8"))["files"] == record["files"]  # kept anew
+
+    # --rerender draws every issue again, even in a folder that is up to date.
+    result = _run(ws, "site", "-o", str(tmp_path / "new"), "--rerender")
+    assert "3 issues rendered, 0 copied from the kept editions, 0 unchanged" in result.output
+    assert _files(tmp_path / "new").keys() == _files(built_site).keys()
+
+
+def test_a_killed_build_stops_its_worker_processes(archive, tmp_path):
+    """``kill`` (SIGTERM) of ``sitrep site`` ends it like Ctrl-C: no worker process goes on drawing."""
+    ws, _, _ = archive
+    out = tmp_path / "site"
+    command = [str(Path(sys.executable).with_name("sitrep")), "--home", str(ws.root), "site", "-o", str(out)]
+    build = subprocess.Popen([*command, "--rerender", "--jobs", "2"], start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / MANIFEST_NAME).exists() and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first issue is written: the workers are drawing the others
+    build.send_signal(signal.SIGTERM)
+    assert build.wait(timeout=60) == 128 + signal.SIGTERM
+    assert b"Traceback" not in build.stderr.read()
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(build.pid, 0)  # anything left of its process group?
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("worker processes of the killed build are still running")
 
 
 def test_rebuilds_render_only_what_changed(archive, tmp_path):

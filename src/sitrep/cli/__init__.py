@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import signal
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from sitrep.cli.common import state
 _COMMANDS = {
     "init": ("workspace", "init"),
     "ingest": ("ingest", "ingest"),
+    "collect": ("collect", "collect"),
     "formats": ("ingest", "formats"),
     "rejects": ("ingest", "rejects"),
     "lake": ("lake", "app"),
@@ -35,6 +37,7 @@ _COMMANDS = {
     "users": ("users", "app"),
     "serve": ("serve", "serve"),
     "jobs": ("jobs", "app"),
+    "database": ("database", "app"),
 }
 
 
@@ -88,6 +91,13 @@ def _root(
     state.home = home
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # A scheduler's or an operator's ``kill``: leave as on Ctrl-C, through the clean-up of every block
+    # (the lake's lock and work folder, the worker processes of ``sitrep site``), not in mid-write.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the ``sitrep`` console script."""
+    signal.signal(signal.SIGTERM, _terminated)
     app()

@@ -317,10 +317,20 @@ def site(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Processes rendering issues at once (default: one per CPU)."),
     ] = None,
+    rerender: Annotated[
+        bool,
+        typer.Option(
+            "--rerender",
+            help="Draw every issue anew instead of copying the files kept in reports/editions/ (after an "
+            "upgrade whose new look old issues should get too), and keep the new files.",
+        ),
+    ] = False,
 ) -> None:
     """Build or update the static archive of every published issue: index pages, each issue's HTML, PDF
     and JSON in both languages, an Atom feed per language; withdrawn issues are listed as withdrawn with
-    their reason.  Only issues that changed since the last build are rendered again."""
+    their reason.  Only issues that changed since the last build are written again; an issue's files
+    are rendered once and kept in the workspace (reports/editions/), so a build into a new folder or
+    after an upgrade copies them."""
     ws = workspace()
     base = ws.settings.report.base_url
     if check:
@@ -337,7 +347,7 @@ def site(
     from sitrep.report.site import build_site  # matplotlib loads only for commands that draw
 
     with user_errors(*_ERRORS):
-        built = build_site(ws, output, jobs=jobs)
+        built = build_site(ws, output, jobs=jobs, rerender=rerender)
     for stray in built.skipped:
         console.print(f"[yellow]skipped:[/] {stray.path}: {stray.problem}")
     if not base:
@@ -347,8 +357,8 @@ def site(
         )
     rendered, written = _counted(len(built.rendered), "issue"), _counted(len(built.files), "file")
     out.print(
-        f"{rendered} rendered, {len(built.unchanged)} unchanged; {written} written, "
-        f"{len(built.removed)} removed; open {output / 'index.html'}"
+        f"{rendered} rendered, {len(built.kept)} copied from the kept editions, {len(built.unchanged)} unchanged; "
+        f"{written} written, {len(built.removed)} removed; open {output / 'index.html'}"
     )
 
 

@@ -26,11 +26,13 @@ import atexit
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, make_url, select, text, update
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from sitrep.config import Workspace
@@ -40,7 +42,7 @@ from sitrep.incidents.models import CASE_TABLES, ChangeCounter
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration.  Checking it needs one query instead of Alembic's script directory (a quarter
 # of a second at every start); a test holds it to Alembic's head.
-HEAD = "0007"
+HEAD = "0008"
 DEFAULT_BUSY_TIMEOUT = 30.0
 # pg_advisory_xact_lock key that serialises migrations of one PostgreSQL database ("sitrep" in ASCII).
 _MIGRATION_LOCK = 0x736974726570
@@ -73,9 +75,18 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """Connections a process keeps to a server database (``[storage] database_pool_size`` and
+    ``database_max_overflow``); a web worker's requests share them."""
+
+    size: int = 5
+    max_overflow: int = 10
+
+
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, pool: Pool | None = None) -> Engine:
     """An engine for ``url``: SQLite in WAL mode with foreign keys and a busy timeout, PostgreSQL with a
-    lock timeout of the same length."""
+    lock timeout of the same length and a pool of ``pool`` connections."""
     url = _normalise_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -84,8 +95,17 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} if backend == "postgresql" else {}
-    # pre_ping: a long-running holder (the web desk) survives a restarted database server.
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    pool = pool or Pool()
+    # pre_ping: a long-running holder (the web desk) survives a restarted database server.  A request
+    # waits for a free connection as long as for a lock, then fails with the database busy.
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=busy_timeout,
+    )
 
 
 def alembic_config(connection: Any | None = None) -> Any:
@@ -124,12 +144,13 @@ def upgrade_engine(engine: Engine) -> None:
             command.upgrade(alembic_config(connection), "head")
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
+    """``url`` as messages print it: the password hidden."""
     return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager
-def _database_errors(url: str) -> Iterator[None]:
+def database_errors(url: str) -> Iterator[None]:
     """Turn a database that cannot be reached or stays locked into a :class:`StoreError` that says so,
     and a value the database cannot take (PostgreSQL refuses text with a NUL) into a refusal."""
     try:
@@ -137,11 +158,14 @@ def _database_errors(url: str) -> Iterator[None]:
     except DataError as exc:
         reason = str(exc.orig) if exc.orig is not None else str(exc)
         raise IncidentError(f"the incident database refused a value: {reason.strip()}") from exc
+    except PoolTimeout as exc:
+        reason = "every connection of this process's pool ([storage] database_pool_size) stayed in use"
+        raise StoreBusy(f"the incident database {shown_url(url)} stayed busy: {reason}") from exc
     except OperationalError as exc:
         reason = str(exc.orig) if exc.orig is not None else str(exc)
         if "locked" in reason or "busy" in reason or "lock timeout" in reason:
-            raise StoreBusy(f"the incident database {_shown(url)} stayed busy: {reason}") from exc
-        raise StoreError(f"cannot use the incident database {_shown(url)}: {reason.strip()}") from exc
+            raise StoreBusy(f"the incident database {shown_url(url)} stayed busy: {reason}") from exc
+        raise StoreError(f"cannot use the incident database {shown_url(url)}: {reason.strip()}") from exc
 
 
 def _is_case_data(instance: object) -> bool:
@@ -183,9 +207,9 @@ class Store:
     """The incident database of a workspace: an engine, and sessions that read or write in one
     transaction (committed on success, rolled back on error)."""
 
-    def __init__(self, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, pool: Pool | None = None) -> None:
         self.url = _normalise_url(url)
-        self.engine = make_engine(self.url, busy_timeout=busy_timeout)
+        self.engine = make_engine(self.url, busy_timeout=busy_timeout, pool=pool)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False)
         for sessions in (self._readers, self._writers):
@@ -201,20 +225,20 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision."""
-        with _database_errors(self.url):
+        with database_errors(self.url):
             upgrade_engine(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading (it takes no write lock; closing it rolls back, nothing is committed)."""
-        with _database_errors(self.url), self._readers() as session:
+        with database_errors(self.url), self._readers() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: the write lock is taken at its start, the transaction
         commits when the block ends and rolls back when it raises."""
-        with _database_errors(self.url), self._writers() as session, session.begin():
+        with database_errors(self.url), self._writers() as session, session.begin():
             yield session
 
     def changes(self) -> int:
@@ -237,7 +261,12 @@ def open_store(workspace: Workspace) -> Store:
     with _stores_lock:
         store = _stores.get(url)
         if store is None:
-            store = Store(url, busy_timeout=workspace.settings.incidents.busy_timeout_seconds)
+            storage = workspace.settings.storage
+            store = Store(
+                url,
+                busy_timeout=workspace.settings.incidents.busy_timeout_seconds,
+                pool=Pool(storage.database_pool_size, storage.database_max_overflow),
+            )
             try:
                 store.migrate()
             except BaseException:

@@ -20,7 +20,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -82,12 +82,15 @@ def ingest_paths(
     feed: Feed | None = None,
     reporter: Reporter | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
+    tlp: str | None = None,
 ) -> list[IngestResult]:
-    """Ingest files (``.zip`` archives member by member); the format is detected unless ``feed``."""
+    """Ingest files (``.zip`` archives member by member); the format is detected unless ``feed``.
+    ``tlp`` labels rows that carry no label of their own, instead of the format's default (a source
+    whose data is shared under another label)."""
     results: list[IngestResult] = []
     lake = Lake.of(workspace)
     with lake.writing() as work:
-        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work))
+        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work), tlp=tlp)
         try:
             for path in paths:
                 for result in _ingest_any(session, Path(path), feed):
@@ -109,6 +112,7 @@ class _Session:
     work: Path
     reporter: Reporter | None
     con: duckdb.DuckDBPyConnection
+    tlp: str | None = None
     loaded: bool = False
 
     @property
@@ -225,6 +229,8 @@ def _ingest_one(
             return IngestResult(name, None, error=str(exc))
     if file_time is None:
         file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    if session.tlp is not None:
+        feed = replace(feed, tlp=session.tlp)
     try:
         result = _Run(session, path, name, feed, file_time).execute()
     except (OSError, EOFError, zlib.error, UnicodeError, ValueError) as exc:

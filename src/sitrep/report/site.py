@@ -19,6 +19,11 @@ document, the issues its 近期回顾 lists, the settings the pages print and th
 issue whose key is unchanged (and whose files are there) is not rendered again.  Issues to render are
 rendered in parallel processes.
 
+The workspace keeps each issue's files as they were first rendered (``reports/editions/<week>/``, see
+:class:`KeptEditions`): a published issue is an official record, so its pages and PDF stay the same
+files when Sitrep is upgraded, and a build into a new folder copies them instead of drawing them again.
+``rerender`` draws every issue anew (after a fix in how reports look) and keeps the new files.
+
 A withdrawn issue (``sitrep unpublish``) stays in the index and the feeds, marked withdrawn with the
 date and the reason; its pages say so instead of showing the issue, and its JSON is a
 ``sitrep.withdrawn/1`` notice.
@@ -31,6 +36,9 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -85,6 +93,12 @@ class Entry:
     withdrawn_at: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        """An entry as :func:`dataclasses.asdict` stored it (keys it does not know are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
     def in_lang(self, lang: str) -> dict[str, str]:
         """The title, rating and summary in ``lang``."""
         zh = lang == "zh"
@@ -105,6 +119,7 @@ class SiteBuild:
     rendered: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # weeks whose files were copied from the kept editions
 
 
 def _summary(report: Report) -> str:
@@ -306,18 +321,103 @@ def renderer_version() -> str:
     return hasher.hexdigest()
 
 
-def _context(workspace: Workspace) -> str:
-    """What every page depends on besides its issue: the renderers, the settings the pages print
-    (organisation, titles, base URL), and the workspace secret (the opaque IDs of restricted data)."""
+def _printed(workspace: Workspace) -> str:
+    """What every page says besides its issue: the settings the pages print (organisation, titles,
+    base URL) and the workspace secret (the opaque IDs of restricted data)."""
     settings = workspace.settings
     secret = hashlib.blake2b(workspace_secret(workspace), digest_size=16).hexdigest()
-    return _digest(
-        MANIFEST_SCHEMA,
-        renderer_version(),
-        settings.organisation.model_dump(mode="json"),
-        settings.report.model_dump(mode="json"),
-        secret,
-    )
+    return _digest(settings.organisation.model_dump(mode="json"), settings.report.model_dump(mode="json"), secret)
+
+
+def _context(workspace: Workspace) -> str:
+    """What every page depends on besides its issue: the renderers and what the pages print."""
+    return _digest(MANIFEST_SCHEMA, renderer_version(), _printed(workspace))
+
+
+EDITIONS_SCHEMA = "sitrep.editions/1"
+EDITIONS_MANIFEST = ".sitrep-editions.json"
+
+
+def editions_dir(workspace: Workspace) -> Path:
+    """Where the workspace keeps each published issue's site files: ``reports/editions/<week>/``."""
+    return workspace.reports_dir / "editions"
+
+
+@dataclass(frozen=True)
+class KeptEditions:
+    """Each issue's site files as first rendered, kept in the workspace under a key made of the issue's
+    document, the earlier issues its 近期回顾 lists and what the pages print — not the renderers'
+    version: an upgrade of Sitrep leaves published files as they were published.  One folder per week,
+    replaced whole (a rename), with :data:`EDITIONS_MANIFEST` naming its key and files."""
+
+    root: Path
+    printed: str
+
+    def key(self, issue_key: str) -> str:
+        return _digest(EDITIONS_SCHEMA, issue_key, self.printed)
+
+    def restore(self, week: Week, issue_key: str, target: Path) -> list[str] | None:
+        """Copy the week's kept files into ``target``; their paths, or None when none are kept for this key
+        (or they cannot be read: the issue is then rendered)."""
+        folder = self.root / str(week)
+        try:
+            record = json.loads((folder / EDITIONS_MANIFEST).read_text(encoding="utf-8"))
+            names = record["files"]
+            if record.get("schema") != EDITIONS_SCHEMA or record.get("key") != self.key(issue_key):
+                return None
+            # Plain file names only: the record is read from disk, and a path must not leave the folder.
+            if not names or not all(isinstance(n, str) and n == Path(n).name and not n.startswith(".") for n in names):
+                return None
+            contents = {name: (folder / name).read_bytes() for name in names}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        for name, data in contents.items():
+            atomic_write(target / name, data)
+        return [str(target / name) for name in names]
+
+    def entry(self, week: Week, digest: str) -> Entry | None:
+        """The index entry kept with the week's files, when they were drawn from the issue document of
+        ``digest`` with the same printed settings (it costs composing the issue otherwise)."""
+        try:
+            record = json.loads((self.root / str(week) / EDITIONS_MANIFEST).read_text(encoding="utf-8"))
+            if record.get("schema") != EDITIONS_SCHEMA or record.get("document") != digest:
+                return None
+            if record.get("printed") != self.printed:
+                return None
+            return Entry.from_dict(record["entry"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def keep(self, week: Week, known: _Known, written: list[str]) -> None:
+        """Keep the files just rendered for ``week`` (replacing what was kept), with the issue's index
+        entry.  Best effort: a workspace that cannot be written costs the next build a rendering, not
+        this one its site."""
+        final = self.root / str(week)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{week}."))
+        except OSError:
+            return
+        try:
+            for path in map(Path, written):
+                shutil.copyfile(path, work / path.name)
+            record = {
+                "schema": EDITIONS_SCHEMA,
+                "key": self.key(known.key),
+                "files": [Path(p).name for p in written],
+                "document": known.digest,
+                "printed": self.printed,
+                "entry": asdict(known.entry),
+            }
+            (work / EDITIONS_MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+            old = None
+            if final.exists():
+                old = final.rename(self.root / f".{week}.old-{uuid.uuid4().hex}")
+            work.rename(final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 @dataclass
@@ -336,13 +436,11 @@ class _Known:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _Known:
-        names = {f.name for f in fields(Entry)}
-        entry = Entry(**{k: v for k, v in data["entry"].items() if k in names})
         return cls(
             [int(v) for v in data["stamp"]],
             str(data["digest"]),
             bool(data["withdrawn"]),
-            entry,
+            Entry.from_dict(data["entry"]),
             str(data["key"]),
             [str(f) for f in data["files"]],
         )
@@ -427,12 +525,14 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> SiteBuild:
+def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None, rerender: bool = False) -> SiteBuild:
     """Write (or bring up to date) the archive of every published issue in ``out``: a withdrawn one as
     a notice page; files of the published folder that are not issues are skipped and returned.
 
-    Only issues whose key changed since the last build (:data:`MANIFEST_NAME`) are rendered, in up
-    to ``jobs`` processes (default: one per CPU).  Raises
+    Only issues whose key changed since the last build (:data:`MANIFEST_NAME`) are written: copied
+    from the workspace's :class:`KeptEditions` when kept there, else rendered (in up to ``jobs``
+    processes, default one per CPU) and kept.  ``rerender``: every issue is rendered anew, and its new
+    files kept.  Raises
     :class:`~sitrep.report.errors.OutputError` when ``out`` cannot be written.
     """
     try:
@@ -447,6 +547,7 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
     old = _load_manifest(out)
     same = old.context == context
     manifest = _Manifest(context, pages=dict(old.pages) if same else {})
+    kept = KeptEditions(editions_dir(workspace), _printed(workspace))
     result = SiteBuild([], strays)
     pending: dict[Week, tuple[_Known, Path]] = {}
     current: list[Week] = []
@@ -454,7 +555,7 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
     # Oldest first: an issue's 近期回顾 lists only earlier issues, all known by the time it is reached.
     for week, path in named:
         try:
-            known = _known(workspace, week, path, old.issues.get(str(week)) if same else None)
+            known = _known(workspace, week, path, old.issues.get(str(week)) if same else None, kept)
         except IssueError as exc:
             result.skipped.append(Stray(path, str(exc).removeprefix(f"{path}: ")))
             continue
@@ -462,7 +563,8 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
         # A withdrawn issue's notice lists no other issue: its files depend on its document alone.
         previous = [] if known.withdrawn else recent_issues(current, week, REVIEW_COUNT)
         known.key = _digest(known.digest, [str(p) for p in previous])
-        if same and built is not None and built.key == known.key and all((out / f).is_file() for f in built.files):
+        fresh = not rerender and same and built is not None and built.key == known.key
+        if fresh and all((out / f).is_file() for f in built.files):
             known.files = built.files
             manifest.issues[str(week)] = known
             result.unchanged.append(str(week))
@@ -471,7 +573,7 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
         entries.append(known.entry)
         if not known.withdrawn:
             current.append(week)
-    _render(workspace, out, pending, current, old, manifest, result, jobs or default_jobs())
+    _render(workspace, out, pending, current, old, manifest, result, jobs or default_jobs(), kept, rerender)
     # Issues gone from the archive (deleted, or now damaged): their files go too.
     for gone_week, gone in old.issues.items():
         if gone_week not in manifest.issues:
@@ -491,9 +593,10 @@ def build_site(workspace: Workspace, out: Path, *, jobs: int | None = None) -> S
     return result
 
 
-def _known(workspace: Workspace, week: Week, path: Path, cached: _Known | None) -> _Known:
+def _known(workspace: Workspace, week: Week, path: Path, cached: _Known | None, kept: KeptEditions) -> _Known:
     """What the manifest keeps of the issue file ``path``: the cached record when the file is unchanged
-    (same stamp, or same bytes), else read anew.  Raises :class:`IssueError` when it is not an issue."""
+    (same stamp, or same bytes), else read anew (its entry from the kept editions when they have it).
+    Raises :class:`IssueError` when it is not an issue."""
     try:
         stamp = _stamp(path)
         if cached is not None and cached.stamp == stamp:
@@ -503,6 +606,9 @@ def _known(workspace: Workspace, week: Week, path: Path, cached: _Known | None) 
         raise IssueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if cached is not None and cached.digest == digest:
         return _Known(stamp, digest, cached.withdrawn, cached.entry)
+    entry = kept.entry(week, digest)
+    if entry is not None:
+        return _Known(stamp, digest, False, entry)  # only issues that were not withdrawn are kept
     issue = read_issue(path, week)
     return _Known(stamp, digest, issue.withdrawn is not None, entry_of(workspace, issue))
 
@@ -516,11 +622,14 @@ def _render(
     manifest: _Manifest,
     result: SiteBuild,
     jobs: int,
+    kept: KeptEditions,
+    rerender: bool,
 ) -> None:
-    """Render the ``pending`` issues (in worker processes when there are several), recording each in
-    the manifest as soon as its files are written, so an interrupted build keeps what it finished."""
+    """Write the ``pending`` issues: copied from ``kept`` when it has them (unless ``rerender``), else
+    rendered (in worker processes when there are several) and kept; each is recorded in the manifest as
+    soon as its files are written, so an interrupted build keeps what it finished."""
 
-    def done(week: Week, written: list[str]) -> None:
+    def done(week: Week, written: list[str], copied: bool = False) -> None:
         known, _ = pending[week]
         relative = [Path(p).relative_to(out).as_posix() for p in written]
         earlier = old.issues.get(str(week))
@@ -528,12 +637,16 @@ def _render(
         known.files = relative
         manifest.issues[str(week)] = known
         result.files.extend(Path(p) for p in written)
-        result.rendered.append(str(week))
+        (result.kept if copied else result.rendered).append(str(week))
         manifest.save(out)
 
-    from sitrep.report.publish import issue_editions
+    def drawn(week: Week, written: list[str]) -> None:
+        done(week, written)
+        kept.keep(week, pending[week][0], written)
 
     def editions(week: Week) -> list[Report]:
+        from sitrep.report.publish import issue_editions  # the lake and incident store: only when drawing
+
         # Read again rather than kept from the scan: a week's frozen evidence is megabytes.
         issue = read_issue(pending[week][1], week)
         return issue_editions(workspace, issue, list(LANGS), previous=recent_issues(current, week, REVIEW_COUNT))
@@ -542,11 +655,13 @@ def _render(
     for week, (known, _) in sorted(pending.items()):
         if known.withdrawn:
             done(week, _write_withdrawn(known.entry, out / str(week)))
+        elif not rerender and (copied := kept.restore(week, known.key, out / str(week))) is not None:
+            done(week, copied, copied=True)
         else:
             to_draw.append(week)
     if len(to_draw) <= 1 or jobs <= 1:
         for week in to_draw:
-            done(week, _write_issue(editions(week), str(out / str(week))))
+            drawn(week, _write_issue(editions(week), str(out / str(week))))
         return
     # Spawned, not forked: the parent may hold threads and open files a fork would copy mid-state.
     spawn = multiprocessing.get_context("spawn")
@@ -556,7 +671,7 @@ def _render(
             for week in to_draw:
                 running[pool.submit(_write_issue, editions(week), str(out / str(week)))] = week
             for future in as_completed(running):
-                done(running[future], future.result())
+                drawn(running[future], future.result())
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise

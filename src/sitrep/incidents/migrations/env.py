@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from alembic import context
 
-import sitrep.accounts.models  # noqa: F401  (the account tables share the schema)
+# The account tables, the collection records and the jobs table share the schema.
+import sitrep.accounts.models
+import sitrep.collect.records  # noqa: F401
 from sitrep.incidents.models import Base
-from sitrep.jobs import records as _jobs  # noqa: F401  (so does the jobs table)
+from sitrep.jobs import records as _jobs  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

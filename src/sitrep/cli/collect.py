@@ -1,0 +1,91 @@
+"""``sitrep collect``: run the feed sources of ``[[sources]]`` that are due (see docs/collection.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sitrep.cli.common import console, fail, out, print_json, user_errors, workspace
+
+if TYPE_CHECKING:
+    from sitrep.collect.collector import FileOutcome
+
+
+def collect(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Run this source now, due or not (repeatable; its [[sources]] name)."),
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Run every source now, due or not.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="List what each source would deliver; ingest, move and record nothing."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each source's run as JSON on stdout.")] = False,
+) -> None:
+    """Run the feed sources that are due (each [[sources]] entry of sitrep.toml runs once per its
+    'every'), ingest each file they deliver and record it (source, time, size, SHA-256), so the same
+    file is never ingested twice.  One line per file; exit status 1 when a source or a file failed
+    (the others still run), 0 otherwise."""
+    from sitrep.collect.collector import CollectRunning, UnknownSource, chosen_sources, collect, due_sources
+    from sitrep.incidents.errors import StoreError
+
+    ws = workspace()
+    if not ws.settings.sources:
+        fail(f"no [[sources]] in {ws.config_path} (see docs/collection.md)")
+    with user_errors(UnknownSource, CollectRunning, StoreError):
+        if everything:
+            sources = list(ws.settings.sources)
+        elif source:
+            sources = chosen_sources(ws, source)
+        else:
+            sources = due_sources(ws)
+        if not sources:
+            out.print("no source is due (run one now with --source NAME, or every one with --all)")
+            return
+        runs = collect(ws, sources, dry_run=dry_run, on_file=None if as_json else _print_file)
+    if as_json:
+        print_json(
+            [
+                {
+                    "source": run.source,
+                    "kind": run.kind,
+                    "error": run.error,
+                    "files": [
+                        {
+                            "name": f.name,
+                            "size": f.size,
+                            "sha256": f.sha256,
+                            "status": f.status,
+                            "reason": f.reason,
+                            "moved_to": f.moved_to,
+                            "results": [r.as_dict() for r in f.results],
+                        }
+                        for f in run.files
+                    ],
+                }
+                for run in runs
+            ]
+        )
+    else:
+        for run in runs:
+            if run.error:
+                console.print(f"[bold red]{run.source}:[/] {run.error}", markup=True, highlight=False)
+            elif not run.files:
+                out.print(f"{run.source}: nothing new")
+    if not all(run.ok for run in runs):
+        raise typer.Exit(1)
+
+
+def _print_file(outcome: FileOutcome) -> None:
+    totals = {k: sum(getattr(r, k) for r in outcome.results) for k in ("read", "accepted", "duplicates", "rejected")}
+    counts = ", ".join(f"{k} {n:,}" for k, n in totals.items())
+    said = {
+        "ingested": f"ingested ({counts})",
+        "duplicate": "already ingested (same bytes): not again",
+        "failed": f"failed: {outcome.reason}",
+        "pending": "would be ingested",
+    }[outcome.status]
+    moved = f" → {outcome.moved_to}" if outcome.moved_to else ""
+    out.print(f"{outcome.source}: {outcome.name} ({outcome.size:,} bytes) {said}{moved}", markup=False)
