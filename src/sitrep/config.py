@@ -125,16 +125,48 @@ class Enrichment(_Section):
         return values
 
 
+class ObjectStore(_Section):
+    """How a lake at an ``s3://`` URL is reached (any S3-compatible store).  Empty values fall back to
+    the standard AWS environment variables and files (``AWS_ENDPOINT_URL``, ``AWS_REGION``,
+    ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``~/.aws``).  The secret key is never written
+    here: it is read from the variable ``secret_access_key_env`` or the file ``secret_access_key_file``."""
+
+    endpoint_url: str = ""
+    region: str = ""
+    access_key_id: str = ""
+    secret_access_key_env: str = "AWS_SECRET_ACCESS_KEY"
+    secret_access_key_file: str = ""
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// address")
+        return value.rstrip("/")
+
+
 class Storage(_Section):
-    """Where the workspace keeps its data; relative paths are inside the workspace.  A server database
-    (PostgreSQL) is reached through a pool of connections per process: ``database_pool_size`` kept
-    open, up to ``database_max_overflow`` more at a peak (SQLite needs no pool)."""
+    """Where the workspace keeps its data; relative paths are inside the workspace.  The lake may be an
+    ``s3://bucket/prefix`` URL (see ``[storage.s3]``).  A server database (PostgreSQL) is reached
+    through a pool of connections per process: ``database_pool_size`` kept open, up to
+    ``database_max_overflow`` more at a peak (SQLite needs no pool)."""
 
     lake: str = "lake"
     database_url: str = "sqlite:///sitrep.db"
     database_pool_size: Annotated[int, Field(ge=1, le=1000)] = 5
     database_max_overflow: Annotated[int, Field(ge=0, le=1000)] = 10
     reports: str = "reports"
+    s3: ObjectStore = Field(default_factory=ObjectStore)
+
+    @field_validator("lake")
+    @classmethod
+    def _lake_location(cls, value: str) -> str:
+        if "://" in value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", value):
+            raise ValueError(
+                f"{value!r}: a lake is a folder or an s3://bucket/prefix URL (a bucket name is 3-63 lower-case "
+                "letters, digits, dots and hyphens)"
+            )
+        return value
 
 
 class Ingest(_Section):
@@ -592,7 +624,16 @@ class Workspace:
 
     @property
     def lake_dir(self) -> Path:
+        """The lake's folder; for a lake on object storage, the local folder of its work files."""
+        if self.lake_url:
+            return self.root / ".lake-work"
         return self.root / self.settings.storage.lake
+
+    @property
+    def lake_url(self) -> str | None:
+        """The ``s3://bucket/prefix`` of a lake on object storage, or None for a local lake."""
+        lake = self.settings.storage.lake
+        return lake.rstrip("/") if lake.startswith("s3://") else None
 
     @property
     def reports_dir(self) -> Path:

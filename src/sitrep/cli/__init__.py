@@ -21,6 +21,7 @@ _COMMANDS = {
     "collect": ("collect", "collect"),
     "formats": ("ingest", "formats"),
     "rejects": ("ingest", "rejects"),
+    "lake": ("lake", "app"),
     "metrics": ("metrics", "metrics"),
     "events": ("events", "app"),
     "report": ("report", "report"),

@@ -24,7 +24,7 @@ def init(
         ws = init_workspace(directory or state.home, overwrite=force)
     console.print(f"Workspace ready at {ws.root}")
     console.print(f"  configuration  {ws.config_path}")
-    console.print(f"  event lake     {ws.lake_dir}")
+    console.print(f"  event lake     {ws.lake_url or ws.lake_dir}")
     console.print(f"  database       {ws.database_url}")
     console.print(f"  reports        {ws.reports_dir}")
     console.print(f"  secret key     {secret_path(ws)} (keys the IDs of restricted data in reports; keep it)")

@@ -46,8 +46,10 @@ class JobFailed(Exception):
         self.result = result
 
 
-def _shown(workspace: Workspace, path: Path) -> str:
-    """``path`` relative to the workspace when it is inside it."""
+def _shown(workspace: Workspace, path: object) -> str:
+    """``path`` relative to the workspace when it is inside it (an object store's URL as it is)."""
+    if not isinstance(path, Path):
+        return str(path)
     try:
         return str(path.relative_to(workspace.root))
     except ValueError:

@@ -6,7 +6,8 @@ All row work happens inside DuckDB in three passes over a file:
    reason) and compute the deterministic ``event_id``; written to a work Parquet file;
 2. **deduplicate**: the first row of each ``event_id`` that the lake does not already hold is kept;
 3. **enrich**: sites, registrable domains, GOV, country/region (a hash join on the IP range table),
-   domestic; written to a work file that one ``os.replace`` moves into the lake.
+   domestic; written to a work file that one commit (a rename, or one upload to an object store)
+   moves into the lake.
 """
 
 from __future__ import annotations
@@ -39,11 +40,9 @@ from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
 from sitrep.lake.store import (
     EVENTS_PARQUET,
     Lake,
-    commit,
     connect,
     events_file_name,
     events_source,
-    write_json,
 )
 from sitrep.weeks import Week
 
@@ -293,7 +292,7 @@ class _Run:
         result.accepted = accepted
         result.duplicates = result.read - result.accepted - result.rejected
         summary = result.as_dict() | {"started": self.ingest_id, "feed_provider": self.feed.provider}
-        write_json(summary, self.lake.ingests_dir / f"{self.ingest_id}.json", self.work)
+        self.lake.write_json(summary, self.lake.ingests_dir / f"{self.ingest_id}.json", self.work)
         return result
 
     def _source_view(self, present: list[str]) -> None:
@@ -484,7 +483,7 @@ class _Run:
                 ) TO {lit(str(rejects_file))} (FORMAT parquet)
                 """
             )
-            commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
+            self.lake.commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
         return read + reader_rejects, rejected
 
     def _bad_rows(self, raw: readers.RawFile, count: int) -> None:
@@ -593,7 +592,7 @@ class _Run:
             first, last = self.con.execute(
                 f"SELECT min(time_source), max(time_source) FROM read_parquet({lit(str(events_tmp))})"
             ).fetchone()  # type: ignore[misc]
-            commit(events_tmp, self.lake.events_dir / events_file_name(self.ingest_id, first, last))
+            self.lake.commit(events_tmp, self.lake.events_dir / events_file_name(self.ingest_id, first, last))
         return kept
 
 

@@ -1,15 +1,24 @@
-"""The event lake on disk: Parquet files, one per ingested file, committed by an atomic rename.
+"""The event lake: Parquet files, one per ingested file, committed atomically.
 
-Layout inside the workspace's lake folder::
+Layout inside the workspace's lake (a local folder, or an ``s3://bucket/prefix`` on an S3-compatible
+object store, see :mod:`sitrep.lake.objects`)::
 
     events/<ingest_id>__<first>__<last>.parquet
                                   accepted, deduplicated, enriched events of one ingested file
+    events/<compaction>__<first>__<last>.parquet
+                                  events of several small files merged by ``sitrep lake compact``
+    events/<compaction>.compaction.json
+                                  while a compaction swaps files: which files its output replaces
     rejects/<ingest_id>.parquet   rejected rows of that file, with line and reason
     ingests/<ingest_id>.json      the run's summary (file, format, read/accepted/duplicates/rejected)
     .tmp/                         work files; anything here is unfinished and removed on the next run
 
-A file appears in ``events/`` whole or not at all (``os.replace``), so a killed ingest leaves the lake as
-it was before or after that file.  An exclusive lock serialises writers.
+A file appears in ``events/`` whole or not at all (``os.replace`` locally, one finished upload on
+object storage), so a killed ingest leaves the lake as it was before or after that file.  An exclusive
+lock serialises writers.  A compaction first commits its record, then its output (and removes the
+replaced files after a grace period, :mod:`sitrep.lake.maintain`): from one listing a reader hides the
+files the record names only when the record and its output are both there (:func:`live_files`), so it
+counts either the old files or the merged one, never both.
 
 What is not the lake's own is refused with :class:`LakeError` rather than half-used: a ``.tmp`` that is
 a symbolic link (work files must be renamed into place on the same file system), a folder of the lake
@@ -20,13 +29,14 @@ on another file system, a file where a folder belongs, a ``*.parquet`` file in `
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,27 +52,75 @@ from sitrep.memo import folder_state
 # First and last four bytes of every Parquet file.
 PARQUET_MAGIC = b"PAR1"
 
+# A compaction's record, beside its output in events/ while it swaps files.
+RECORD_SUFFIX = ".compaction.json"
+
+
+@dataclass(frozen=True)
+class ObjectPath:
+    """An object's address on an object store (``s3://bucket/key``), with the parts of a path the lake
+    uses: ``name``, ``/`` and ``str()``."""
+
+    url: str
+
+    @property
+    def name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def key(self) -> str:
+        """``bucket/key``: the address the file system of the store takes."""
+        return self.url.removeprefix("s3://")
+
+    def __truediv__(self, part: str) -> ObjectPath:
+        return ObjectPath(f"{self.url}/{part}")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+# Where a file of the lake is: a local path, or an object on an object store.
+LakePath = Path | ObjectPath
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of a folder of the lake, as listed."""
+
+    path: LakePath
+    size: int
+    # What changes when the file is replaced: inode and modification time, or the object's ETag.
+    version: str
+
 
 @dataclass(frozen=True)
 class Lake:
-    """Paths of a workspace's lake."""
+    """A workspace's lake in a local folder (:class:`sitrep.lake.objects.ObjectLake` for one on an
+    object store: the same files and guarantees)."""
 
     root: Path
 
     @classmethod
     def of(cls, workspace: Workspace) -> Lake:
+        if workspace.lake_url:
+            return ObjectLake.of_workspace(workspace)
         return cls(workspace.lake_dir)
 
     @property
-    def events_dir(self) -> Path:
+    def location(self) -> str:
+        """Where the lake is, as the user names it (a folder or a URL)."""
+        return str(self.root)
+
+    @property
+    def events_dir(self) -> LakePath:
         return self.root / "events"
 
     @property
-    def rejects_dir(self) -> Path:
+    def rejects_dir(self) -> LakePath:
         return self.root / "rejects"
 
     @property
-    def ingests_dir(self) -> Path:
+    def ingests_dir(self) -> LakePath:
         return self.root / "ingests"
 
     @property
@@ -79,7 +137,8 @@ class Lake:
             )
         if self.tmp_dir.is_file():
             self.tmp_dir.unlink()  # a stray file where the work folder goes: work files are disposable
-        for folder in (self.root, self.events_dir, self.rejects_dir, self.ingests_dir, self.tmp_dir):
+        folders = [Path(self.events_dir), Path(self.rejects_dir), Path(self.ingests_dir)]
+        for folder in (self.root, *folders, self.tmp_dir):
             if folder.exists() and not folder.is_dir():
                 raise LakeError(f"{folder} is a file, not a folder of the lake: move it away and run again")
             try:
@@ -87,42 +146,66 @@ class Lake:
             except OSError as exc:  # a broken link, no permission
                 raise LakeError(f"{folder}: cannot create the lake's folder ({exc.strerror or exc})") from None
         work = os.stat(self.tmp_dir).st_dev
-        for folder in (self.events_dir, self.rejects_dir, self.ingests_dir):
+        for folder in folders:
             if os.stat(folder).st_dev != work:
                 raise LakeError(
                     f"{folder} is on another file system than {self.tmp_dir}: files are committed by an atomic "
                     "rename, which cannot cross file systems; keep the whole lake folder on one file system"
                 )
 
-    def event_files(self, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
+    def event_files(self, start: datetime | None = None, end: datetime | None = None) -> list[LakePath]:
         """The committed events files; with ``start``/``end``, only those that may hold events in
         ``[start, end)``, judged by the time span in their names (see :func:`events_file_name`)."""
         # Only the files chosen are opened to be checked: a week's page must not open every file of
         # the lake (a few hundred after a year of daily feeds).  The names' spans, and which files
         # were found to be Parquet, are kept under the folder's commit state, taken before the listing
         # (a commit between the two changes the state again): a page judges hundreds of names.
+        listing = self._listing()
+        chosen = [entry for entry, span in listing.spans if _overlaps(span, start, end)]
+        for entry in chosen:
+            if entry.path not in listing.checked:
+                self._check_parquet(entry)
+                listing.checked.add(entry.path)
+        return [entry.path for entry in chosen]
+
+    def live_entries(self) -> list[Entry]:
+        """Every committed events file, as listed (what :meth:`event_files` reads, unchecked)."""
+        return [entry for entry, _ in self._listing().spans]
+
+    def _listing(self) -> _Listing:
+        """The live events files and their spans under the current commit state (kept per process)."""
         state = self.commit_state()
         known = _listings.get(self.events_dir)
-        if known is None or known.state != state:
-            if not self.events_dir.is_dir():
-                return _parquet_files(self.events_dir)  # none, or LakeError for a file in its place
-            spans = [(p, _span(p.name)) for p in sorted(self.events_dir.glob("*.parquet")) if p.is_file()]
-            known = _listings[self.events_dir] = _Listing(state, spans, set())
-        chosen = [p for p, span in known.spans if _overlaps(span, start, end)]
-        for path in chosen:
-            if path not in known.checked:
-                _check_parquet(path)
-                known.checked.add(path)
-        return chosen
+        if known is not None and known.state == state:
+            return known
+        for _ in range(10):  # a listing taken while a writer commits is taken again
+            entries = self.list_folder(self.events_dir)
+            after = self.commit_state()
+            if after != state:
+                state = after
+                continue
+            try:
+                live = live_files(entries, self.read_text)
+            except FileNotFoundError:  # a compaction finished since the listing: list again
+                state = self.commit_state()
+                continue
+            break
+        else:
+            raise LakeError(f"{self.events_dir} changed every time it was listed (writers at work?); try again")
+        known = _listings[self.events_dir] = _Listing(state, [(e, file_span(e.path.name)) for e in live], set())
+        return known
 
-    def reject_files(self) -> list[Path]:
-        return _parquet_files(self.rejects_dir)
+    def reject_files(self) -> list[LakePath]:
+        entries = self.list_folder(self.rejects_dir)
+        for entry in entries:
+            self._check_parquet(entry)
+        return [entry.path for entry in entries if entry.path.name.endswith(".parquet")]
 
     def ingest_span(self, ingest_id: str) -> tuple[datetime, datetime] | None:
         """The first and last ``time_source`` (UTC, to the second) of the events one ingest committed,
         from its events file's name; None when it committed none."""
-        for path in self.events_dir.glob(f"{ingest_id}__*.parquet"):
-            if match := _SPAN.search(path.name):
+        for entry in self.live_entries():
+            if entry.path.name.startswith(f"{ingest_id}__") and (match := _SPAN.search(entry.path.name)):
                 first, last = (datetime.strptime(m, _STAMP).replace(tzinfo=UTC) for m in match.groups())
                 return first, last
         return None
@@ -131,7 +214,34 @@ class Lake:
         """What the committed events are: every commit (a file renamed into place) and every removal
         changes it, and it costs one directory listing, so a result computed from the lake can be kept
         under it (:func:`sitrep.memo.folder_state`)."""
-        return folder_state(self.events_dir)
+        return folder_state(Path(self.events_dir))
+
+    def list_folder(self, folder: LakePath) -> list[Entry]:
+        """The files of a folder of the lake, by name (sub-folders ignored; none when it is missing); a
+        file or broken link where the folder belongs is refused."""
+        local = Path(folder)
+        if not local.is_dir():
+            if local.exists() or local.is_symlink():
+                raise LakeError(f"{local} is not a folder (a file or a broken link where the lake keeps its files)")
+            return []
+        entries = []
+        for item in sorted(os.scandir(local), key=lambda e: e.name):
+            try:
+                if not item.is_file():
+                    continue
+                info = item.stat()
+            except FileNotFoundError:  # removed while listed
+                continue
+            entries.append(Entry(Path(item.path), info.st_size, f"{info.st_ino}:{info.st_mtime_ns}"))
+        return entries
+
+    def _check_parquet(self, entry: Entry) -> None:
+        if entry.path.name.endswith(".parquet"):
+            _check_parquet(Path(entry.path))
+
+    def read_text(self, path: LakePath) -> str:
+        """A small file of the lake (a summary, a compaction record)."""
+        return Path(path).read_text(encoding="utf-8")
 
     @contextmanager
     def writing(self) -> Iterator[Path]:
@@ -153,18 +263,164 @@ class Lake:
                 shutil.rmtree(self.tmp_dir, ignore_errors=True)
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def commit(self, tmp: Path, final: LakePath) -> None:
+        """Move a finished work file into the lake in one atomic step (same file system)."""
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, Path(final))
 
-def _parquet_files(folder: Path) -> list[Path]:
-    """The ``*.parquet`` files of ``folder`` (sub-folders ignored); one that is not Parquet — no
-    ``PAR1`` at both ends, as a truncated or foreign file — is refused by name."""
-    if not folder.is_dir():
-        if folder.exists() or folder.is_symlink():
-            raise LakeError(f"{folder} is not a folder (a file or a broken link where the lake keeps its files)")
-        return []
-    files = sorted(p for p in folder.glob("*.parquet") if p.is_file())
-    for path in files:
-        _check_parquet(path)
-    return files
+    def write_json(self, data: dict[str, Any], final: LakePath, tmp_dir: Path) -> None:
+        """Write a small JSON file of the lake whole (renamed into place from the work folder)."""
+        tmp = tmp_dir / (final.name + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, Path(final))
+
+    def remove(self, path: LakePath) -> None:
+        """Delete a file of the lake (one already gone is no error)."""
+        Path(path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ObjectLake(Lake):
+    """A lake at ``url`` on an S3-compatible object store (:mod:`sitrep.lake.objects`): the same files
+    as a local lake, uploaded whole; ``root`` is the local folder of its work files and lock."""
+
+    url: str = ""
+    filesystem: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of_workspace(cls, workspace: Workspace) -> ObjectLake:
+        from sitrep.lake import objects  # only a lake on an object store needs s3fs
+
+        assert workspace.lake_url is not None
+        store = objects.filesystem(workspace.settings.storage.s3, workspace.root)
+        return cls(workspace.lake_dir, workspace.lake_url, store)
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    @property
+    def events_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "events"
+
+    @property
+    def rejects_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "rejects"
+
+    @property
+    def ingests_dir(self) -> ObjectPath:
+        return ObjectPath(self.url) / "ingests"
+
+    def create(self) -> None:
+        """Make the local work folder; refuse a bucket that cannot be reached."""
+        bucket = ObjectPath(self.url).key.split("/", 1)[0]
+        try:
+            found = self.filesystem.exists(bucket)
+        except Exception as exc:  # s3fs and botocore raise many kinds: the store's answer is named
+            raise self._error("cannot reach the bucket", exc) from None
+        if not found:
+            raise LakeError(f"{self.url}: the bucket {bucket!r} does not exist on the object store (create it first)")
+        for folder in (self.root, self.tmp_dir):
+            if folder.exists() and not folder.is_dir():
+                raise LakeError(f"{folder} is a file, not the lake's local work folder: move it away and run again")
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def list_folder(self, folder: LakePath) -> list[Entry]:
+        try:
+            listed = self.filesystem.ls(ObjectPath(str(folder)).key, detail=True, refresh=True)
+        except FileNotFoundError:
+            return []
+        except Exception as exc:
+            raise self._error(f"cannot list {folder}", exc) from None
+        entries = [
+            Entry(ObjectPath(f"s3://{item['name']}"), int(item["size"]), str(item.get("ETag") or item["LastModified"]))
+            for item in listed
+            if item.get("type") == "file"
+        ]
+        return sorted(entries, key=lambda e: e.path.name)
+
+    def commit_state(self) -> str:
+        """A digest of the listing of ``events/`` (names, sizes and ETags): one LIST request."""
+        digest = hashlib.blake2b(digest_size=16)
+        for entry in self.list_folder(self.events_dir):
+            digest.update(f"{entry.path.name}\0{entry.size}\0{entry.version}\n".encode())
+        return digest.hexdigest()
+
+    def _check_parquet(self, entry: Entry) -> None:
+        if not entry.path.name.endswith(".parquet"):
+            return
+        key = ObjectPath(str(entry.path)).key
+        try:
+            head = self.filesystem.cat_file(key, start=0, end=4)
+            tail = self.filesystem.cat_file(key, start=max(entry.size - 4, 0), end=entry.size)
+        except Exception as exc:
+            raise self._error(f"cannot read {entry.path}", exc) from None
+        check_magic(entry.path, entry.size, head, tail)
+
+    def read_text(self, path: LakePath) -> str:
+        try:
+            return bytes(self.filesystem.cat_file(ObjectPath(str(path)).key)).decode("utf-8")
+        except FileNotFoundError:
+            raise
+        except Exception as exc:
+            raise self._error(f"cannot read {path}", exc) from None
+
+    def commit(self, tmp: Path, final: LakePath) -> None:
+        """Upload a finished work file: the object appears whole when its upload completes."""
+        try:
+            self.filesystem.put_file(str(tmp), ObjectPath(str(final)).key)
+        except Exception as exc:
+            raise self._error(f"cannot upload {final}", exc) from None
+        tmp.unlink(missing_ok=True)
+
+    def write_json(self, data: dict[str, Any], final: LakePath, tmp_dir: Path) -> None:
+        body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        try:
+            self.filesystem.pipe_file(ObjectPath(str(final)).key, body)
+        except Exception as exc:
+            raise self._error(f"cannot upload {final}", exc) from None
+
+    def remove(self, path: LakePath) -> None:
+        try:
+            self.filesystem.rm_file(ObjectPath(str(path)).key)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            raise self._error(f"cannot remove {path}", exc) from None
+
+    def _error(self, what: str, exc: Exception) -> LakeError:
+        reason = str(exc).strip() or type(exc).__name__
+        return LakeError(f"{self.url}: {what} on the object store ({reason}); see [storage.s3] in sitrep.toml")
+
+
+def live_files(entries: list[Entry], read_text: Callable[[LakePath], str]) -> list[Entry]:
+    """The events files readers count, from one listing of ``events/``: every ``*.parquet`` file but
+    those a compaction record names as replaced when the record's output is listed too.  A record
+    without its output (a compaction stopped before its commit) hides nothing; one removed since the
+    listing raises FileNotFoundError (the listing is stale)."""
+    names = {entry.path.name for entry in entries}
+    hidden: set[str] = set()
+    for entry in entries:
+        if entry.path.name.endswith(RECORD_SUFFIX):
+            output, replaced = compaction_record(entry.path, read_text)
+            if output in names:
+                hidden.update(replaced)
+    return [e for e in entries if e.path.name.endswith(".parquet") and e.path.name not in hidden]
+
+
+def compaction_record(path: LakePath, read_text: Callable[[LakePath], str]) -> tuple[str, list[str]]:
+    """A compaction record's output and replaced files; FileNotFoundError when it is gone."""
+    try:
+        record = json.loads(read_text(path))
+        return str(record["output"]), [str(name) for name in record["replaces"]]
+    except FileNotFoundError:
+        raise  # removed since the listing (the caller lists again)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise LakeError(
+            f"{path} is not a compaction record Sitrep wrote (no output and replaced files): move it "
+            "out of the lake's events folder"
+        ) from None
 
 
 def _check_parquet(path: Path) -> None:
@@ -178,6 +434,11 @@ def _check_parquet(path: Path) -> None:
             tail = handle.read(4)
     except OSError as exc:
         raise LakeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    check_magic(path, size, head, tail)
+
+
+def check_magic(path: LakePath, size: int, head: bytes, tail: bytes) -> None:
+    """Refuse a file whose first and last four bytes are not Parquet's."""
     if size < 12 or head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
         raise LakeError(
             f"{path} is not a Parquet file (truncated, or not written by Sitrep): the lake only holds files "
@@ -201,7 +462,7 @@ def _stamp(digits: str) -> datetime:
     return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
-def _span(name: str) -> tuple[datetime, datetime] | None:
+def file_span(name: str) -> tuple[datetime, datetime] | None:
     """The ``[first, last + 1 s)`` of ``time_source`` an events file's name gives; None for a name
     without one (or with digits that are no time: a hand-made name), which is always read."""
     match = _SPAN.search(name)
@@ -222,33 +483,20 @@ def _overlaps(span: tuple[datetime, datetime] | None, start: datetime | None, en
 
 @dataclass
 class _Listing:
-    """The events files and their spans under one commit state, and those found to be Parquet."""
+    """The live events files and their spans under one commit state, and those found to be Parquet."""
 
     state: str
-    spans: list[tuple[Path, tuple[datetime, datetime] | None]]
-    checked: set[Path]
+    spans: list[tuple[Entry, tuple[datetime, datetime] | None]]
+    checked: set[LakePath]
 
 
 # By events folder: one listing kept per process (the web desk's pages), replaced when the state changes.
-_listings: dict[Path, _Listing] = {}
+_listings: dict[LakePath, _Listing] = {}
 
 
 # How events files are written (DuckDB COPY options).  Parquet format 2 pages encode faster than
 # format 1 (a tenth off a 10M-row ingest) and the lake's readers (DuckDB, PyArrow, Spark 3.3+) read them.
 EVENTS_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARQUET_VERSION V2"
-
-
-def commit(tmp: Path, final: Path) -> None:
-    """Move a finished work file into the lake in one atomic step (same file system)."""
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-
-
-def write_json(data: dict[str, Any], final: Path, tmp_dir: Path) -> None:
-    tmp = tmp_dir / (final.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, final)
 
 
 def connect(
@@ -265,10 +513,21 @@ def connect(
     con.execute(f"SET threads = {int(settings.threads)}")
     if temp_dir is not None:
         con.execute(f"SET temp_directory = {lit(str(temp_dir / 'spill'))}")
+    lake = Lake.of(workspace)
+    if isinstance(lake.events_dir, ObjectPath):
+        # DuckDB reads the store's objects through the Python file system (its own httpfs extension
+        # would have to be downloaded).
+        con.register_filesystem(lake.filesystem)  # type: ignore[attr-defined]
     return con
 
 
-def events_source(lake: Lake, files: list[Path] | None = None) -> str:
+def storage_key(workspace: Workspace) -> str:
+    """What a DuckDB database set up by :func:`connect` depends on besides its limits: the object
+    store its lake is on (a database reads one store's ``s3://`` URLs)."""
+    return workspace.settings.storage.s3.model_dump_json() if workspace.lake_url else ""
+
+
+def events_source(lake: Lake, files: list[LakePath] | None = None) -> str:
     """SQL for the lake's events: a Parquet scan, or an empty table of the schema when there are none."""
     chosen = lake.event_files() if files is None else files
     if not chosen:

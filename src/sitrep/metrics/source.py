@@ -17,11 +17,11 @@ import ibis.expr.types as ir
 
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.lake.store import Lake, connect, events_source
+from sitrep.lake.store import Lake, connect, events_source, storage_key
 
 EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
-# The process's in-memory DuckDB databases, by their settings (memory and thread limits).
-_databases: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+# The process's in-memory DuckDB databases, by their settings (memory and thread limits, object store).
+_databases: dict[tuple[str, int, str], duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
 
 
@@ -43,7 +43,7 @@ def cursor(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     settings, for SQL run without Ibis (the explorer's pages: compiling an Ibis expression costs more
     than the query of a page)."""
     settings = workspace.settings.query
-    key = (str(settings.memory_limit), int(settings.threads))
+    key = (str(settings.memory_limit), int(settings.threads), storage_key(workspace))
     with _databases_lock:
         database = _databases.get(key)
         if database is None:
