@@ -43,6 +43,12 @@ def backend(workspace: Workspace) -> ibis.BaseBackend:
     return ENGINES[workspace.settings.query.engine].connect(workspace)
 
 
+def duckdb_backend(workspace: Workspace) -> ibis.BaseBackend:
+    """DuckDB, whatever the configured engine: for the queries written in DuckDB SQL (the event
+    explorer's pages and exports, which run per page and must answer in a fraction of a second)."""
+    return _duckdb(workspace)
+
+
 def _duckdb(workspace: Workspace) -> ibis.BaseBackend:
     """DuckDB in memory over the lake's connection settings (UTC, the ``[query]`` memory and thread
     limits, no downloads; :func:`sitrep.lake.store.connect`).
