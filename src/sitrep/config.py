@@ -7,12 +7,13 @@ Every setting is documented in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
 import tomllib
 import zoneinfo
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -580,7 +581,7 @@ def with_engine(workspace: Workspace, engine: str | None) -> Workspace:
     if engine not in QUERY_ENGINES:
         raise ConfigError(f"unknown query engine {engine!r}: the engines are {', '.join(QUERY_ENGINES)}")
     query = workspace.settings.query.model_copy(update={"engine": engine})
-    return replace(workspace, settings=workspace.settings.model_copy(update={"query": query}))
+    return dataclasses.replace(workspace, settings=workspace.settings.model_copy(update={"query": query}))
 
 
 def settings_key(workspace: Workspace) -> str:
