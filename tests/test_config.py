@@ -14,6 +14,7 @@ from sitrep.config import (
     Workspace,
     load_workspace,
     resolve_home,
+    with_engine,
 )
 from sitrep.workspace import init_workspace
 
@@ -165,3 +166,47 @@ def test_absolute_and_other_database_urls_are_kept(tmp_path: Path, url: str) -> 
 def test_timezone_property(tmp_path: Path) -> None:
     _write(tmp_path, '[organisation]\ntimezone = "Europe/Berlin"\n')
     assert str(load_workspace(tmp_path).timezone) == "Europe/Berlin"
+
+
+def test_the_query_engine_defaults_to_duckdb_with_a_local_spark_ready() -> None:
+    query = Settings().query
+    assert query.engine == "duckdb"
+    assert query.spark.master == "local[2]"
+    assert query.spark.options == {}
+
+
+def test_spark_settings_are_read(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        '[query]\nengine = "spark"\n[query.spark]\nmaster = "spark://10.0.0.5:7077"\n'
+        '[query.spark.options]\n"spark.executor.memory" = "8g"\n"spark.executor.cores" = 4\n',
+    )
+    query = load_workspace(tmp_path).settings.query
+    assert query.engine == "spark"
+    assert query.spark.master == "spark://10.0.0.5:7077"
+    assert query.spark.options == {"spark.executor.memory": "8g", "spark.executor.cores": 4}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "named"),
+    [
+        ('[query]\nengine = "postgres"\n', "query.engine", "'duckdb' or 'spark'"),
+        ('[query.spark]\nmaster = "local[two]"\n', "query.spark.master", "'local[two]' is not a Spark master URL"),
+        ('[query.spark.options]\n"executor.memory" = "8g"\n', "query.spark.options", "'executor.memory'"),
+    ],
+)
+def test_bad_engine_settings_are_named(tmp_path: Path, text: str, key: str, named: str) -> None:
+    _write(tmp_path, text)
+    message = _error(tmp_path)
+    assert key in message and named in message
+
+
+def test_with_engine_changes_only_the_engine(tmp_path: Path) -> None:
+    workspace = init_workspace(tmp_path / "ws")
+    on_spark = with_engine(workspace, "spark")
+    assert on_spark.settings.query.engine == "spark" and workspace.settings.query.engine == "duckdb"
+    assert on_spark.settings.query.memory_limit == workspace.settings.query.memory_limit
+    assert on_spark.root == workspace.root
+    assert with_engine(workspace, None) is workspace
+    with pytest.raises(ConfigError, match="unknown query engine 'sql'"):
+        with_engine(workspace, "sql")

@@ -7,6 +7,7 @@ Every setting is documented in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
@@ -186,14 +187,50 @@ class Ingest(_Section):
     future_hours: Annotated[int, Field(ge=0)] = 24
 
 
-class Query(_Section):
-    """Resource limits of the queries over the lake (metrics, report, check, proposals, the web desk's
-    pages): one DuckDB database per process, shared by its queries at once, which spills to disk
-    beyond ``memory_limit``.  Larger than ingestion's by default: a week's report with its 8-week trend
-    over 20M events needs about 2 GB, and a web server runs its pages' queries side by side."""
+# The query engines the lake's queries run on (``[query] engine``, ``--engine``).
+QUERY_ENGINES = ("duckdb", "spark")
+QueryEngine = Literal["duckdb", "spark"]
+# A Spark master URL: local mode (``local``, ``local[4]``, ``local[*]``, ``local[4,2]``) or a cluster manager.
+_SPARK_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|(spark|k8s|mesos)://\S+|yarn)$")
 
+
+class Spark(_Section):
+    """The Apache Spark session the queries run in when ``engine = "spark"``: its master URL and any
+    further Spark properties (``spark.executor.memory`` = ``"4g"``…)."""
+
+    master: str = "local[2]"
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("master")
+    @classmethod
+    def _master_url(cls, value: str) -> str:
+        if not _SPARK_MASTER.match(value):
+            raise ValueError(
+                f"{value!r} is not a Spark master URL (local[2], local[*], spark://host:7077, yarn, k8s://https://host)"
+            )
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _spark_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Spark ignores, with a warning nobody reads, a property that does not start with "spark.".
+        wrong = [key for key in value if not key.startswith("spark.")]
+        if wrong:
+            raise ValueError(f"{', '.join(map(repr, wrong))}: Spark properties start with 'spark.'")
+        return value
+
+
+class Query(_Section):
+    """The queries over the lake (metrics, report, check, proposals, the web desk's pages): the engine
+    they run on and its resources.  With DuckDB (the default), one database per process, shared by its
+    queries at once, which spills to disk beyond ``memory_limit``.  Larger than ingestion's by default:
+    a week's report with its 8-week trend over 20M events needs about 2 GB, and a web server runs its
+    pages' queries side by side.  With Spark, one session per process (``[query.spark]``)."""
+
+    engine: QueryEngine = "duckdb"
     memory_limit: str = "2GB"
     threads: Annotated[int, Field(ge=1, le=256)] = 2
+    spark: Spark = Field(default_factory=Spark)
 
 
 class Feeds(_Section):
@@ -658,6 +695,17 @@ class Workspace:
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.settings.organisation.timezone)
+
+
+def with_engine(workspace: Workspace, engine: str | None) -> Workspace:
+    """``workspace`` with its queries on ``engine`` (one of :data:`QUERY_ENGINES`) instead of the
+    configured ``[query] engine``; ``None`` keeps the configured one."""
+    if engine is None or engine == workspace.settings.query.engine:
+        return workspace
+    if engine not in QUERY_ENGINES:
+        raise ConfigError(f"unknown query engine {engine!r}: the engines are {', '.join(QUERY_ENGINES)}")
+    query = workspace.settings.query.model_copy(update={"engine": engine})
+    return dataclasses.replace(workspace, settings=workspace.settings.model_copy(update={"query": query}))
 
 
 def settings_key(workspace: Workspace) -> str:

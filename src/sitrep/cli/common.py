@@ -9,13 +9,13 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sitrep.config import CONFIG_NAME, ConfigError, Workspace, load_workspace, resolve_home
+from sitrep.config import CONFIG_NAME, QUERY_ENGINES, ConfigError, Workspace, load_workspace, resolve_home, with_engine
 
 # soft_wrap: long lines (file paths, reasons) stay whole so output can be grepped and piped
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,12 +36,25 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def workspace() -> Workspace:
-    """The workspace chosen by ``--home``, ``SITREP_HOME`` or the current folder."""
+def workspace(engine: str | None = None) -> Workspace:
+    """The workspace chosen by ``--home``, ``SITREP_HOME`` or the current folder; with ``engine`` (the
+    ``--engine`` option), its queries run on that engine instead of the configured one."""
     try:
-        return load_workspace(state.home)
+        return with_engine(load_workspace(state.home), engine)
     except ConfigError as exc:
-        fail(str(exc))
+        fail(f"--engine: {exc}" if engine is not None and engine not in QUERY_ENGINES else str(exc))
+
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="[duckdb|spark]",
+        help="Run this command's queries over the lake on this engine: duckdb (one machine) or spark "
+        "(Apache Spark, [query.spark] in sitrep.toml; needs the spark extra and Java). "
+        "Default: [query] engine of sitrep.toml (duckdb). See docs/configuration.md.",
+    ),
+]
 
 
 def optional_workspace() -> Workspace | None:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import actor_of, console, fail, out, print_json, workspace
+from sitrep.cli.common import EngineOption, actor_of, console, fail, out, print_json, workspace
 from sitrep.config import ConfigError
 from sitrep.incidents import service
 from sitrep.incidents.desk import Desk
@@ -99,9 +99,10 @@ def errors() -> Iterator[None]:
         fail(f"{exc}{hint.format_map(vars(exc))}")
 
 
-def desk() -> Desk:
-    """The desk of the selected workspace (its database migrated on first use)."""
-    ws = workspace()
+def desk(engine: str | None = None) -> Desk:
+    """The desk of the selected workspace (its database migrated on first use); ``engine``: the
+    ``--engine`` of a command that reads the lake."""
+    ws = workspace(engine)
     with errors():
         return Desk.open(ws)
 
@@ -640,6 +641,7 @@ def propose(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the proposals, write nothing.")] = False,
     actor: ActorOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Turn the week's lake events into proposed incidents by the [[incidents.propose]] rules.
 
@@ -649,7 +651,7 @@ def propose(
     asset that already has an open incident gets the new events linked instead.
     """
     with errors():
-        result = service.propose_incidents(desk(), week, actor=actor_of(actor), dry_run=dry_run)
+        result = service.propose_incidents(desk(engine), week, actor=actor_of(actor), dry_run=dry_run)
     rows = [p.as_dict() for p in result.proposals]
     if as_json:
         print_json({"week": str(result.week), "dry_run": result.dry_run, "proposals": rows})

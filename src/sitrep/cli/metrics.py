@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import fail, out, print_json, user_errors, workspace
+from sitrep.cli.common import EngineOption, fail, out, print_json, user_errors, workspace
 from sitrep.enrich.regions import name as region_name
 from sitrep.lake.errors import LakeError
 from sitrep.report.wording import change
@@ -34,6 +34,7 @@ def metrics(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the documented JSON (docs/indicators.md).")] = False,
     top: Annotated[int, typer.Option("--top", help="Rows in the top-N breakdowns.")] = 10,
+    engine: EngineOption = None,
 ) -> None:
     """Compute a week's 8 key indicators, last week's values and the change, and the breakdowns.
 
@@ -42,7 +43,7 @@ def metrics(
     """
     from sitrep.metrics.weekly import compute
 
-    ws = workspace()
+    ws = workspace(engine)
     chosen = parse_week(week, ws.timezone)
     with user_errors(LakeError):
         data = compute(ws, chosen, top=top)

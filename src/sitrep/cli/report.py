@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from sitrep.cli.common import actor_of, console, fail, out, print_json, user_errors, workspace
+from sitrep.cli.common import EngineOption, actor_of, console, fail, out, print_json, user_errors, workspace
 from sitrep.cli.metrics import parse_week
+from sitrep.config import ConfigError
 from sitrep.lake.errors import LakeError
 from sitrep.report.archive import IssueError
 from sitrep.report.errors import OutputError, PublishError, PublishRefused
@@ -58,13 +59,14 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Folder (default: the workspace's reports/<week>/).")
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Write the weekly report: the published numbers if the week is published, else computed now (a
     draft, as for a withdrawn issue)."""
     from sitrep.report.archive import load_issue
     from sitrep.report.publish import render_week  # loads Ibis, matplotlib and WeasyPrint: only when drawing
 
-    ws = workspace()
+    ws = workspace(engine)
     chosen = parse_week(week, ws.timezone)
     langs, formats = _langs(lang), _formats(fmt)
     with user_errors(*_ERRORS):
@@ -131,6 +133,7 @@ def check(
     week: WeekOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the check as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 on warnings too.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Check a week before publishing it: the feeds that arrived with their rows against the previous
     weeks, sources missing this week, indicators that fell to 0 or moved more than 3x against last
@@ -141,7 +144,7 @@ def check(
     """
     from sitrep.report.check import check_week
 
-    ws = workspace()
+    ws = workspace(engine)
     chosen = parse_week(week, ws.timezone)
     with user_errors(*_ERRORS):
         result = check_week(ws, chosen)
@@ -193,6 +196,7 @@ def publish(
         typer.Option("--actor", envvar="SITREP_USER", help="Who wrote the --summary-file (default: the login name)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Freeze a week's issue: its numbers, the IDs behind them and its narrative (see 'sitrep
     narrative', or give it here with --summary-file) are stored in the workspace.
@@ -204,7 +208,7 @@ def publish(
     """
     if force != (reason is not None):
         fail('--force and --reason go together: --force --reason "why it must be published now"')
-    ws = workspace()
+    ws = workspace(engine)
     chosen = parse_week(week, ws.timezone)
     from sitrep.report.publish import publish as publish_week
 
@@ -214,7 +218,7 @@ def publish(
         result = publish_week(ws, chosen, refresh=refresh, force_reason=reason)
     except PublishRefused as exc:
         _refused(exc, as_json)
-    except _ERRORS as exc:
+    except (*_ERRORS, ConfigError) as exc:  # ConfigError: also the query engine that cannot start
         fail(str(exc))
     if as_json:
         print_json(

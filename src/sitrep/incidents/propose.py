@@ -133,6 +133,32 @@ def _asset(t: ir.Table, rule: ProposeRule) -> ir.StringValue:
     return ibis.coalesce(t.site, t.source_fqdn, t.source_ip).lower().nullif("")
 
 
+# What a proposal says of its asset that its events may disagree on: the most frequent value of each.
+MOST_FREQUENT = ("site", "region", "asn", "country", "target")
+
+
+def _most_frequent(rows: ir.Table) -> dict[tuple[int, str], dict[str, str]]:
+    """Per rule and asset, the value of each of :data:`MOST_FREQUENT` most of its events have, as text
+    (NULLs aside; of values as frequent, the first in text order, so that every run and every engine
+    picks the same).  One query for all five."""
+    counted = ibis.union(
+        *(
+            rows.filter(rows[column].notnull())
+            .group_by("rule", "key", value=rows[column].cast(str))
+            .aggregate(n=ibis._.count())
+            .mutate(column=ibis.literal(column))
+            for column in MOST_FREQUENT
+        ),
+        distinct=False,
+    )
+    order = [ibis.desc("n"), counted.value]
+    ranked = counted.mutate(place=ibis.row_number().over(group_by=["rule", "key", "column"], order_by=order))
+    found: dict[tuple[int, str], dict[str, str]] = {}
+    for row in ranked.filter(ranked.place == 0).select("rule", "key", "column", "value").to_pyarrow().to_pylist():
+        found.setdefault((row["rule"], row["key"]), {})[row["column"]] = row["value"]
+    return found
+
+
 def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule], max_events: int) -> list[EventGroup]:
     """Events of ``week`` that match a rule (the first one, in order), grouped by rule and asset."""
     if not rules:
@@ -145,33 +171,52 @@ def lake_groups(workspace: Workspace, week: Week, rules: list[ProposeRule], max_
     matched = events.mutate(rule=rule).filter(lambda t: t.rule.notnull())
     keyed = matched.mutate(key=ibis.cases(*((matched.rule == i, _asset(matched, r)) for i, r in enumerate(rules))))
     keyed = keyed.filter(keyed.key.notnull())
-    rank = ibis.cases(*((keyed.tlp.upper() == name, i) for name, i in _TLP_RANK.items()), else_=None)
-    groups = (
-        keyed.group_by("rule", "key")
-        .aggregate(
-            site=keyed.site.mode(),
-            region=keyed.region.mode(),
-            asn=keyed.source_asn.mode(),
-            country=keyed.country.mode(),
-            domestic=keyed.domestic.fill_null(False).any(),
-            events=keyed.count(),
-            first_seen=keyed.time_source.min(),
-            tlp_rank=rank.max(),
-            target=ibis.coalesce(keyed.target_domain, keyed.event_description_target).mode(),
-            event_ids=keyed.event_id.collect(distinct=True, order_by=keyed.event_id)[:max_events],
-        )
-        .order_by("rule", "key")
+    keyed = keyed.select(
+        "rule",
+        "key",
+        "site",
+        "region",
+        "country",
+        "domestic",
+        "time_source",
+        "tlp",
+        "event_id",
+        asn=keyed.source_asn,
+        target=ibis.coalesce(keyed.target_domain, keyed.event_description_target),
     )
+    rank = ibis.cases(*((keyed.tlp.upper() == name, i) for name, i in _TLP_RANK.items()), else_=None)
+    groups = keyed.group_by("rule", "key").aggregate(
+        domestic=keyed.domestic.fill_null(False).any(),
+        events=keyed.count(),
+        first_seen=keyed.time_source.min(),
+        tlp_rank=rank.max(),
+        # Sorted after collecting: Spark orders no aggregate's input.
+        event_ids=keyed.event_id.collect(distinct=True).sort()[:max_events],
+    )
+    groups = groups.order_by("rule", "key")
     names = {i: name for name, i in _TLP_RANK.items()}
-    return [
-        EventGroup(
-            **{k: v for k, v in row.items() if k not in ("tlp_rank", "domestic", "asn")},
-            asn=None if row["asn"] is None else int(row["asn"]),
-            domestic=bool(row["domestic"]),
-            tlp=names.get(row["tlp_rank"], TLP.AMBER.value),
+    best = _most_frequent(keyed)
+    found = []
+    for row in groups.to_pyarrow().to_pylist():
+        values = best.get((row["rule"], row["key"]), {})
+        asn = values.get("asn")
+        found.append(
+            EventGroup(
+                rule=row["rule"],
+                key=row["key"],
+                site=values.get("site"),
+                region=values.get("region"),
+                asn=None if asn is None else int(asn),
+                country=values.get("country"),
+                domestic=bool(row["domestic"]),
+                events=row["events"],
+                first_seen=row["first_seen"],
+                tlp=names.get(row["tlp_rank"], TLP.AMBER.value),
+                target=values.get("target"),
+                event_ids=row["event_ids"],
+            )
         )
-        for row in groups.to_pyarrow().to_pylist()
-    ]
+    return found
 
 
 def _open_assets(session: Session) -> dict[str, Incident]:

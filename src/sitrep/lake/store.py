@@ -495,7 +495,9 @@ _listings: dict[LakePath, _Listing] = {}
 
 
 # How events files are written (DuckDB COPY options).  Parquet format 2 pages encode faster than
-# format 1 (a tenth off a 10M-row ingest) and the lake's readers (DuckDB, PyArrow, Spark 3.3+) read them.
+# format 1 (a tenth off a 10M-row ingest) and the lake's readers (DuckDB, PyArrow, Spark 3.3+) read them
+# (Spark with its row reader: format 2 writes DOUBLE columns BYTE_STREAM_SPLIT, which its vectorized
+# reader refuses; ``metrics.spark.DEFAULTS`` turns that one off).
 EVENTS_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 262144, PARQUET_VERSION V2"
 
 

@@ -19,6 +19,7 @@ from sitrep.metrics.model import (
     SectorCount,
     VulnerabilitySplit,
 )
+from sitrep.metrics.source import json_string
 from sitrep.taxonomy import MALWARE_DISTRIBUTION, OBJECT_TYPE_EN, OBJECT_TYPES, SEVERITIES
 
 
@@ -123,8 +124,7 @@ SECTOR_KEYS = ("src_sector", "sector")
 
 def sector(t: ir.Table) -> ir.StringValue:
     """The sector the feed gave the event's host, or NULL."""
-    document = t.extra.cast("json")
-    found = ibis.coalesce(*(document[key].str for key in SECTOR_KEYS)).nullif("")
+    found = ibis.coalesce(*(json_string(t.extra, key) for key in SECTOR_KEYS)).nullif("")
     # Most events name no sector: a substring test spares parsing their JSON.
     return ibis.ifelse(t.extra.contains('sector"'), found, ibis.null(str))
 

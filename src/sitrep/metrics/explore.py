@@ -8,6 +8,9 @@ newest first (``time_source``, then ``event_id``) and paginated by a keyset curs
 
 The explorer is an internal tool: its pages and exports carry restricted (TLP:AMBER/RED) events with
 their TLP, for logged-in users.  Nothing public (the report, the site) is built from it.
+
+Its pages are DuckDB SQL (compiling an Ibis expression costs more than a page's query), so the explorer
+queries with DuckDB whatever ``[query] engine`` says (:func:`~sitrep.metrics.source.duckdb_backend`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from sitrep.lake.schema import ARROW_SCHEMA
 from sitrep.lake.store import Lake, events_source
 from sitrep.metrics import weekly
 from sitrep.metrics.explore_model import PAGE_COLUMNS, Behind, EventPage, EventQuery, EventRow, Export
-from sitrep.metrics.source import EVENTS_SCHEMA, backend, cursor, in_window
+from sitrep.metrics.source import EVENTS_SCHEMA, cursor, duckdb_backend, in_window
 from sitrep.report.archive import load_issue
 from sitrep.taxonomy import TLP
 from sitrep.weeks import Week
@@ -487,7 +490,7 @@ def events_behind(
         fetch = _lake_pages(workspace, frozen)
         total = len(ids)
     else:
-        on = backend(workspace)
+        on = duckdb_backend(workspace)
         rows = weekly.behind(workspace, chosen, number, on=on)
         total = int(rows.count().to_pyarrow().as_py())
 
@@ -522,7 +525,7 @@ def export_events(workspace: Workspace, query: EventQuery, path: Path, fmt: str)
     if fmt not in EXPORT_FORMATS:
         raise ExploreError(f"export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
     search = check(workspace, query)
-    on = backend(workspace)
+    on = duckdb_backend(workspace)
     lake = Lake.of(workspace)
     source = events_source(lake, lake.event_files(search.start, search.end))
     where = _where(search, source, _Binder(inline=True), on.con)

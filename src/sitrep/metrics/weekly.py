@@ -17,7 +17,7 @@ from sitrep.config import Workspace
 from sitrep.metrics import breakdowns, vulnerabilities
 from sitrep.metrics.indicators import EVENT_INDICATORS, Context
 from sitrep.metrics.model import Breakdowns, IndicatorValue, WebsiteShares, WeekMetrics
-from sitrep.metrics.source import backend, events_table, in_window
+from sitrep.metrics.source import backend, events_table, in_window, local_table
 from sitrep.taxonomy import INDICATORS
 from sitrep.weeks import Week
 
@@ -97,7 +97,7 @@ def compute(workspace: Workspace, week: Week, *, events: ir.Table | None = None,
     else:
         history = events
     # The new vulnerabilities of both weeks are few: fetch them once, reuse them for counts and breakdown.
-    new_both = ibis.memtable(vulnerabilities.first_published(history, p_start, end).to_pyarrow())
+    new_both = local_table(events, vulnerabilities.first_published(history, p_start, end).to_pyarrow())
     values = values_by_week(events, ctx, [previous_week, week], tz, new_vulnerabilities=new_both)
     this = values[str(week)]
     last: dict[str, int | None] = (
