@@ -148,8 +148,8 @@ def events(on: ibis.BaseBackend, lake: Lake, files: list[Path]) -> ir.Table:
         # Spark reads object storage through Hadoop's s3a connector, whose jars no package registry here
         # carries: say so rather than fail deep in Py4J.
         raise EngineUnavailable(
-            f"the Spark engine reads a lake in a local or shared folder, not {lake.root} "
-            "(object storage needs Hadoop's s3a connector on the cluster); use engine = \"duckdb\""
+            f"the Spark engine reads a lake in a local or shared folder, not {getattr(lake, 'url', '') or lake.root} "
+            '(object storage needs Hadoop\'s s3a connector on the cluster); use engine = "duckdb"'
         )
     session = _session(on)
     spark_schema = from_arrow_schema(ARROW_SCHEMA)
