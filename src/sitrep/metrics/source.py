@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from sitrep.config import Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.lake.store import Lake, connect, events_source, storage_key
+from sitrep.lake.store import Lake, LakePath, connect, events_source, storage_key
 from sitrep.metrics import spark
 
 EVENTS_SCHEMA = ibis.Schema.from_pyarrow(ARROW_SCHEMA)
@@ -100,7 +100,7 @@ def events_table(
     return _engine_of(on).read_events(on, lake, lake.event_files(start, end))
 
 
-def _duckdb_events(on: ibis.BaseBackend, lake: Lake, files: list[Path]) -> ir.Table:
+def _duckdb_events(on: ibis.BaseBackend, lake: Lake, files: list[LakePath]) -> ir.Table:
     if not files:
         # An empty table of ``on`` itself: an unbound one (``ibis.memtable``) would run on Ibis's
         # default DuckDB connection, which concurrent requests of the web desk would share.
@@ -145,7 +145,7 @@ class Engine:
 
     ibis_name: str  # Ibis's name of its backend
     connect: Callable[[Workspace], ibis.BaseBackend]
-    read_events: Callable[[ibis.BaseBackend, Lake, list[Path]], ir.Table]
+    read_events: Callable[[ibis.BaseBackend, Lake, list[LakePath]], ir.Table]
     bind: Callable[[ibis.BaseBackend, pa.Table], ir.Table]
     json_string: str  # its SQL function (document, '$.key') -> the string value at key
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from sitrep.config import ConfigError, Spark, Workspace
 from sitrep.lake.schema import ARROW_SCHEMA
-from sitrep.lake.store import Lake
+from sitrep.lake.store import Lake, LakePath
 
 LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
@@ -138,7 +138,7 @@ def _session(on: ibis.BaseBackend) -> Any:
         return _running.session
 
 
-def events(on: ibis.BaseBackend, lake: Lake, files: list[Path]) -> ir.Table:
+def events(on: ibis.BaseBackend, lake: Lake, files: list[LakePath]) -> ir.Table:
     """The events of ``files`` (of ``lake``) as a table of ``on`` (a temporary view named by the file list), read with
     the lake's schema rather than each file's footer (every events file is written with it)."""
     from pyspark.sql.pandas.types import from_arrow_schema
