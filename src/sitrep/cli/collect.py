@@ -63,28 +63,7 @@ def collect(
             return
         runs = collect(ws, sources, dry_run=dry_run, on_file=None if as_json else _print_file)
     if as_json:
-        print_json(
-            [
-                {
-                    "source": run.source,
-                    "kind": run.kind,
-                    "error": run.error,
-                    "files": [
-                        {
-                            "name": f.name,
-                            "size": f.size,
-                            "sha256": f.sha256,
-                            "status": f.status,
-                            "reason": f.reason,
-                            "moved_to": f.moved_to,
-                            "results": [r.as_dict() for r in f.results],
-                        }
-                        for f in run.files
-                    ],
-                }
-                for run in runs
-            ]
-        )
+        print_json([run.as_dict() for run in runs])
     else:
         for run in runs:
             if run.error:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sitrep.collect import folder, http
 from sitrep.collect.records import CollectedFile, CollectionRun, known_file, last_runs
@@ -44,6 +44,18 @@ class FileOutcome:
     reason: str | None = None
     moved_to: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The ``sitrep collect --json`` form of the file."""
+        return {
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+            "status": self.status,
+            "reason": self.reason,
+            "moved_to": self.moved_to,
+            "results": [r.as_dict() for r in self.results],
+        }
+
 
 @dataclass
 class SourceRun:
@@ -53,6 +65,11 @@ class SourceRun:
     kind: str
     files: list[FileOutcome] = field(default_factory=list)
     error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``sitrep collect --json`` form of the run."""
+        files = [f.as_dict() for f in self.files]
+        return {"source": self.source, "kind": self.kind, "error": self.error, "files": files}
 
     @property
     def ok(self) -> bool:

@@ -13,13 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Integer, Table, delete, func, insert, make_url, select, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-# Every model module, so that the metadata holds every table of the store.
-import sitrep.accounts.models
-import sitrep.collect.records
-import sitrep.jobs.records  # noqa: F401
 from sitrep.incidents.db import Store, database_errors, make_engine, shown_url, upgrade_engine
 from sitrep.incidents.errors import IncidentError, StoreError
-from sitrep.incidents.models import Base
+from sitrep.incidents.schema import METADATA
 
 # Rows a migration writes into a new database (the change counter's one row): replaced by the source's.
 _SEEDED = frozenset({"change_counter"})
@@ -57,7 +53,7 @@ def copy_database(source: Store, target_url: str) -> list[TableCopy]:
     try:
         with database_errors(target_url):
             upgrade_engine(engine)
-            tables = Base.metadata.sorted_tables
+            tables = METADATA.sorted_tables
             copied = []
             with engine.begin() as into, database_errors(source.url), source.engine.connect() as out_of:
                 _refuse_data(into, tables, target_url)

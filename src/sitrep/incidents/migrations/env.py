@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from alembic import context
 
-# The account tables, the collection records and the jobs table share the schema.
-import sitrep.accounts.models
-import sitrep.collect.records  # noqa: F401
-from sitrep.incidents.models import Base
-from sitrep.jobs import records as _jobs  # noqa: F401
+from sitrep.incidents.schema import METADATA
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through sitrep.incidents.db.upgrade(), which passes a connection")
 
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, compare_type=True)
+context.configure(connection=connection, target_metadata=METADATA, render_as_batch=True, compare_type=True)
 with context.begin_transaction():
     context.run_migrations()
