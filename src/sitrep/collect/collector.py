@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sitrep.collect import folder, http
+from sitrep.collect.delivery import Deliveries, Delivery
 from sitrep.collect.records import CollectedFile, CollectionRun, known_file, last_runs
-from sitrep.config import HttpSource, Source, Workspace
+from sitrep.config import Source, Workspace
 from sitrep.feeds import UnknownFormat, get_feed
 from sitrep.feeds.base import Feed
 from sitrep.incidents.db import open_store
@@ -86,6 +86,9 @@ class CollectRunning(ValueError):
 
 
 LOCK_NAME = ".collect.lock"
+
+# Each source kind's deliveries (``collect/delivery.py``): the one place a new kind is added.
+KINDS: dict[str, Deliveries] = {"folder": folder.deliveries, "http": http.deliveries}
 
 
 @contextmanager
@@ -160,16 +163,9 @@ def _run_source(
 
     try:
         feed = get_feed(source.format, workspace.shadowserver_schema) if source.format else None
-        if isinstance(source, HttpSource):
-            with tempfile.TemporaryDirectory(prefix="sitrep-collect-") as work:
-                download = http.fetch(workspace, source, Path(work))
-                if download is not None:
-                    outcome = took(_take(workspace, source, feed, download.path, dry_run, _kept_if_failed))
-                    if outcome.status in ("ingested", "duplicate") and not dry_run:
-                        http.remember(workspace, source, download)
-        else:
-            for path in folder.delivered(workspace, source, started):
-                took(_take(workspace, source, feed, path, dry_run, folder.finish))
+        with tempfile.TemporaryDirectory(prefix="sitrep-collect-") as work:
+            for delivery in KINDS[source.kind](workspace, source, Path(work), started):
+                took(_take(workspace, source, feed, delivery, dry_run))
     except (OSError, ValueError, UnknownFormat) as exc:
         run.error = str(exc)
     if not dry_run:
@@ -177,37 +173,13 @@ def _run_source(
     return run
 
 
-# Where a delivered file goes when taken: ``done`` or ``failed`` (with the reason); its new path, if any.
-Finish = Callable[[Workspace, Source, Path, Literal["done", "failed"], str | None], str | None]
-
-
-def failed_dir(workspace: Workspace, source: Source) -> Path:
-    """Where the files a download source fetched but could not ingest are kept, with their reasons."""
-    return workspace.root / "collected" / source.name / "failed"
-
-
-def _kept_if_failed(
-    workspace: Workspace, source: Source, path: Path, outcome: Literal["done", "failed"], reason: str | None
-) -> str | None:
-    """A downloaded file: dropped once ingested (the lake has its data); kept when it failed."""
-    if outcome == "done":
-        return None
-    target = failed_dir(workspace, source)
-    target.mkdir(parents=True, exist_ok=True)
-    kept = target / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{path.name}"
-    shutil.move(path, kept)
-    kept.with_name(kept.name + ".reason.txt").write_text(f"{reason}\n", encoding="utf-8")
-    return str(kept.relative_to(workspace.root))
-
-
-def _take(
-    workspace: Workspace, source: Source, feed: Feed | None, path: Path, dry_run: bool, finish: Finish
-) -> FileOutcome:
+def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Delivery, dry_run: bool) -> FileOutcome:
+    path, finish = delivery.path, delivery.finish
     size, digest = _fingerprint(path)
     with open_store(workspace).read() as session:
         known = known_file(session, source.name, digest)
     if known is not None and known.status == "ingested":
-        moved = None if dry_run else finish(workspace, source, path, "done", None)
+        moved = None if dry_run else finish("done", None)
         return FileOutcome(source.name, path.name, size, digest, "duplicate", moved_to=moved)
     if dry_run:
         return FileOutcome(source.name, path.name, size, digest, "pending")
@@ -216,7 +188,7 @@ def _take(
     failed = bool(results) and len(errors) == len(results)
     reason = "; ".join(errors) or None
     _record_file(workspace, source, path, size, digest, results, failed, reason)
-    moved = finish(workspace, source, path, "failed" if failed else "done", reason if failed else None)
+    moved = finish("failed" if failed else "done", reason if failed else None)
     return FileOutcome(source.name, path.name, size, digest, "failed" if failed else "ingested", results, reason, moved)
 
 

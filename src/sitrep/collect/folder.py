@@ -8,11 +8,13 @@ which copying tools write before renaming.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Literal
 
-from sitrep.config import FolderSource, Source, Workspace
+from sitrep.collect.delivery import Delivery, Outcome
+from sitrep.config import FolderSource, Workspace
 
 SETTLE_SECONDS = 10
 _UNFINISHED = (".part", ".tmp", ".partial", ".crdownload")
@@ -40,16 +42,15 @@ def delivered(workspace: Workspace, source: FolderSource, now: datetime) -> list
     return [path for *_, path in sorted(found)]
 
 
-def finish(
-    workspace: Workspace,
-    source: Source,
-    path: Path,
-    outcome: Literal["done", "failed"],
-    reason: str | None = None,
-) -> str:
+def deliveries(workspace: Workspace, source: FolderSource, work: Path, now: datetime) -> Iterator[Delivery]:
+    """The drop folder's files (see :func:`delivered`), each moved away when finished."""
+    for path in delivered(workspace, source, now):
+        yield Delivery(path, partial(finish, workspace, source, path))
+
+
+def finish(workspace: Workspace, source: FolderSource, path: Path, outcome: Outcome, reason: str | None = None) -> str:
     """Move ``path`` into ``done/`` or ``failed/`` of its folder (a name already there gets a number),
     with the reason beside a failed file; the new path, relative to the drop folder."""
-    assert isinstance(source, FolderSource)  # the drop folder's own way of finishing a file
     target_dir = location(workspace, source) / outcome
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name

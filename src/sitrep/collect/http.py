@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from sitrep.collect.delivery import Delivery, downloaded
 from sitrep.collect.records import SourceState
 from sitrep.config import HttpSource, Workspace
 from sitrep.incidents.db import open_store
@@ -39,6 +41,14 @@ class Download:
     path: Path
     etag: str | None
     last_modified: str | None
+
+
+def deliveries(workspace: Workspace, source: HttpSource, work: Path, now: datetime) -> Iterator[Delivery]:
+    """The feed, when it changed since the last download; its validators are kept once it is ingested
+    (a feed that failed is fetched again next time)."""
+    download = fetch(workspace, source, work)
+    if download is not None:
+        yield downloaded(workspace, source.name, download.path, lambda: remember(workspace, source, download))
 
 
 def fetch(workspace: Workspace, source: HttpSource, folder: Path) -> Download | None:

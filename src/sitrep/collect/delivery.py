@@ -1,0 +1,60 @@
+"""What a source kind hands the collector: delivered files, each with its own way of being finished.
+
+A kind is a function ``deliveries(workspace, source, work, now)`` that yields :class:`Delivery` values
+one at a time.  The collector ingests each one and calls its ``finish`` before it asks for the next, so
+a kind can act once a file's data is committed (a mailbox marks its message only after the last of its
+attachments is finished) simply by doing so after its ``yield``.  ``work`` is a temporary folder, removed
+after the run, for kinds that download.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sitrep.config import Workspace
+
+Outcome = Literal["done", "failed"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivered file; ``finish(outcome, reason)`` puts it away once taken and returns where it went
+    (a path relative to the workspace or the drop folder), or None when it was not kept."""
+
+    path: Path
+    finish: Callable[[Outcome, str | None], str | None]
+
+
+Deliveries = Callable[[Workspace, Any, Path, datetime], Iterator[Delivery]]
+
+
+def failed_dir(workspace: Workspace, source_name: str) -> Path:
+    """Where the files a downloading source fetched but could not ingest are kept, with their reasons."""
+    return workspace.root / "collected" / source_name / "failed"
+
+
+def downloaded(
+    workspace: Workspace, source_name: str, path: Path, on_done: Callable[[], None] | None = None
+) -> Delivery:
+    """A file a source fetched into its work folder: dropped once ingested (the lake has its data, and
+    ``on_done`` runs, e.g. to keep the feed's validators); kept in :func:`failed_dir` with its reason
+    when it could not be ingested."""
+
+    def finish(outcome: Outcome, reason: str | None) -> str | None:
+        if outcome == "done":
+            if on_done is not None:
+                on_done()
+            return None
+        target = failed_dir(workspace, source_name)
+        target.mkdir(parents=True, exist_ok=True)
+        kept = target / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{path.name}"
+        shutil.move(path, kept)
+        kept.with_name(kept.name + ".reason.txt").write_text(f"{reason}\n", encoding="utf-8")
+        return str(kept.relative_to(workspace.root))
+
+    return Delivery(path, finish)
