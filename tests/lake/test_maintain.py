@@ -4,6 +4,7 @@ issues intact; a compaction stopped at any step leaves the old files or the merg
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -15,15 +16,17 @@ from typer.testing import CliRunner
 
 from helpers import SAMPLES
 from sitrep.cli import app
-from sitrep.config import Workspace
+from sitrep.config import Workspace, load_workspace
 from sitrep.lake import maintain
 from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.store import RECORD_SUFFIX, Lake, connect, events_source, file_span
 from sitrep.weeks import Week
+from sitrep.workspace import init_workspace
 
 HEADER = (SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv").read_text().splitlines()[0]
 FAMILIES = ("mirai", "andromeda", "gamut", "necurs")
 WEEKS = ("2024-W51", "2024-W52", "2025-W01", "2025-W02")
+FIRST_DAY = date(2024, 12, 16)
 runner = CliRunner()
 
 
@@ -49,6 +52,21 @@ def daily_feeds(folder: Path, first: date, days: int) -> list[Path]:
     return files + sorted(p for p in SAMPLES.iterdir() if p.is_file())
 
 
+@pytest.fixture(scope="module")
+def four_weeks(tmp_path_factory) -> Workspace:
+    """A workspace holding four weeks of daily files and the samples, ingested once for the module."""
+    folder = tmp_path_factory.mktemp("four-weeks")
+    workspace = init_workspace(folder / "ws")
+    ingest_paths(workspace, daily_feeds(folder / "feeds", FIRST_DAY, 28))
+    return workspace
+
+
+@pytest.fixture
+def lake_of_four_weeks(four_weeks, tmp_path) -> Workspace:
+    """A copy of :func:`four_weeks` for one test to change."""
+    return load_workspace(shutil.copytree(four_weeks.root, tmp_path / "ws"))
+
+
 def metrics(workspace: Workspace, week: str) -> dict:
     result = runner.invoke(app, ["--home", str(workspace.root), "metrics", "--week", week, "--json"])
     assert result.exit_code == 0, result.output
@@ -65,8 +83,8 @@ def results(workspace: Workspace) -> tuple[list[dict], list[tuple]]:
     return [metrics(workspace, week) for week in WEEKS], rows
 
 
-def test_compact_merges_small_files_and_changes_no_result(workspace, tmp_path):
-    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 28))
+def test_compact_merges_small_files_and_changes_no_result(lake_of_four_weeks, tmp_path):
+    workspace = lake_of_four_weeks
     lake = Lake.of(workspace)
     before_files = lake.event_files()
     before = results(workspace)
@@ -103,13 +121,13 @@ def test_compact_merges_small_files_and_changes_no_result(workspace, tmp_path):
     assert not list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
 
     # Ingest still deduplicates against merged files.
-    again = ingest_paths(workspace, daily_feeds(tmp_path / "again", date(2024, 12, 16), 3)[:6])
+    again = ingest_paths(workspace, daily_feeds(tmp_path / "again", FIRST_DAY, 3)[:6])
     assert sum(r.accepted for r in again) == 0
 
 
 @pytest.mark.parametrize("stop_at", ["commit", "remove"])
-def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(workspace, tmp_path, monkeypatch, stop_at):
-    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 30), 7))
+def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(lake_of_four_weeks, monkeypatch, stop_at):
+    workspace = lake_of_four_weeks
     lake = Lake.of(workspace)
     before = results(workspace)
     old = {p.name for p in lake.event_files()}
@@ -145,15 +163,15 @@ def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(worksp
     assert results(workspace) == before
 
 
-def test_retain_drops_old_files_keeps_straddling_ones_and_published_issues(workspace, tmp_path):
-    feeds = daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 28)
+def test_retain_drops_old_files_keeps_straddling_ones_and_published_issues(lake_of_four_weeks, tmp_path):
+    workspace = lake_of_four_weeks
     straddle = tmp_path / "2025-01-01-event4_sinkhole-straddle.csv"
     straddle.write_text(
         daily_file(tmp_path, date(2024, 12, 29), 3, 190).read_text()
         + "\n".join(daily_file(tmp_path, date(2025, 1, 1), 3, 191).read_text().splitlines()[1:])
         + "\n"
     )
-    ingest_paths(workspace, [*feeds, straddle])
+    ingest_paths(workspace, [straddle])
     home = ["--home", str(workspace.root)]
     published = runner.invoke(app, [*home, "publish", "--week", "2024-W51", "--force", "--reason", "test"])
     assert published.exit_code == 0, published.output
@@ -203,8 +221,8 @@ def straddle_id(workspace: Workspace, source: Path) -> str:
     return next(s["ingest_id"] for s in summaries if s["file"] == str(source))
 
 
-def test_readers_during_a_compaction_count_every_event_once(workspace, tmp_path):
-    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 21))
+def test_readers_during_a_compaction_count_every_event_once(lake_of_four_weeks):
+    workspace = lake_of_four_weeks
     lake = Lake.of(workspace)
     total = len(results(workspace)[1])
     before = len(lake.event_files())
@@ -235,7 +253,7 @@ def test_readers_during_a_compaction_count_every_event_once(workspace, tmp_path)
 
 
 def test_retain_drops_a_merged_file_in_its_grace_period_with_the_files_it_replaced(workspace, tmp_path):
-    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", date(2024, 12, 16), 13)[:26])
+    ingest_paths(workspace, daily_feeds(tmp_path / "feeds", FIRST_DAY, 13)[:26])
     lake = Lake.of(workspace)
     assert maintain.compact(workspace).merges  # the replaced files stay for the grace period
     assert list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
