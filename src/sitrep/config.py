@@ -532,31 +532,70 @@ class FolderSource(_SourceBase):
     path: Annotated[str, Field(min_length=1)]
 
 
-class HttpSource(_SourceBase):
+def _web_address(key: str, value: str) -> str:
+    """``value`` as an http(s) address; ``ValueError`` naming ``key`` otherwise."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{key} = {value!r} is not an http(s) address")
+    return value.strip()
+
+
+class DownloadSource(_SourceBase):
+    """What every source that downloads has: its timeouts, retries and size cap (``collect/http.py``)."""
+
+    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    retry_seconds: Annotated[float, Field(ge=0, le=600)] = 5.0
+    max_mb: Annotated[int, Field(ge=1, le=100_000)] = 500
+
+
+class HttpSource(DownloadSource):
     """A feed downloaded from ``url`` (``kind = "http"``): asked with the ``ETag`` and ``Last-Modified``
     of the last download, so an unchanged feed is not fetched again; ``headers_env`` names the
     environment variables whose values are sent as headers (an API key never sits in the file)."""
 
     kind: Literal["http"]
     url: str
-    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    retries: Annotated[int, Field(ge=0, le=10)] = 3
-    retry_seconds: Annotated[float, Field(ge=0, le=600)] = 5.0
-    max_mb: Annotated[int, Field(ge=1, le=100_000)] = 500
     headers_env: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
-    def _web_address(cls, value: str) -> str:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"url = {value!r} is not an http(s) address")
-        return value.strip()
+    def _url(cls, value: str) -> str:
+        return _web_address("url", value)
 
 
-Source = Annotated[FolderSource | HttpSource, Field(discriminator="kind")]
+_VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class ShadowserverApiSource(DownloadSource):
+    """Shadowserver's reports API (``kind = "shadowserver-api"``, ``collect/shadowserver_api.py``): the
+    reports of the last ``days`` days listed, each one not taken yet downloaded and ingested.  The API
+    key and secret are read from the files ``apikey_file``/``secret_file`` (inside the workspace when
+    relative) or else from the variables ``apikey_env``/``secret_env``, never from this file.
+    ``reports`` (mailing-list names) and ``types`` (report types, ``scan_http``) narrow what is taken;
+    a report that fails to ingest is tried again on the next runs, ``max_attempts`` times in all."""
+
+    kind: Literal["shadowserver-api"]
+    apikey_env: Annotated[str, Field(pattern=_VARIABLE)] = "SHADOWSERVER_API_KEY"
+    apikey_file: str = ""
+    secret_env: Annotated[str, Field(pattern=_VARIABLE)] = "SHADOWSERVER_API_SECRET"
+    secret_file: str = ""
+    reports: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    types: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,100}$")]] = Field(default_factory=list)
+    days: Annotated[int, Field(ge=0, le=90)] = 2
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    api_url: str = "https://transform.shadowserver.org/api2/"
+    download_url: str = "https://dl.shadowserver.org/"
+
+    @field_validator("api_url", "download_url")
+    @classmethod
+    def _urls(cls, value: str, info: ValidationInfo) -> str:
+        return _web_address(str(info.field_name), value)
+
+
+Source = Annotated[FolderSource | HttpSource | ShadowserverApiSource, Field(discriminator="kind")]
 
 
 # --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------

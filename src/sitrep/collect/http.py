@@ -1,4 +1,5 @@
-"""A feed downloaded over HTTP(S) (``kind = "http"``).
+"""A feed downloaded over HTTP(S) (``kind = "http"``), and the download machinery every downloading kind
+shares (:func:`fetch_file`).
 
 Each run asks with the validators of the last download (``If-None-Match`` with its ``ETag``,
 ``If-Modified-Since`` with its ``Last-Modified``): a feed that has not changed answers 304 and nothing
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,15 +24,23 @@ import httpx
 
 from sitrep.collect.delivery import Delivery, downloaded
 from sitrep.collect.records import SourceState
-from sitrep.config import HttpSource, Workspace
+from sitrep.config import DownloadSource, HttpSource, Workspace
 from sitrep.incidents.db import open_store
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RETRIED = frozenset({429, 500, 502, 503, 504})
+# How much of a refused answer's body is kept, for a kind that words the server's own reason.
+_REFUSAL_BYTES = 4096
 
 
 class DownloadError(OSError):
-    """The feed could not be fetched (named with its address and why)."""
+    """The feed could not be fetched (named with its address and why).  ``status`` is the server's
+    answer when it refused (401, 404…), with the start of its body."""
+
+    def __init__(self, message: str, status: int | None = None, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,14 @@ class Download:
     path: Path
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A body written to a file, with the answer's headers."""
+
+    path: Path
+    headers: httpx.Headers
 
 
 def deliveries(workspace: Workspace, source: HttpSource, work: Path, now: datetime) -> Iterator[Delivery]:
@@ -56,7 +73,7 @@ def fetch(workspace: Workspace, source: HttpSource, folder: Path) -> Download | 
     Raises :class:`DownloadError`."""
     with open_store(workspace).read() as session:
         state = session.get(SourceState, source.name)
-    headers = {"User-Agent": "sitrep-collect", "Accept-Encoding": "gzip"}
+    headers = {"Accept-Encoding": "gzip"}
     for header, variable in source.headers_env.items():
         value = os.environ.get(variable)
         if value is None:
@@ -66,13 +83,50 @@ def fetch(workspace: Workspace, source: HttpSource, folder: Path) -> Download | 
         headers["If-None-Match"] = state.etag
     if state is not None and state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
-    wait = source.retry_seconds
-    for attempt in range(source.retries + 1):
+
+    def name(answer: httpx.Headers) -> str:
+        found = re.search(
+            r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', answer.get("Content-Disposition", ""), re.IGNORECASE
+        )
+        given = unquote(found.group(1)) if found else unquote(urlsplit(source.url).path.rstrip("/").rsplit("/", 1)[-1])
+        return safe_name(given, f"{source.name}.download")
+
+    fetched = fetch_file(source, source.url, source.url, folder, name, headers=headers)
+    if fetched is None:
+        return None
+    return Download(fetched.path, fetched.headers.get("ETag"), fetched.headers.get("Last-Modified"))
+
+
+def safe_name(name: str, fallback: str) -> str:
+    """A server-given file name made safe to name a file in the work folder and in the records (its
+    last part, letters, digits, ``.``, ``_`` and ``-``), else ``fallback``."""
+    cleaned = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip("._")[:200]
+    return cleaned or fallback
+
+
+def fetch_file(
+    settings: DownloadSource,
+    label: str,
+    url: str,
+    folder: Path,
+    name: str | Callable[[httpx.Headers], str],
+    *,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    content: bytes | None = None,
+) -> Fetched | None:
+    """Send one request and write the answer's body into ``folder`` under ``name`` (or
+    ``name(headers)``), with the source's timeouts, retries (connection failures, timeouts, answers
+    429/5xx) and size cap; None when the server answered 304.  Messages name ``label``, never ``url``
+    (it may carry a token).  Raises :class:`DownloadError`."""
+    sent = {"User-Agent": "sitrep-collect", **(headers or {})}
+    wait = settings.retry_seconds
+    for attempt in range(settings.retries + 1):
         try:
-            return _get(source, headers, folder)
+            return _request(settings, label, url, folder, name, sent, method, content)
         except _Retry as exc:
-            if attempt == source.retries:
-                raise DownloadError(f"{source.url}: {exc} (tried {source.retries + 1} times)") from None
+            if attempt == settings.retries:
+                raise DownloadError(f"{label}: {exc} (tried {settings.retries + 1} times)") from None
         time.sleep(wait)
         wait *= 2
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -82,17 +136,32 @@ class _Retry(Exception):
     """A failure worth trying again (the network, the server's load)."""
 
 
-def _get(source: HttpSource, headers: dict[str, str], folder: Path) -> Download | None:
-    limit = source.max_mb * 1024 * 1024
-    client = httpx.Client(timeout=source.timeout_seconds, follow_redirects=True, max_redirects=5)
+def _request(
+    settings: DownloadSource,
+    label: str,
+    url: str,
+    folder: Path,
+    name: str | Callable[[httpx.Headers], str],
+    headers: dict[str, str],
+    method: str,
+    content: bytes | None,
+) -> Fetched | None:
+    limit = settings.max_mb * 1024 * 1024
+    client = httpx.Client(timeout=settings.timeout_seconds, follow_redirects=True, max_redirects=5)
     try:
-        with client, client.stream("GET", source.url, headers=headers) as response:
+        with client, client.stream(method, url, headers=headers, content=content) as response:
             if response.status_code == 304:
                 return None
             if response.status_code in _RETRIED:
                 raise _Retry(f"the server answered {response.status_code}")
             if response.status_code != 200:
-                raise DownloadError(f"{source.url}: the server answered {response.status_code}")
+                body = b""
+                for chunk in response.iter_bytes(_REFUSAL_BYTES):
+                    body += chunk
+                    if len(body) >= _REFUSAL_BYTES:
+                        break
+                status = response.status_code
+                raise DownloadError(f"{label}: the server answered {status}", status, body[:_REFUSAL_BYTES])
             declared = response.headers.get("Content-Length")
             if (
                 declared
@@ -100,8 +169,8 @@ def _get(source: HttpSource, headers: dict[str, str], folder: Path) -> Download 
                 and int(declared) > limit
                 and "gzip" not in response.headers.get("Content-Encoding", "")
             ):
-                raise DownloadError(f"{source.url}: {int(declared):,} bytes is over max_mb = {source.max_mb}")
-            target = folder / _file_name(source, response.headers.get("Content-Disposition", ""))
+                raise DownloadError(f"{label}: {int(declared):,} bytes is over max_mb = {settings.max_mb}")
+            target = folder / (name if isinstance(name, str) else name(response.headers))
             written = 0
             with open(target, "wb") as out:
                 for chunk in response.iter_bytes(1 << 20):
@@ -109,22 +178,13 @@ def _get(source: HttpSource, headers: dict[str, str], folder: Path) -> Download 
                     if written > limit:
                         out.close()
                         target.unlink(missing_ok=True)
-                        raise DownloadError(f"{source.url}: the feed is over max_mb = {source.max_mb}")
+                        raise DownloadError(f"{label}: the body is over max_mb = {settings.max_mb}")
                     out.write(chunk)
-            return Download(target, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+            return Fetched(target, response.headers)
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise _Retry(f"{type(exc).__name__}: {exc}") from None
     except httpx.HTTPError as exc:
-        raise DownloadError(f"{source.url}: {exc}") from None
-
-
-def _file_name(source: HttpSource, disposition: str) -> str:
-    """The file's name: the server's (``Content-Disposition``), else the address's last part, made safe
-    (it names the file in the work folder and in the records), else the source's."""
-    found = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition, re.IGNORECASE)
-    name = unquote(found.group(1)) if found else unquote(urlsplit(source.url).path.rstrip("/").rsplit("/", 1)[-1])
-    name = _SAFE.sub("_", Path(name).name).strip("._")[:200]
-    return name or f"{source.name}.download"
+        raise DownloadError(f"{label}: {exc}") from None
 
 
 def remember(workspace: Workspace, source: HttpSource, download: Download) -> None:

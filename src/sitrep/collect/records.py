@@ -56,6 +56,21 @@ class SourceState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ShadowserverReport(Base):
+    """A report Shadowserver's reports API listed to a source (``kind = "shadowserver-api"``), by its
+    id: ``ingested`` (never fetched again) or ``failed`` (fetched again until ``attempts`` reaches the
+    source's ``max_attempts``)."""
+
+    __tablename__ = "shadowserver_reports"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    file: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))  # ingested | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 def last_runs(session: Session) -> dict[str, datetime]:
     """When each source last ran (its newest run's start)."""
     rows = session.execute(select(CollectionRun.source, func.max(CollectionRun.started_at)).group_by("source"))

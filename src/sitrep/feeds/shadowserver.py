@@ -422,6 +422,13 @@ def feed_of(report: Report) -> Feed:
 _FILE_NAME = re.compile(r"^(?:\d{4}-\d{2}-\d{2}-)?([a-z0-9_]+)(?:-[^/]*)?\.(?:csv|txt)(?:\.gz)?$", re.IGNORECASE)
 
 
+def named_report(file_name: str) -> str | None:
+    """The report key a file's name gives by Shadowserver's convention (``2024-07-04-scan_ics-….csv``:
+    ``scan_ics``), or None; whether Sitrep knows that report is not checked."""
+    named = _FILE_NAME.match(Path(file_name).name)
+    return named.group(1).lower() if named else None
+
+
 def _plausible(header: set[str], report: set[str]) -> bool:
     """Could the header be an older or newer one of the report: most of its columns, few others."""
     return len(header & report) >= 0.6 * len(report) and len(header - report) <= max(1, len(header) // 10)
@@ -471,9 +478,9 @@ def identify(sample: Sample, reports: tuple[Report, ...]) -> Report | None:
         return None
     columns = set(header)
     by_key = {r.key: r for r in reports}
-    named = _FILE_NAME.match(Path(sample.name).name)
-    if named and named.group(1).lower() in by_key:
-        report = by_key[named.group(1).lower()]
+    named = named_report(sample.name)
+    if named in by_key:
+        report = by_key[named]
         if set(report.required) <= columns or len(columns & set(report.columns)) * 2 >= len(columns):
             return report
     # By header: the report whose columns differ least from the file's (an older or newer header lacks
