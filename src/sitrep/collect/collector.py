@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sitrep.collect import folder, http
+from sitrep.collect import folder, http, imap
 from sitrep.collect.delivery import Deliveries, Delivery
 from sitrep.collect.records import CollectedFile, CollectionRun, known_file, last_runs
 from sitrep.config import Source, Workspace
@@ -88,7 +88,7 @@ class CollectRunning(ValueError):
 LOCK_NAME = ".collect.lock"
 
 # Each source kind's deliveries (``collect/delivery.py``): the one place a new kind is added.
-KINDS: dict[str, Deliveries] = {"folder": folder.deliveries, "http": http.deliveries}
+KINDS: dict[str, Deliveries] = {"folder": folder.deliveries, "http": http.deliveries, "imap": imap.deliveries}
 
 
 @contextmanager

@@ -21,12 +21,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from sitrep.collect.delivery import Delivery, downloaded
+from sitrep.collect.delivery import Delivery, downloaded, safe_name
 from sitrep.collect.records import SourceState
 from sitrep.config import HttpSource, Workspace
 from sitrep.incidents.db import open_store
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RETRIED = frozenset({429, 500, 502, 503, 504})
 
 
@@ -123,8 +122,7 @@ def _file_name(source: HttpSource, disposition: str) -> str:
     (it names the file in the work folder and in the records), else the source's."""
     found = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition, re.IGNORECASE)
     name = unquote(found.group(1)) if found else unquote(urlsplit(source.url).path.rstrip("/").rsplit("/", 1)[-1])
-    name = _SAFE.sub("_", Path(name).name).strip("._")[:200]
-    return name or f"{source.name}.download"
+    return safe_name(name, f"{source.name}.download")
 
 
 def remember(workspace: Workspace, source: HttpSource, download: Download) -> None:
