@@ -13,6 +13,7 @@ PACKAGE = Path(sitrep.__file__).parent
 # The modules that produce or consume the typed results (metrics, report facts, incident numbers).
 TYPED = [
     "results.py",
+    "collect",
     "metrics",
     "incidents/stats.py",
     "report/facts_model.py",

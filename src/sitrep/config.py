@@ -595,11 +595,100 @@ class ShadowserverApiSource(DownloadSource):
         return _web_address(str(info.field_name), value)
 
 
-Source = Annotated[FolderSource | HttpSource | ShadowserverApiSource, Field(discriminator="kind")]
+# How a connection to a mail server is secured: TLS from the first byte, upgraded by STARTTLS, or none.
+Security = Literal["none", "starttls", "ssl"]
+# The port an IMAP server serves each way of securing the connection on (a source's ``port = 0``).
+IMAP_PORTS: dict[str, int] = {"ssl": 993, "starttls": 143, "none": 143}
+# What a mailbox does with a message once its data is committed (``then``).
+MailboxThen = Literal["seen", "move", "delete"]
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` is this machine (``localhost``, ``127.0.0.0/8``, ``::1``): a password sent to it in
+    clear does not cross the network."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class MailboxSource(_SourceBase):
+    """A mailbox on an IMAP server that a source reads (the reusable part of ``kind = "imap"``): how to
+    reach and log in to it, which unseen messages are its own (``from_pattern``, ``subject_pattern``:
+    regular expressions searched in the ``From`` and ``Subject`` headers, case-insensitively), and
+    what is done with a message once taken (``then``).  The password is read from the file
+    ``password_file`` or the variable ``password_env``, never from this file."""
+
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    security: Security = "ssl"
+    ca_file: str = ""
+    user: Annotated[str, Field(min_length=1)]
+    password_env: str = ""
+    password_file: str = ""
+    folder: Annotated[str, Field(min_length=1)] = "INBOX"
+    from_pattern: str = ""
+    subject_pattern: str = ""
+    then: MailboxThen = "seen"
+    move_to: str = ""
+    max_mb: Annotated[int, Field(ge=1, le=2000)] = 100
+    timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+    @field_validator("from_pattern", "subject_pattern")
+    @classmethod
+    def _regex(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{info.field_name} = {value!r} is not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MailboxSource:
+        if bool(self.password_env) == bool(self.password_file):
+            raise ValueError("set one of password_env (the environment variable holding the password) or password_file")
+        if self.then == "move" and not self.move_to:
+            raise ValueError('then = "move" needs move_to, the folder taken messages are moved to')
+        if self.move_to and self.then != "move":
+            raise ValueError(f'move_to = {self.move_to!r} is set but then = "{self.then}" (use then = "move")')
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f'security = "none" would send the password to {self.host} in clear: it is allowed only to '
+                'this machine (localhost, 127.0.0.1, ::1); use "ssl" or "starttls"'
+            )
+        if self.port == 0:
+            self.port = IMAP_PORTS[self.security]
+        return self
+
+
+# The attachments an ``imap`` source takes by default: the files feeds are delivered as.
+MAIL_ATTACHMENTS = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".xml", ".gz", ".zip")
+
+
+class ImapSource(MailboxSource):
+    """Feeds mailed as attachments (``kind = "imap"``): the attachments whose names end with one of
+    ``attachments`` of the unseen messages of a mailbox are ingested, then the message is marked."""
+
+    kind: Literal["imap"]
+    attachments: list[str] = Field(default_factory=lambda: list(MAIL_ATTACHMENTS))
+
+    @field_validator("attachments")
+    @classmethod
+    def _suffixes(cls, values: list[str]) -> list[str]:
+        suffixes = [v.strip().lower() for v in values]
+        bad = [v for v in suffixes if not re.fullmatch(r"\.[a-z0-9][a-z0-9.]{0,15}", v)]
+        if bad or not suffixes:
+            shown = repr(bad[0]) if bad else "an empty list"
+            raise ValueError(f'attachments: {shown} is not a file name ending such as ".csv" or ".zip"')
+        return suffixes
+
+
+Source = Annotated[FolderSource | HttpSource | ImapSource | ShadowserverApiSource, Field(discriminator="kind")]
 
 
 # --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------
-Security = Literal["none", "starttls", "ssl"]
 # The port each way of securing the connection is served on when ``[distribution] port`` is 0.
 STANDARD_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")

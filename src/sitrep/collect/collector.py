@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sitrep.collect import folder, http, shadowserver_api
+from sitrep.collect import folder, http, imap, shadowserver_api
 from sitrep.collect.delivery import Deliveries, Delivery
 from sitrep.collect.records import CollectedFile, CollectionRun, known_file, last_runs
 from sitrep.config import Source, Workspace
@@ -91,6 +91,7 @@ LOCK_NAME = ".collect.lock"
 KINDS: dict[str, Deliveries] = {
     "folder": folder.deliveries,
     "http": http.deliveries,
+    "imap": imap.deliveries,
     "shadowserver-api": shadowserver_api.deliveries,
 }
 

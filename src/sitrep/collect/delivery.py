@@ -9,6 +9,7 @@ after the run, for kinds that download.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any, Literal
 from sitrep.config import Workspace
 
 Outcome = Literal["done", "failed"]
+
+_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,16 @@ def downloaded(
         return str(kept.relative_to(workspace.root))
 
     return Delivery(path, finish)
+
+
+def safe_name(name: str, fallback: str) -> str:
+    """A name a sender chose (a server's ``Content-Disposition``, an attachment's file name) made safe
+    to name a file in the work folder and in the records: its last part only, of letters (any script),
+    digits, ``.``, ``_`` and ``-`` (a run of anything else becomes ``_``), no leading dot, short enough
+    for any file system (a long one keeps its start and its end, so its type); it can never name a
+    folder, another place (``../``) or a hidden file.  ``fallback`` when nothing is left."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    safe = _UNSAFE.sub("_", last).strip(".")
+    if len(safe.encode()) > 200:
+        safe = f"{safe[:40]}_{safe[-20:]}"
+    return safe if safe.strip("_") else fallback

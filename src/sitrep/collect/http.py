@@ -22,12 +22,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from sitrep.collect.delivery import Delivery, downloaded
+from sitrep.collect.delivery import Delivery, downloaded, safe_name
 from sitrep.collect.records import SourceState
 from sitrep.config import DownloadSource, HttpSource, Workspace
 from sitrep.incidents.db import open_store
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RETRIED = frozenset({429, 500, 502, 503, 504})
 # How much of a refused answer's body is kept, for a kind that words the server's own reason.
 _REFUSAL_BYTES = 4096
@@ -95,13 +94,6 @@ def fetch(workspace: Workspace, source: HttpSource, folder: Path) -> Download | 
     if fetched is None:
         return None
     return Download(fetched.path, fetched.headers.get("ETag"), fetched.headers.get("Last-Modified"))
-
-
-def safe_name(name: str, fallback: str) -> str:
-    """A server-given file name made safe to name a file in the work folder and in the records (its
-    last part, letters, digits, ``.``, ``_`` and ``-``), else ``fallback``."""
-    cleaned = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip("._")[:200]
-    return cleaned or fallback
 
 
 def fetch_file(

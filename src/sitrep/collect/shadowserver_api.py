@@ -39,8 +39,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sitrep.collect.delivery import Delivery, Outcome, downloaded
-from sitrep.collect.http import DownloadError, fetch_file, safe_name
+from sitrep.collect.delivery import Delivery, Outcome, downloaded, safe_name
+from sitrep.collect.http import DownloadError, fetch_file
 from sitrep.collect.records import ShadowserverReport
 from sitrep.config import ShadowserverApiSource, Workspace
 from sitrep.feeds.shadowserver import named_report

@@ -3,14 +3,13 @@ open, secured, logged-in connection (errors name the server and what went wrong)
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
 
-from sitrep.config import STANDARD_PORTS, Security, Settings
+from sitrep.config import STANDARD_PORTS, Security, Settings, is_loopback
 from sitrep.report.distribution.errors import DistributionError
 
 
@@ -53,15 +52,6 @@ def detail(exc: Exception) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def password_of(relay: Relay) -> str | None:
     """The relay's password from its environment variable (None when it logs in as no one).
 
@@ -69,7 +59,7 @@ def password_of(relay: Relay) -> str | None:
     would cross the network unencrypted."""
     if not relay.username:
         return None
-    if relay.security == "none" and not _is_loopback(relay.host):
+    if relay.security == "none" and not is_loopback(relay.host):
         raise DistributionError(
             f"[{relay.section}] logs in to {relay} without TLS: the password would cross the network in clear "
             "(use security = 'starttls' or 'ssl')"
