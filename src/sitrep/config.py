@@ -182,6 +182,8 @@ class Ingest(_Section):
     max_document_bytes: Annotated[int, Field(ge=1024)] = 256 * 1024 * 1024
     # A JSON record (line) with more keys is rejected.
     max_json_keys: Annotated[int, Field(ge=1)] = 1000
+    # A zip member that unpacks to more is refused (a zip bomb would otherwise fill the disk).
+    max_unpacked_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024**3
     # Event times outside [earliest_time, now + future_hours] are rejected as implausible.
     earliest_time: date = date(1990, 1, 1)
     future_hours: Annotated[int, Field(ge=0)] = 24

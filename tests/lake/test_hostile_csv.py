@@ -193,6 +193,23 @@ def test_a_corrupt_zip_member_is_an_error_of_that_member(workspace, tmp_path):
     assert cut.error == "the zip archive is truncated or corrupt (no central directory)"
 
 
+def test_a_zip_bomb_member_is_refused_unpacked_and_the_other_members_are_read(workspace, tmp_path):
+    config = workspace.config_path
+    text = config.read_text()
+    assert f"max_unpacked_bytes = {16 * 1024**3}" in text  # the default is written out, to be found
+    config.write_text(text.replace(f"max_unpacked_bytes = {16 * 1024**3}", "max_unpacked_bytes = 1048576"))
+    ws = load_workspace(workspace.root)
+    archive = tmp_path / "reports.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("2025-01-07-malware_url-test-cn.csv", b"\0" * (64 * 1024 * 1024))
+        z.writestr(NAME, report_csv(SINKHOLE, 3))
+    assert archive.stat().st_size < 200_000
+    bomb, good = ingest_paths(ws, [archive])
+    assert bomb.error == "the zip member unpacks to 67,108,864 bytes, over [ingest] max_unpacked_bytes = 1,048,576"
+    assert (good.error, good.accepted) == (None, 3)
+    assert not list((ws.root / "lake").rglob("member-*"))  # nothing of the bomb is left on disk
+
+
 @pytest.mark.parametrize(
     ("timestamp", "reason"),
     [

@@ -168,8 +168,10 @@ def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[In
             target = session.work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
             try:
                 try:
-                    with archive.open(member) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
+                    _unpack(archive, member, target, session.workspace.settings.ingest.max_unpacked_bytes)
+                except _TooLarge as exc:
+                    yield IngestResult(name, None, error=str(exc))
+                    continue
                 except (
                     zipfile.BadZipFile,
                     zipfile.LargeZipFile,
@@ -185,6 +187,22 @@ def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[In
                 yield _ingest_one(session, target, feed, display_name=name, file_time=written)
             finally:
                 target.unlink(missing_ok=True)
+
+
+class _TooLarge(ValueError):
+    """A zip member that unpacks to more than ``[ingest] max_unpacked_bytes``."""
+
+
+def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, limit: int) -> None:
+    """Write ``member`` to ``target`` unless it unpacks to more than ``limit`` bytes.  The size the
+    archive declares is the bound: Python's reader gives no more than it, and a member whose data is
+    longer fails its CRC check (a zip error of that member)."""
+    if member.file_size > limit:
+        raise _TooLarge(
+            f"the zip member unpacks to {member.file_size:,} bytes, over [ingest] max_unpacked_bytes = {limit:,}"
+        )
+    with archive.open(member) as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
 
 
 def ingest_file(
@@ -218,10 +236,13 @@ def _ingest_one(
     file_time: datetime | None = None,
 ) -> IngestResult:
     name = display_name or str(path)
+    # A zip member is ``archive.zip!member.csv``: the member's own name is the file name (Shadowserver's
+    # naming convention names the report in it).
+    own_name = Path(name.rpartition("!")[2] if display_name else name).name
     started = time.perf_counter()
     if session.reporter:
         session.reporter.start_file(Path(name).name)
-    sample = sample_of(path, Path(name).name)
+    sample = sample_of(path, own_name)
     if feed is None:
         try:
             feed = detect(sample, session.workspace.shadowserver_schema)
