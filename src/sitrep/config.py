@@ -330,6 +330,37 @@ DEFAULT_SLA_HOURS: dict[PartnerType, int] = {
 }
 
 
+class ComplaintRules(_Section):
+    """Complaint intake (``sitrep incidents intake``, a ``complaints`` mailbox): what a mail may be, what
+    of it is kept, and the acknowledgement sent back to the reporter."""
+
+    folder: Annotated[str, Field(min_length=1)] = "complaints"
+    max_mb: Annotated[int, Field(ge=1, le=1000)] = 25
+    max_parts: Annotated[int, Field(ge=1, le=10_000)] = 200
+    max_assets: Annotated[int, Field(ge=1, le=10_000)] = 50
+    default_category: IncidentCategory = IncidentCategory.OTHER
+    tlp: str = TLP.AMBER.value
+    ignore_domains: list[str] = Field(default_factory=list)
+    auto_reply: bool = False
+    own_addresses: list[str] = Field(default_factory=list)
+    replies_per_sender_per_day: Annotated[int, Field(ge=0, le=1000)] = 5
+
+    @field_validator("tlp")
+    @classmethod
+    def _tlp(cls, value: str) -> str:
+        return TLP.parse(value).value
+
+    @field_validator("ignore_domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        return [v.strip().strip(".").lower() for v in values if v.strip()]
+
+    @field_validator("own_addresses")
+    @classmethod
+    def _own(cls, values: list[str]) -> list[str]:
+        return [check_address(v) for v in values]
+
+
 class IncidentRules(_Section):
     """Incident handling: proposal rules, partner SLAs and reminders, when a silent partner counts as not
     answering, refs of new incidents, and how long a writer waits for the database."""
@@ -342,6 +373,7 @@ class IncidentRules(_Section):
     ref_prefix: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,19}$")] = "INC"
     busy_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     propose: list[ProposeRule] = Field(default_factory=_default_propose_rules)
+    complaints: ComplaintRules = Field(default_factory=ComplaintRules)
 
     @field_validator("sla_hours")
     @classmethod

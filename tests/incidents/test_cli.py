@@ -153,6 +153,7 @@ def test_notify_dry_run_and_propose_from_the_cli(tmp_path):
         ["incidents", "resolve"],
         ["incidents", "import"],
         ["incidents", "propose"],
+        ["incidents", "intake"],
         ["incidents", "notify"],
         ["incidents", "stats"],
         ["incidents", "assign"],

@@ -1,4 +1,5 @@
-"""``sitrep incidents …``: cases, coordination requests, import, proposals, notifications, weekly numbers.
+"""``sitrep incidents …``: cases, coordination requests, import, proposals, complaint intake, notifications,
+weekly numbers.
 
 Every command parses its arguments, calls one use case of :mod:`sitrep.incidents.service` and prints
 the result; the rules live there.
@@ -6,10 +7,11 @@ the result; the rules live there.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -34,6 +36,9 @@ from sitrep.incidents.scorecard import Scorecard
 from sitrep.incidents.views import IncidentDetail, timeline
 from sitrep.incidents.vocabulary import Outcome, Status
 from sitrep.taxonomy import IncidentCategory
+
+if TYPE_CHECKING:
+    from sitrep.incidents.complaints import ComplaintOutcome
 
 app = typer.Typer(
     name="incidents",
@@ -193,7 +198,13 @@ def add(
 @app.command("list")
 def list_incidents(
     status: Annotated[
-        list[str] | None, typer.Option("--status", "-s", help=f"Only these statuses (repeatable): {STATUSES}.")
+        list[str] | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help=f"Only these statuses (repeatable): {STATUSES}; or 'proposed': new incidents proposed from "
+            "the lake's events or complaint mails (refs P-…), awaiting triage.",
+        ),
     ] = None,
     category: CategoryFilter = None,
     open_only: Annotated[
@@ -282,6 +293,17 @@ def _print_detail(data: IncidentDetail) -> None:
         out.print(
             f"  request {req['partner']} ({req['partner_type']}): {', '.join(stages) or 'not sent'}{due}"
             + (f"; outcome {req['outcome']}" if req["outcome"] else ""),
+            markup=False,
+        )
+    for mail in data["complaints"]:
+        out.print(
+            f"  mail   {(mail['received_at'] or '')[:16]}  {mail['action']}  {mail['reporter'] or '-'}  "
+            f"{mail['subject'] or ''}",
+            markup=False,
+        )
+        out.print(
+            f"         {mail['file'] or '-'} ({mail['size']} bytes, {len(mail['attachments'])} attachment(s))"
+            + (f"; reply {mail['reply']}" if mail["reply"] else ""),
             markup=False,
         )
     out.print("  timeline:")
@@ -674,6 +696,75 @@ def propose(
         f"{sum(1 for r in rows if r['action'] == 'attach')} attached to open ones, "
         f"{sum(1 for r in rows if r['action'] == 'refused')} refused"
     )
+
+
+@app.command("intake")
+def intake(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Saved complaint mails (.eml, RFC 5322), e.g. as a mail client saves them.", dir_okay=False
+        ),
+    ],
+    reply: Annotated[
+        bool | None,
+        typer.Option(
+            "--reply/--no-reply",
+            help="Acknowledge each reporter with the ref by mail through [smtp] (default: [incidents.complaints] "
+            "auto_reply).",
+        ),
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="What the records name as the mails' source (up to 64 characters).")
+    ] = "intake",
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Turn saved complaint mails into proposed incidents, as the complaints mailbox does.
+
+    Each mail becomes a new incident (ref P-<week>-…, listed by 'incidents list --status proposed'
+    and on the desk's proposals page) with its reporter, date, a guessed category and the URLs, domains
+    and IPs it names (defanged forms such as hxxp:// and evil[.]com understood) as assets, the .eml
+    kept in the workspace and the attachments listed — or joins the open incident that has one of its
+    assets.  A mail taken before (same bytes, or same Message-ID and sender) adds nothing.  A mail that
+    cannot be read reliably is quarantined, one over [incidents.complaints] max_mb is refused.  Exit
+    code 1 when a mail was quarantined, refused or unreadable (the others are taken).
+
+    \b
+    Example:
+      sitrep incidents intake ~/Downloads/举报仿冒网站.eml forwarded-report.eml --no-reply
+    """
+    with errors():
+        report = service.intake_complaints(desk(), files, actor=actor_of(actor), source=source, auto_reply=reply)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        for name, outcome in report.outcomes:
+            console.print(f"{name}: {_intake_line(outcome)}", markup=False)
+            for warning in outcome.warnings:
+                console.print(f"  warning: {warning}", markup=False)
+        for name, reason in report.failed:
+            console.print(f"{name}: not taken: {reason}", markup=False)
+        counts = Counter(outcome.action for _, outcome in report.outcomes)
+        parts = [f"{counts[a]} {a}" for a in ("proposed", "attached", "already", "quarantined", "refused") if counts[a]]
+        parts += [f"{len(report.failed)} unreadable"] if report.failed else []
+        console.print(f"{len(files)} mail(s): {', '.join(parts) or 'none taken'}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _intake_line(outcome: ComplaintOutcome) -> str:
+    """One mail's outcome, for the terminal."""
+    if outcome.action in ("quarantined", "refused"):
+        kept = f"; kept as {outcome.kept}" if outcome.kept else ""
+        return f"{outcome.action}: {outcome.reason}{kept}"
+    if outcome.action == "already":
+        return f"already taken ({outcome.reason}); incident {outcome.incident or '-'}"
+    attachments = len(outcome.attachments)
+    details = f"{outcome.category}, {len(outcome.assets)} asset(s), {attachments} attachment(s)"
+    reply = f"; reply {outcome.reply}" if outcome.reply else ""
+    verb = "proposed" if outcome.action == "proposed" else "attached to"
+    return f"{verb} {outcome.incident} ({details}){reply}"
 
 
 @app.command("notify")

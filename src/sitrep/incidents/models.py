@@ -1,4 +1,4 @@
-"""The incident store's tables (SQLAlchemy 2 declarative): incidents, assets, linked events,
+"""The incident store's tables (SQLAlchemy 2 declarative): incidents, assets, linked events, complaint mails,
 coordination requests, partners, notes, the audit trail and the ref counters.
 
 Enumerated values (category, status, partner type…) are stored as their strings so that the same
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -154,6 +155,9 @@ class Incident(Base):
     notes: Mapped[list[Note]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Note.id"
     )
+    # The complaint mails that proposed it or were attached to it (their record outlives nothing:
+    # an incident is never deleted, and a mail's record is what makes taking it again a no-op).
+    complaints: Mapped[list[Complaint]] = relationship(back_populates="incident", order_by="Complaint.id")
 
     @property
     def incident_category(self) -> IncidentCategory:
@@ -253,6 +257,40 @@ class Note(Base):
     incident: Mapped[Incident] = relationship(back_populates="notes")
 
 
+class Complaint(Base):
+    """One complaint mail taken in (:mod:`sitrep.incidents.complaints`): what became of it, the
+    incident it proposed or was attached to, and where its ``.eml`` is kept (relative to the
+    workspace).  The same bytes, or the same Message-ID from the same sender, are taken once."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (UniqueConstraint("message_id", "sender", name="uq_complaints_message_sender"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(510))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(20))  # proposed | attached | quarantined | refused
+    reason: Mapped[str | None] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    path: Mapped[str | None] = mapped_column(String(500))
+    reporter: Mapped[str | None] = mapped_column(String(600))
+    subject: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(30))
+    assets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The acknowledgement to the reporter: sent (when, its Message-ID) or why not.
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident | None] = relationship(back_populates="complaints")
+
+
 class ChangeCounter(Base):
     """How many write transactions changed the case data (:data:`CASE_TABLES`): what is computed from
     it (the web desk's dashboard) is cached under this number instead of being compared with the data.
@@ -277,5 +315,6 @@ class RefCounter(Base):
 # The tables of the case data: a write to any of them bumps the :class:`ChangeCounter`.  The accounts'
 # tables (users, tokens, sessions) are not case data: a login changes no report number.
 CASE_TABLES = frozenset(
-    t.__tablename__ for t in (Partner, Incident, Asset, EventLink, CoordinationRequest, AuditEntry, Note, RefCounter)
+    t.__tablename__
+    for t in (Partner, Incident, Asset, EventLink, CoordinationRequest, AuditEntry, Note, RefCounter, Complaint)
 )

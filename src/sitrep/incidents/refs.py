@@ -1,5 +1,6 @@
 """Refs of new incidents: ``<prefix>-<local date>-<n>`` (``INC-20250102-0001``), safe under concurrency;
-and the refs of proposed incidents, ``P-<week>-<hash of rule and asset>``.
+and the refs of proposed incidents, ``P-<week>-<hash of rule and asset>`` (of a complaint mail,
+``P-<week received>-<hash of the mail>``).
 
 The number comes from a counter row per prefix and day, incremented in the adding transaction: on
 SQLite that transaction holds the write lock from its start, on PostgreSQL the row lock orders
@@ -43,9 +44,13 @@ def next_ref(session: Session, prefix: str, tz: ZoneInfo, now: datetime) -> str:
             return ref
 
 
+PROPOSAL_PREFIX = "P-"  # every proposed incident's ref starts so (from the lake or a complaint mail)
+
+
 def proposal_prefix(week: Week) -> str:
-    """What the refs of the incidents proposed from ``week``'s events start with."""
-    return f"P-{week}-"
+    """What the refs of the incidents proposed from ``week``'s events (or complaint mails received in
+    ``week``) start with."""
+    return f"{PROPOSAL_PREFIX}{week}-"
 
 
 def proposal_ref(week: Week, rule: str, asset: str) -> str:

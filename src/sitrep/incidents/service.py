@@ -42,7 +42,7 @@ from sitrep.incidents.models import AuditEntry, CoordinationRequest, EventLink, 
 from sitrep.incidents.notify import Due, NotifyReport, notices_due, send_notifications
 from sitrep.incidents.partners import PartnerSpec, get_partner
 from sitrep.incidents.records import ImportReport
-from sitrep.incidents.refs import next_ref, proposal_prefix
+from sitrep.incidents.refs import PROPOSAL_PREFIX, next_ref, proposal_prefix
 from sitrep.incidents.scorecard import Scorecard, score, sent_requests
 from sitrep.incidents.sla import is_overdue, overdue_condition
 from sitrep.incidents.stats import WeeklyStats, weekly_stats
@@ -86,9 +86,13 @@ from sitrep.taxonomy import TLP, IncidentCategory, PartnerType
 from sitrep.weeks import Week
 
 if TYPE_CHECKING:
+    from sitrep.incidents.complaints import IntakeReport
     from sitrep.incidents.propose import Proposal
 
 MAX_PAGE = 10_000
+# The status filter's word for new incidents that were proposed (from the lake's events or a
+# complaint mail, refs P-…) rather than recorded by an analyst: the triage queue.
+PROPOSED = "proposed"
 
 
 class _Rollback(Exception):
@@ -135,6 +139,7 @@ def _load(session: Session, ref: str, *, lock: bool = False) -> Incident:
             selectinload(Incident.requests).selectinload(CoordinationRequest.partner),
             selectinload(Incident.notes),
             selectinload(Incident.audit),
+            selectinload(Incident.complaints),
         )
     ).first()
     if incident is None:
@@ -238,7 +243,7 @@ def _created_by(desk: Desk, once: ClientKey) -> IncidentDetail | None:
 class IncidentQuery:
     """Which incidents a list (or a bulk change) is about; every given criterion must hold."""
 
-    statuses: Sequence[str] = ()
+    statuses: Sequence[str] = ()  # Status values, or PROPOSED (new and proposed: refs P-…)
     open_only: bool = False
     category: str | None = None
     owner: str | None = None
@@ -264,17 +269,31 @@ class IncidentQuery:
         )
 
 
-def _statuses(query: IncidentQuery) -> list[str]:
-    chosen = [parse_enum(Status, s, "status").value for s in query.statuses]
+def _statuses(query: IncidentQuery) -> tuple[list[str], bool]:
+    """The statuses asked for, and whether ``proposed`` was among them."""
+    chosen, proposed = [], False
+    for typed in query.statuses:
+        if typed.strip().lower() == PROPOSED:
+            proposed = True
+            continue
+        try:
+            chosen.append(parse_enum(Status, typed, "status").value)
+        except ValueError:
+            allowed = ", ".join(s.value for s in Status)
+            raise IncidentError(f"unknown status {typed!r}; use one of {allowed}, or {PROPOSED}") from None
     if query.open_only:
         chosen += [s.value for s in OPEN_STATUSES]
-    return chosen
+    return chosen, proposed
 
 
 def _filtered(session: Session, statement: Select[Any], query: IncidentQuery, tz: ZoneInfo) -> Select[Any]:
-    statuses = _statuses(query)
-    if statuses:
-        statement = statement.where(Incident.status.in_(statuses))
+    statuses, proposed = _statuses(query)
+    wanted = [Incident.status.in_(statuses)] if statuses else []
+    if proposed:
+        is_proposal = Incident.ref.startswith(PROPOSAL_PREFIX, autoescape=True)
+        wanted.append(and_(Incident.status == Status.NEW.value, is_proposal))
+    if wanted:
+        statement = statement.where(or_(*wanted))
     if query.category:
         statement = statement.where(Incident.category == parse_enum(IncidentCategory, query.category, "category").value)
     if query.owner:
@@ -434,6 +453,19 @@ def show_incident(desk: Desk, ref: str) -> IncidentDetail:
     """One incident with its assets, events, requests, notes and audit trail."""
     with desk.store.read() as session:
         return _detail(desk, _load(session, ref))
+
+
+def complaint_mail(desk: Desk, ref: str, sha256: str) -> Path:
+    """The ``.eml`` file of the complaint mail ``sha256`` of incident ``ref``, as the record names it."""
+    with desk.store.read() as session:
+        incident = _load(session, ref)
+        found = next((c for c in incident.complaints if c.sha256 == sha256.strip().lower() and c.path), None)
+    if found is None or found.path is None:
+        raise IncidentError(f"incident {incident.ref} has no complaint mail {sha256!r}")
+    path = desk.workspace.root / found.path
+    if not path.is_file():
+        raise IncidentError(f"the mail {found.path} of incident {incident.ref} is no longer in the workspace")
+    return path
 
 
 @dataclass(frozen=True)
@@ -792,6 +824,18 @@ def propose_incidents(desk: Desk, week: str | None, *, actor: str, dry_run: bool
     with desk.store.read() if dry_run else desk.store.write() as session:
         proposals = propose(session, desk.workspace, chosen, actor=actor, dry_run=dry_run)
     return ProposeResult(chosen, dry_run, proposals)
+
+
+def intake_complaints(
+    desk: Desk, paths: Sequence[Path], *, actor: str, source: str = "intake", auto_reply: bool | None = None
+) -> IntakeReport:
+    """Turn saved complaint mails into proposed incidents, or attach them to the open incident that has
+    their assets (:mod:`sitrep.incidents.complaints`); ``auto_reply`` overrides
+    ``[incidents.complaints] auto_reply``."""
+    # Complaint intake reads mail and may send it; only this use case needs those modules.
+    from sitrep.incidents.complaints import intake_files
+
+    return intake_files(desk, paths, actor=actor, source=source, auto_reply=auto_reply)
 
 
 def notify_partners(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from typing_extensions import TypedDict  # pydantic reads these (API schemas) only from typing_extensions on 3.11
 
-from sitrep.incidents.models import AuditEntry, CoordinationRequest, Incident, Note, Partner
+from sitrep.incidents.models import AuditEntry, Complaint, CoordinationRequest, Incident, Note, Partner
 from sitrep.incidents.sla import is_overdue
 
 
@@ -92,8 +92,27 @@ class NoteView(TypedDict):
     text: str
 
 
+class ComplaintView(TypedDict):
+    """A complaint mail that proposed the incident or was attached to it; ``file`` is its ``.eml``
+    (relative to the workspace), ``reply`` what became of the acknowledgement."""
+
+    received_at: str | None
+    source: str
+    action: str
+    reporter: str | None
+    subject: str | None
+    message_id: str | None
+    file: str | None
+    size: int
+    sha256: str
+    attachments: list[dict[str, str | int]]
+    warnings: list[str]
+    reply: str | None
+
+
 class IncidentDetail(IncidentSummary):
-    """Everything about one incident: assets, events, requests, notes and the audit trail."""
+    """Everything about one incident: assets, events, requests, complaint mails, notes and the audit
+    trail."""
 
     reported_via: str
     reporter: str | None
@@ -104,6 +123,7 @@ class IncidentDetail(IncidentSummary):
     assets: list[dict[str, str | None]]
     events: list[str]
     requests: list[RequestView]
+    complaints: list[ComplaintView]
     notes: list[NoteView]
     audit: list[AuditView]
     version: str  # changes with every change and note (the API's ETag)
@@ -214,6 +234,24 @@ def note_view(note: Note, tz: ZoneInfo) -> NoteView:
     }
 
 
+def complaint_view(complaint: Complaint, tz: ZoneInfo) -> ComplaintView:
+    """One complaint mail of an incident."""
+    return {
+        "received_at": _time(complaint.received_at, tz),
+        "source": complaint.source,
+        "action": complaint.action,
+        "reporter": complaint.reporter,
+        "subject": complaint.subject,
+        "message_id": complaint.message_id,
+        "file": complaint.path,
+        "size": complaint.size,
+        "sha256": complaint.sha256,
+        "attachments": list(complaint.attachments or []),
+        "warnings": list(complaint.warnings or []),
+        "reply": complaint.reply,
+    }
+
+
 def incident_detail(incident: Incident, tz: ZoneInfo, now: datetime) -> IncidentDetail:
     """Everything about one incident (requests judged overdue as of ``now``)."""
     summary = incident_summary(incident, tz)
@@ -240,6 +278,7 @@ def incident_detail(incident: Incident, tz: ZoneInfo, now: datetime) -> Incident
         "assets": [{"kind": a.kind, "value": a.value, "country": a.country} for a in incident.assets],
         "events": [link.event_id for link in incident.events],
         "requests": [request_view(r, tz, overdue=is_overdue(r, now)) for r in incident.requests],
+        "complaints": [complaint_view(c, tz) for c in incident.complaints],
         "notes": [note_view(n, tz) for n in incident.notes],
         "audit": [audit_view(e, tz) for e in incident.audit],
         "version": version_of(incident),

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from sitrep.accounts import service as accounts
 from sitrep.accounts.roles import Action, may
@@ -392,6 +392,16 @@ def _incident_page(
         event_url=event_finder(request.app.state.workspace, detail["reported_at"]),
         **_common(request),
     )
+
+
+@router.get("/incidents/{ref:path}/mail/{sha256}.eml", dependencies=[needs(Action.VIEW)], include_in_schema=False)
+def complaint_mail(request: Request, ref: str, sha256: str) -> Response:
+    """A complaint mail of the incident as it arrived, to download (never shown inline: it is hostile)."""
+    try:
+        path = service.complaint_mail(request.app.state.desk, ref, sha256)
+    except ValueError:
+        raise NotFound() from None
+    return FileResponse(path, media_type="message/rfc822", filename=f"{sha256}.eml")
 
 
 @router.get("/incidents/{ref:path}", dependencies=[needs(Action.VIEW)], include_in_schema=False)

@@ -719,6 +719,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "以上为逾期最久的 {shown} 个，共 {total} 个：见协调台账",
         "en": "The {shown} longest overdue of {total}: see the coordination ledger",
     },
+    # -- incident desk: the complaint mails of an incident (h-complaints) --
+    "inc_mails": {"zh": "投诉邮件", "en": "Complaint mails"},
+    "mail_received": {"zh": "收到时间", "en": "Received"},
+    "mail_from": {"zh": "发件人", "en": "From"},
+    "mail_subject": {"zh": "主题", "en": "Subject"},
+    "mail_action": {"zh": "处理", "en": "Taken as"},
+    "mail_attachments": {"zh": "附件", "en": "Attachments"},
+    "mail_reply": {"zh": "自动回复", "en": "Acknowledgement"},
+    "mail_download": {"zh": "下载原始邮件（.eml）", "en": "Download the mail (.eml)"},
+    "mail_bytes": {"zh": "{size} 字节", "en": "{size} bytes"},
     # -- refusals of the bulk changes (incidents.service.REFUSAL_KINDS) --
     "refused_unknown_incident": {"zh": "没有编号为 {ref} 的事件", "en": "no incident with ref {ref}"},
     "refused_already_triaged": {

@@ -36,6 +36,11 @@ def relay_of(settings: Settings) -> Relay:
     if d.host:
         port = d.port or STANDARD_PORTS[d.security]
         return Relay(d.host, port, d.security, d.username, d.password_env, d.ca_file, d.timeout, "distribution")
+    return smtp_relay(settings)
+
+
+def smtp_relay(settings: Settings) -> Relay:
+    """``[smtp]``'s relay: the one partner notifications and complaint acknowledgements go through."""
     s = settings.smtp
     security: Security = "starttls" if s.starttls else "none"
     return Relay(s.host, s.port, security, s.username, s.password_env, s.ca_file, s.timeout, "smtp")

@@ -81,7 +81,14 @@ class NewIncident(BaseModel):
 def list_incidents(
     request: Request,
     _: Viewer,
-    status: Annotated[list[str] | None, Query(max_length=6, description="Only these statuses (repeatable).")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            max_length=7,
+            description="Only these statuses (repeatable); `proposed`: the new incidents proposed from the lake "
+            "or from complaint mails (refs P-…).",
+        ),
+    ] = None,
     open: Annotated[bool, Query(description="Only open incidents.")] = False,
     category: Annotated[str | None, Query(max_length=SHORT)] = None,
     owner: Annotated[str | None, Query(max_length=SHORT)] = None,
