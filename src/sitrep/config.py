@@ -719,7 +719,17 @@ class ImapSource(MailboxSource):
         return suffixes
 
 
-Source = Annotated[FolderSource | HttpSource | ImapSource | ShadowserverApiSource, Field(discriminator="kind")]
+class ComplaintsSource(MailboxSource):
+    """An abuse mailbox (``kind = "complaints"``, ``collect/complaints.py``): each unseen message that
+    matches the patterns is taken as a complaint (``[incidents.complaints]``: a proposed incident, or a
+    note on the open incident it names), then marked."""
+
+    kind: Literal["complaints"]
+
+
+Source = Annotated[
+    FolderSource | HttpSource | ImapSource | ComplaintsSource | ShadowserverApiSource, Field(discriminator="kind")
+]
 
 
 # --- Distribution (``sitrep send``): mailing a published issue to its readers --------------------

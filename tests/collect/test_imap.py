@@ -24,7 +24,7 @@ import tomli_w
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from dovecot import PASSWORD, USER, dovecot_server
+from dovecot import PASSWORD, USER
 from helpers import SAMPLES, lake_rows
 from sitrep.cli import app
 from sitrep.collect import mailbox
@@ -43,12 +43,6 @@ SINKHOLE = "2025-01-01-event4_sinkhole-cncert-cn.csv"
 WEBSITES = "2025-01-06-compromised_website-cncert-cn.csv"
 SCAN = "2025-01-07-scan_exchange-cncert-cn.csv"
 OPENPHISH = "openphish-feed.txt"
-
-
-@pytest.fixture(scope="module")
-def dovecot():
-    with dovecot_server() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)

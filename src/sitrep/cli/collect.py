@@ -36,9 +36,9 @@ def collect(
     ] = False,
 ) -> None:
     """Run the feed sources that are due (each [[sources]] entry of sitrep.toml runs once per its
-    'every'), ingest each file they deliver and record it (source, time, size, SHA-256), so the same
-    file is never ingested twice.  One line per file; exit status 1 when a source or a file failed
-    (the others still run), 0 otherwise."""
+    'every'), ingest each file they deliver (an abuse mailbox: take each mail as a complaint) and
+    record it (source, time, size, SHA-256), so the same file is never ingested twice.  One line per
+    file; exit status 1 when a source or a file failed (the others still run), 0 otherwise."""
     from sitrep.collect.collector import CollectRunning, UnknownSource, chosen_sources, collect, due_sources
     from sitrep.incidents.errors import StoreError
 
@@ -89,13 +89,32 @@ def _daemon(ws: Workspace) -> None:
 
 
 def _print_file(outcome: FileOutcome) -> None:
+    if outcome.complaint is not None:
+        return _print_complaint(outcome)
     totals = {k: sum(getattr(r, k) for r in outcome.results) for k in ("read", "accepted", "duplicates", "rejected")}
     counts = ", ".join(f"{k} {n:,}" for k, n in totals.items())
     said = {
         "ingested": f"ingested ({counts})",
         "duplicate": "already ingested (same bytes): not again",
         "failed": f"failed: {outcome.reason}",
-        "pending": "would be ingested",
+        "pending": "would be taken as a complaint" if outcome.complaint_mail else "would be ingested",
     }[outcome.status]
     moved = f" → {outcome.moved_to}" if outcome.moved_to else ""
     out.print(f"{outcome.source}: {outcome.name} ({outcome.size:,} bytes) {said}{moved}", markup=False)
+
+
+def _print_complaint(outcome: FileOutcome) -> None:
+    """A complaint mail taken from an abuse mailbox: what the intake made of it."""
+    complaint = outcome.complaint
+    assert complaint is not None
+    said = {
+        "proposed": f"proposed {complaint.incident} ({complaint.category}, {len(complaint.assets)} assets)",
+        "attached": f"attached to {complaint.incident} ({len(complaint.assets)} assets)",
+        "already": f"already taken ({complaint.reason}): {complaint.incident or complaint.earlier}",
+        "quarantined": f"quarantined: {complaint.reason} → {complaint.kept}",
+        "refused": f"refused: {complaint.reason}",
+    }[complaint.action]
+    moved = f" → {outcome.moved_to}" if outcome.moved_to else ""
+    out.print(
+        f"{outcome.source}: complaint {complaint.subject!r} from {complaint.reporter} {said}{moved}", markup=False
+    )

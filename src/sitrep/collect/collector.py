@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sitrep.collect import folder, http, imap, shadowserver_api
+from sitrep.collect import complaints, folder, http, imap, shadowserver_api
 from sitrep.collect.delivery import Deliveries, Delivery
 from sitrep.collect.records import CollectedFile, CollectionRun, known_file, last_runs
 from sitrep.config import Source, Workspace
 from sitrep.feeds import UnknownFormat, get_feed
 from sitrep.feeds.base import Feed
+from sitrep.incidents.complaints import ComplaintOutcome
 from sitrep.incidents.db import open_store
 from sitrep.lake.ingest import IngestResult, ingest_paths
 
@@ -43,6 +44,8 @@ class FileOutcome:
     results: tuple[IngestResult, ...] = ()
     reason: str | None = None
     moved_to: str | None = None
+    complaint: ComplaintOutcome | None = None
+    complaint_mail: bool = False  # a mail for the complaint intake (``complaint`` once taken), not a feed
 
     def as_dict(self) -> dict[str, Any]:
         """The ``sitrep collect --json`` form of the file."""
@@ -53,7 +56,9 @@ class FileOutcome:
             "status": self.status,
             "reason": self.reason,
             "moved_to": self.moved_to,
+            "complaint_mail": self.complaint_mail,
             "results": [r.as_dict() for r in self.results],
+            "complaint": self.complaint.as_dict() if self.complaint else None,
         }
 
 
@@ -92,6 +97,7 @@ KINDS: dict[str, Deliveries] = {
     "folder": folder.deliveries,
     "http": http.deliveries,
     "imap": imap.deliveries,
+    "complaints": complaints.deliveries,
     "shadowserver-api": shadowserver_api.deliveries,
 }
 
@@ -187,7 +193,9 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
         moved = None if dry_run else finish("done", None)
         return FileOutcome(source.name, path.name, size, digest, "duplicate", moved_to=moved)
     if dry_run:
-        return FileOutcome(source.name, path.name, size, digest, "pending")
+        return FileOutcome(source.name, path.name, size, digest, "pending", complaint_mail=delivery.intake is not None)
+    if delivery.intake is not None:
+        return _take_complaint(workspace, source, delivery, size, digest)
     results = tuple(ingest_paths(workspace, [path], feed=feed, tlp=source.tlp))
     errors = [f"{Path(r.file).name}: {r.error}" for r in results if r.error]
     failed = bool(results) and len(errors) == len(results)
@@ -195,6 +203,20 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
     _record_file(workspace, source, path, size, digest, results, failed, reason)
     moved = finish("failed" if failed else "done", reason if failed else None)
     return FileOutcome(source.name, path.name, size, digest, "failed" if failed else "ingested", results, reason, moved)
+
+
+def _take_complaint(workspace: Workspace, source: Source, delivery: Delivery, size: int, digest: str) -> FileOutcome:
+    """A complaint mail: taken by the intake (a proposal, a note on an open incident, or quarantined
+    with its reason), recorded, then finished."""
+    assert delivery.intake is not None
+    path = delivery.path
+    complaint = delivery.intake(path)
+    failed = not complaint.ok
+    reason = complaint.reason if failed else None
+    _record_file(workspace, source, path, size, digest, (), failed, reason)
+    moved = delivery.finish("failed" if failed else "done", reason)
+    status: FileStatus = "failed" if failed else "ingested"
+    return FileOutcome(source.name, path.name, size, digest, status, (), reason, moved, complaint, True)
 
 
 def _fingerprint(path: Path) -> tuple[int, str]:

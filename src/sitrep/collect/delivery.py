@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sitrep.config import Workspace
+
+if TYPE_CHECKING:
+    from sitrep.incidents.complaints import ComplaintOutcome
 
 Outcome = Literal["done", "failed"]
 
@@ -27,10 +30,12 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 @dataclass(frozen=True)
 class Delivery:
     """One delivered file; ``finish(outcome, reason)`` puts it away once taken and returns where it went
-    (a path relative to the workspace or the drop folder), or None when it was not kept."""
+    (a path relative to the workspace or the drop folder), or None when it was not kept.  ``intake``
+    takes a file that is no feed (a complaint mail) in place of the ingest."""
 
     path: Path
     finish: Callable[[Outcome, str | None], str | None]
+    intake: Callable[[Path], ComplaintOutcome] | None = None
 
 
 Deliveries = Callable[[Workspace, Any, Path, datetime], Iterator[Delivery]]
