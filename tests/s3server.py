@@ -1,7 +1,7 @@
 """A local S3-compatible server for the tests of the lake on object storage: moto's server (the
 ``s3`` extra's test dependency), started on 127.0.0.1 on a free port and spoken to through the real
 S3 protocol over HTTP.  Without moto or s3fs the tests skip, saying why, unless ``SITREP_REQUIRE_S3=1``
-(CI), where they fail."""
+(CI), where they fail.  :func:`s3_workspace` makes a workspace whose lake is on it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
+from sitrep.config import Workspace, load_workspace
+from sitrep.workspace import init_workspace
+
 REGION = "eu-west-1"
+# The variable the test workspaces read the secret key from.
+SECRET_ENV = "SITREP_TEST_S3_SECRET"
 
 
 def require_s3() -> None:
@@ -59,3 +65,23 @@ def s3_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def s3_workspace(root: Path, endpoint: str, bucket: str, *, secret_file: str = "") -> Workspace:
+    """A workspace whose lake is ``s3://<bucket>/lake`` on the test server (the bucket is created)."""
+    import s3fs
+
+    s3fs.S3FileSystem(endpoint_url=endpoint, key="test", secret="test", client_kwargs={"region_name": REGION}).mkdir(
+        bucket
+    )
+    init_workspace(root)
+    config = root / "sitrep.toml"
+    text = config.read_text(encoding="utf-8").replace('lake = "lake"', f'lake = "s3://{bucket}/lake"')
+    text = text.replace('endpoint_url = ""', f'endpoint_url = "{endpoint}"').replace(
+        'region = ""', f'region = "{REGION}"'
+    )
+    text = text.replace('access_key_id = ""', 'access_key_id = "test"')
+    text = text.replace('secret_access_key_env = "AWS_SECRET_ACCESS_KEY"', f'secret_access_key_env = "{SECRET_ENV}"')
+    text = text.replace('secret_access_key_file = ""', f'secret_access_key_file = "{secret_file}"')
+    config.write_text(text, encoding="utf-8")
+    return load_workspace(root)

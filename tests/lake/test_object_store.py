@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from helpers import SAMPLES
-from s3server import REGION, s3_server
+from s3server import SECRET_ENV, s3_server, s3_workspace
 from sitrep.cli import app
 from sitrep.config import Workspace, load_workspace
 from sitrep.lake import maintain
@@ -21,7 +20,6 @@ from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.store import Lake, ObjectPath, connect, events_source
 from sitrep.workspace import init_workspace
 
-SECRET_ENV = "SITREP_TEST_S3_SECRET"
 # Every sample feed file, in a fixed order (the same files go into both lakes).
 FEED_FILES = sorted(p for p in SAMPLES.iterdir() if p.is_file())
 WEEKS = ("2025-W01", "2025-W02")
@@ -31,26 +29,6 @@ WEEKS = ("2025-W01", "2025-W02")
 def endpoint() -> Iterator[str]:
     with s3_server() as url:
         yield url
-
-
-def s3_workspace(root: Path, endpoint: str, bucket: str, *, secret_file: str = "") -> Workspace:
-    """A workspace whose lake is ``s3://<bucket>/lake`` on the test server (the bucket is created)."""
-    import s3fs
-
-    s3fs.S3FileSystem(endpoint_url=endpoint, key="test", secret="test", client_kwargs={"region_name": REGION}).mkdir(
-        bucket
-    )
-    init_workspace(root)
-    config = root / "sitrep.toml"
-    text = config.read_text(encoding="utf-8").replace('lake = "lake"', f'lake = "s3://{bucket}/lake"')
-    text = text.replace('endpoint_url = ""', f'endpoint_url = "{endpoint}"').replace(
-        'region = ""', f'region = "{REGION}"'
-    )
-    text = text.replace('access_key_id = ""', 'access_key_id = "test"')
-    text = text.replace('secret_access_key_env = "AWS_SECRET_ACCESS_KEY"', f'secret_access_key_env = "{SECRET_ENV}"')
-    text = text.replace('secret_access_key_file = ""', f'secret_access_key_file = "{secret_file}"')
-    config.write_text(text, encoding="utf-8")
-    return load_workspace(root)
 
 
 def metrics_json(workspace: Workspace, week: str) -> dict:

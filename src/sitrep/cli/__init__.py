@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from sitrep import __version__
-from sitrep.cli.common import state
+from sitrep.cli.common import print_error, state
 
 # Each command's module (under ``sitrep.cli``) and its function or, for a command group, its Typer
 # app, in the order ``sitrep --help`` lists them.  A command imports only its own module: ``sitrep
@@ -100,4 +100,15 @@ def _terminated(signum: int, _frame: object) -> None:
 def main() -> None:
     """Entry point of the ``sitrep`` console script."""
     signal.signal(signal.SIGTERM, _terminated)
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # A Spark job that fails inside any command (an executor lost, a file Spark cannot read): one
+        # line, not the JVM's stack through Py4J.
+        from sitrep.metrics.spark import failure  # on this error path only: it loads Ibis
+
+        message = failure(exc)
+        if message is None:
+            raise
+        print_error(message)
+        raise SystemExit(2) from None

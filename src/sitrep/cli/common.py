@@ -31,9 +31,14 @@ state = _State()
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error on stderr and leave with ``code``."""
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def print_error(message: str) -> None:
+    """Print ``error: message`` on stderr."""
     # The message is text, not markup: "[smtp]" in it is a section of sitrep.toml, not a style.
     console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
-    raise typer.Exit(code)
 
 
 def workspace(engine: str | None = None) -> Workspace:

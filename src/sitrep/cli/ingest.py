@@ -15,8 +15,9 @@ from sitrep.cli.common import console, fail, optional_workspace, out, print_json
 from sitrep.feeds import UnknownFormat, all_feeds, generic_csv, get_feed
 from sitrep.feeds.base import Feed
 from sitrep.feeds.shadowserver import SchemaError
+from sitrep.lake.engines import ingest_paths
 from sitrep.lake.errors import LakeError
-from sitrep.lake.ingest import IngestResult, ingest_paths
+from sitrep.lake.ingest import IngestResult
 from sitrep.lake.rejects import list_rejects
 
 
@@ -74,6 +75,17 @@ def ingest(
             dir_okay=False,
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            metavar="[duckdb|spark]",
+            help="Where the files are read: duckdb (this process, one file after another) or spark (each "
+            "file a task on Apache Spark, [query.spark] in sitrep.toml, committed here in the order given; "
+            "the files and the workspace folder must be at the same path on every executor). The same events "
+            "either way. Default: [query] engine of sitrep.toml (duckdb). See docs/deploy.md.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest feed files into the event lake.
 
@@ -82,7 +94,7 @@ def ingest(
     reason and kept ('sitrep rejects').  Prints read = accepted + duplicates + rejected per file.
     Exit code 1 when a file could not be ingested at all.
     """
-    ws = workspace()
+    ws = workspace(engine)
     with user_errors(SchemaError):
         all_feeds(ws.shadowserver_schema)  # a bad schema file is one error, not one per file
     feed = _feed(format, mapping, ws.shadowserver_schema)
@@ -98,7 +110,8 @@ def ingest(
     ) as progress:
         reporter = _ProgressReporter(progress)
         try:
-            # One call for all files: the lake lock, the DuckDB session and its reference tables serve all.
+            # One call for all files: the lake lock, the DuckDB session and its reference tables (or the
+            # Spark session) serve all.
             with user_errors(LakeError):
                 results = ingest_paths(ws, files, feed=feed, reporter=reporter)
         finally:

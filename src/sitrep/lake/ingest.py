@@ -8,6 +8,13 @@ All row work happens inside DuckDB in three passes over a file:
 3. **enrich**: sites, registrable domains, GOV, country/region (a hash join on the IP range table),
    domestic; written to a work file that one commit (a rename, or one upload to an object store)
    moves into the lake.
+
+A file is first *staged* (:func:`stage`: the three passes, its output in the work folder) and then
+*committed* (:func:`commit`: the lake's summary, rejects and events files).  Here both happen in turn,
+in the process that holds the lake's lock.  On Apache Spark (:mod:`sitrep.lake.spark_ingest`) tasks
+stage files side by side without the lake, and the process that holds the lock commits them one by
+one in the order given, removing first what the lake already holds (which includes the files committed
+before): the same events as one file after another here.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import time
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,31 +92,29 @@ def ingest_paths(
     on_result: Callable[[IngestResult], None] | None = None,
     tlp: str | None = None,
 ) -> list[IngestResult]:
-    """Ingest files (``.zip`` archives member by member); the format is detected unless ``feed``.
-    ``tlp`` labels rows that carry no label of their own, instead of the format's default (a source
-    whose data is shared under another label)."""
+    """Ingest files (``.zip`` archives member by member) in this process, one after another; the format
+    is detected unless ``feed``.  ``tlp`` labels rows that carry no label of their own, instead of the
+    format's default (a source whose data is shared under another label)."""
     results: list[IngestResult] = []
     lake = Lake.of(workspace)
-    with lake.writing() as work:
-        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work), tlp=tlp)
-        try:
-            for path in paths:
-                for result in _ingest_any(session, Path(path), feed):
-                    results.append(result)
-                    if on_result:
-                        on_result(result)
-        finally:
-            session.con.close()
+    with lake.writing() as work, opened(workspace, lake, work, reporter, tlp=tlp) as session:
+        for path in paths:
+            for staged in stage(session, Path(path), feed):
+                result = commit(session, staged)
+                results.append(result)
+                if on_result:
+                    on_result(result)
     return results
 
 
 @dataclass
-class _Session:
-    """What the files of one ``ingest_paths`` call share: the lock, the work folder, one DuckDB
-    connection, and the reference tables (IP ranges, public suffixes, regions) loaded once."""
+class Session:
+    """What the files of one ingest share: the lake (None where files are only staged: a Spark task),
+    the work folder, one DuckDB connection, and the reference tables (IP ranges, public suffixes,
+    regions) loaded once."""
 
     workspace: Workspace
-    lake: Lake
+    lake: Lake | None
     work: Path
     reporter: Reporter | None
     con: duckdb.DuckDBPyConnection
@@ -136,35 +142,71 @@ class _Session:
         self.loaded = True
 
 
+@contextmanager
+def opened(
+    workspace: Workspace, lake: Lake | None, work: Path, reporter: Reporter | None = None, *, tlp: str | None = None
+) -> Iterator[Session]:
+    """A session in the work folder ``work``, its DuckDB connection closed at the end.  Without ``lake``
+    its connection never reads the lake (a Spark executor need not reach the object store)."""
+    con = connect(workspace, temp_dir=work, read_lake=lake is not None)
+    try:
+        yield Session(workspace, lake, work, reporter, con, tlp=tlp)
+    finally:
+        con.close()
+
+
+@dataclass
+class Staged:
+    """A file through the three passes, in the session's work folder and not yet in the lake: what
+    :func:`commit` moves there.  Picklable: a Spark task returns it to the process that commits."""
+
+    # read and rejected counted (accepted, duplicates: by the commit); error when the file cannot be ingested
+    result: IngestResult
+    # the events of the file (enriched, the first copy of each), when any, and how many
+    events: Path | None = None
+    rows: int = 0
+    rejects: Path | None = None
+    # the first and last time_source of the file's accepted rows
+    span: tuple[datetime, datetime] | None = None
+    # the feed's rows have no time of their own (see _identity_sql): their copies lie anywhere in a week
+    timeless: bool = False
+    provider: str = ""
+    # the events the lake held were already left out (a session with the lake); else the commit does it
+    lake_checked: bool = False
+
+
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-def _ingest_any(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
+def stage(session: Session, path: Path, feed: Feed | None, name: str | None = None) -> Iterator[Staged]:
+    """Stage a file, or each member of a zip archive, in the order found (``name``: what the lake
+    calls the file, by default ``path``).  A file that cannot be read is a staged error, not raised."""
+    name = name or str(path)
     if not path.is_file():
         problem = "a folder, not a file" if path.is_dir() else "no such file"
-        yield IngestResult(str(path), feed.name if feed else None, error=problem)
+        yield Staged(IngestResult(name, feed.name if feed else None, error=problem))
         return
     if zipfile.is_zipfile(path):
-        yield from _ingest_zip(session, path, feed)
+        yield from _stage_zip(session, path, name, feed)
         return
     if readers.source.head(path, 4) == _ZIP_MAGIC:
-        yield IngestResult(str(path), None, error="the zip archive is truncated or corrupt (no central directory)")
+        yield Staged(IngestResult(name, None, error="the zip archive is truncated or corrupt (no central directory)"))
         return
-    yield _ingest_one(session, path, feed)
+    yield _stage_one(session, path, feed, display_name=name)
 
 
-def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[IngestResult]:
+def _stage_zip(session: Session, path: Path, name: str, feed: Feed | None) -> Iterator[Staged]:
     """Each member of a zip archive as a file of its own; a member that cannot be extracted is an error
     of that member, and the others are still read."""
     try:
         archive = zipfile.ZipFile(path)
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        yield IngestResult(str(path), None, error=f"the zip archive is corrupt ({exc})")
+        yield Staged(IngestResult(name, None, error=f"the zip archive is corrupt ({exc})"))
         return
     with archive:
         for member in members:
-            name = f"{path}!{member.filename}"
+            member_name = f"{name}!{member.filename}"
             target = session.work / f"member-{uuid.uuid4().hex}{Path(member.filename).suffix}"
             try:
                 try:
@@ -180,11 +222,11 @@ def _ingest_zip(session: _Session, path: Path, feed: Feed | None) -> Iterable[In
                     EOFError,
                     zlib.error,
                 ) as exc:
-                    yield IngestResult(name, None, error=f"the zip member cannot be extracted ({exc})")
+                    yield Staged(IngestResult(member_name, None, error=f"the zip member cannot be extracted ({exc})"))
                     continue
                 # The extracted copy is new; the member's own date is when the feed wrote it (local time).
                 written = datetime(*member.date_time).astimezone(UTC)
-                yield _ingest_one(session, target, feed, display_name=name, file_time=written)
+                yield _stage_one(session, target, feed, display_name=member_name, file_time=written)
             finally:
                 target.unlink(missing_ok=True)
 
@@ -219,22 +261,18 @@ def ingest_file(
     :data:`sitrep.feeds.sql.FILE_TIME`, for feeds whose rows carry no time of their own.
     """
     lake = Lake.of(workspace)
-    with lake.writing() as work:
-        session = _Session(workspace, lake, work, reporter, connect(workspace, temp_dir=work))
-        try:
-            return _ingest_one(session, Path(path), feed, file_time=file_time)
-        finally:
-            session.con.close()
+    with lake.writing() as work, opened(workspace, lake, work, reporter) as session:
+        return commit(session, _stage_one(session, Path(path), feed, file_time=file_time))
 
 
-def _ingest_one(
-    session: _Session,
+def _stage_one(
+    session: Session,
     path: Path,
     feed: Feed | None,
     *,
     display_name: str | None = None,
     file_time: datetime | None = None,
-) -> IngestResult:
+) -> Staged:
     name = display_name or str(path)
     # A zip member is ``archive.zip!member.csv``: the member's own name is the file name (Shadowserver's
     # naming convention names the report in it).
@@ -247,24 +285,104 @@ def _ingest_one(
         try:
             feed = detect(sample, session.workspace.shadowserver_schema)
         except Exception as exc:
-            return IngestResult(name, None, error=str(exc))
+            return Staged(IngestResult(name, None, error=str(exc)))
     if file_time is None:
         file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     if session.tlp is not None:
         feed = replace(feed, tlp=session.tlp)
     try:
-        result = _Run(session, path, name, feed, file_time).execute()
+        staged = _Run(session, path, name, feed, file_time).execute()
     except (OSError, EOFError, zlib.error, UnicodeError, ValueError) as exc:
         # A file the readers could not even open as text (unreadable, a compressed stream that breaks).
-        result = IngestResult(name, feed.name, error=f"could not be read: {exc}")
-    result.seconds = round(time.perf_counter() - started, 3)
+        staged = Staged(IngestResult(name, feed.name, error=f"could not be read: {exc}"))
+    staged.result.seconds = round(time.perf_counter() - started, 3)
+    return staged
+
+
+def commit(session: Session, staged: Staged) -> IngestResult:
+    """Move a staged file into the session's lake: its rejects, then its events (less those the lake
+    already holds, unless the stage left them out), then its summary; each file whole or not at all.
+    Returns the file's summary, ``read == accepted + duplicates + rejected``."""
+    result = replace(staged.result)
+    if result.error:
+        return result
+    lake = session.lake
+    assert lake is not None and result.ingest_id is not None, "commit needs the session's lake"
+    started = time.perf_counter()
+    if staged.rejects is not None:
+        lake.commit(staged.rejects, lake.rejects_dir / f"{result.ingest_id}.parquet")
+    events, span, accepted = staged.events, staged.span, staged.rows
+    if events is not None and span is not None:
+        rows = f"read_parquet({lit(str(events))})"
+        if not staged.lake_checked and _lake_duplicates(session, rows, span, timeless=staged.timeless):
+            events, span, accepted = _without_lake_duplicates(session, events)
+        if accepted and span is not None:
+            lake.commit(events, lake.events_dir / events_file_name(result.ingest_id, *span))
+    result.accepted = accepted
+    result.duplicates = result.read - result.accepted - result.rejected
+    result.seconds = round(result.seconds + time.perf_counter() - started, 3)
+    summary = result.as_dict() | {"started": result.ingest_id, "feed_provider": staged.provider}
+    lake.write_json(summary, lake.ingests_dir / f"{result.ingest_id}.json", session.work)
     return result
 
 
-class _Run:
-    """One file's ingest: three passes on the session's DuckDB connection, in its own work folder."""
+def _lake_duplicates(session: Session, rows: str, span: tuple[datetime, datetime], *, timeless: bool) -> int:
+    """``__existing``: the event_ids of ``rows`` (SQL for a relation with ``event_id``) that the lake
+    already holds, looked for in the events files that can hold ``span`` (the first and last time of
+    ``rows``); returns how many."""
+    assert session.lake is not None
+    con = session.con
+    con.execute("CREATE OR REPLACE TEMP TABLE __existing (event_id VARCHAR)")
+    first, last = span
+    if timeless:
+        # A time-less feed's copies of an event lie anywhere in its week (see _identity_sql).
+        tz = session.workspace.timezone
+        first = Week.of(first.astimezone(tz).date()).bounds(tz)[0]
+        last = Week.of(last.astimezone(tz).date()).bounds(tz)[1] - timedelta(microseconds=1)
+    nearby = session.lake.event_files(first, last + timedelta(seconds=1))
+    if not nearby:
+        return 0
+    con.execute(
+        f"""
+        INSERT INTO __existing
+        SELECT DISTINCT l.event_id FROM {events_source(session.lake, nearby)} l
+        SEMI JOIN {rows} m ON l.event_id = m.event_id
+        WHERE l.time_source BETWEEN ? AND ?
+        """,
+        [first, last],
+    )
+    return con.execute("SELECT count(*) FROM __existing").fetchone()[0]  # type: ignore[index]
 
-    def __init__(self, session: _Session, path: Path, name: str, feed: Feed, file_time: datetime) -> None:
+
+def _without_lake_duplicates(session: Session, events: Path) -> tuple[Path, tuple[datetime, datetime] | None, int]:
+    """A staged events file rewritten without the events of ``__existing``: its path, span and rows."""
+    kept = events.with_name(events.stem + ".new.parquet")
+    written = session.con.execute(
+        f"""
+        COPY (
+            SELECT s.* FROM read_parquet({lit(str(events))}) s ANTI JOIN __existing x ON s.event_id = x.event_id
+        ) TO {lit(str(kept))} ({EVENTS_PARQUET})
+        """
+    ).fetchone()
+    events.unlink()
+    rows = int(written[0]) if written else 0
+    if not rows:
+        return kept, None, 0
+    return kept, _span(session.con, kept), rows
+
+
+def _span(con: duckdb.DuckDBPyConnection, events: Path) -> tuple[datetime, datetime]:
+    """The first and last ``time_source`` of an events file."""
+    first, last = con.execute(
+        f"SELECT min(time_source), max(time_source) FROM read_parquet({lit(str(events))})"
+    ).fetchone()  # type: ignore[misc]
+    return first, last
+
+
+class _Run:
+    """One file's stage: three passes on the session's DuckDB connection, in its own work folder."""
+
+    def __init__(self, session: Session, path: Path, name: str, feed: Feed, file_time: datetime) -> None:
         self.session = session
         self.workspace = session.workspace
         self.lake = session.lake
@@ -289,7 +407,7 @@ class _Run:
         except duckdb.Error:  # the statement ended between polls
             return -1
 
-    def execute(self) -> IngestResult:
+    def execute(self) -> Staged:
         result = IngestResult(self.name, self.feed.name, ingest_id=self.ingest_id)
         try:
             self._stage("reading")
@@ -297,24 +415,41 @@ class _Run:
             self._source_view(raw.columns)
             raw = self._map(raw)
             self._stage("deduplicating")
-            counts = self._dedup(raw)
+            result.read, result.rejected = self._dedup(raw)
             self._stage("enriching")
-            accepted = self._enrich_and_commit()
+            events = self._enrich()
         except (readers.FileRejected, readers.SourceError) as exc:
             result.error = str(exc)
-            return result
+            return Staged(result)
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0]
             if "gzip" in message.lower():
                 message = f"the gzip stream is truncated or corrupt ({message})"
             result.error = f"could not be read as {self.feed.name}: {message}"
-            return result
-        result.read, result.rejected = counts
-        result.accepted = accepted
-        result.duplicates = result.read - result.accepted - result.rejected
-        summary = result.as_dict() | {"started": self.ingest_id, "feed_provider": self.feed.provider}
-        self.lake.write_json(summary, self.lake.ingests_dir / f"{self.ingest_id}.json", self.work)
-        return result
+            return Staged(result)
+        finally:
+            # What the passes wrote (a copy of the rows, as large as the file) is not needed any more.
+            shutil.rmtree(self.work, ignore_errors=True)
+        rejects = self.staged("rejects")
+        path, span, rows = events or (None, None, 0)
+        return Staged(
+            result,
+            events=path,
+            rows=rows,
+            rejects=rejects if rejects.exists() else None,
+            span=span,
+            timeless=self._timeless,
+            provider=self.feed.provider,
+            lake_checked=self.lake is not None,
+        )
+
+    @property
+    def _timeless(self) -> bool:
+        return self.feed.fields.get("time_source") == FILE_TIME
+
+    def staged(self, part: str) -> Path:
+        """Where the stage leaves its ``part`` (events, rejects) for the commit: beside its work folder."""
+        return self.session.work / f"{self.ingest_id}.{part}.parquet"
 
     def _source_view(self, present: list[str]) -> None:
         """``__src``: the raw table with the feed's declared columns under their declared names."""
@@ -450,7 +585,8 @@ class _Run:
 
     def _dedup(self, raw: readers.RawFile) -> tuple[int, int]:
         """Pass 2: find what not to keep — later copies of an event_id in the file, and events the lake
-        already holds — then write the rejects.  Only the (few) duplicates are tabled, so pass 3 filters
+        already holds (when the session has the lake; else the commit leaves those out) — then write the
+        rejects.  Only the (few) duplicates are tabled, so pass 3 filters
         with a small hash table instead of joining every row against every kept row."""
         mapped = self.mapped
         # Rows whose 64-bit key is repeated are the candidates; only they are compared by event_id.
@@ -469,27 +605,12 @@ class _Run:
             f"max(time_source) FILTER (WHERE __reason IS NULL) FROM {mapped}"
         ).fetchone()  # type: ignore[misc]
         self.con.execute("CREATE OR REPLACE TEMP TABLE __existing (event_id VARCHAR)")
-        if first and self.feed.fields.get("time_source") == FILE_TIME:
-            # A time-less feed's copies of an event lie anywhere in its week (see _identity_sql).
-            tz = self.workspace.timezone
-            first = Week.of(first.astimezone(tz).date()).bounds(tz)[0]
-            last = Week.of(last.astimezone(tz).date()).bounds(tz)[1] - timedelta(microseconds=1)
-        nearby = self.lake.event_files(first, last + timedelta(seconds=1)) if first else []
-        if nearby:
-            self.con.execute(
-                f"""
-                INSERT INTO __existing
-                SELECT DISTINCT l.event_id FROM {events_source(self.lake, nearby)} l
-                SEMI JOIN {mapped} m ON l.event_id = m.event_id
-                WHERE l.time_source BETWEEN ? AND ?
-                """,
-                [first, last],
-            )
+        if first and self.lake is not None:
+            _lake_duplicates(self.session, mapped, (first, last), timeless=self._timeless)
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
         if rejected:
             self._bad_rows(raw, mapped_rejects)
-            rejects_file = self.work / "rejects.parquet"
             self.con.execute(
                 f"""
                 COPY (
@@ -501,10 +622,9 @@ class _Run:
                         SELECT line, reason, raw FROM {readers.REJECTS}
                     )
                     ORDER BY line
-                ) TO {lit(str(rejects_file))} (FORMAT parquet)
+                ) TO {lit(str(self.staged("rejects")))} (FORMAT parquet)
                 """
             )
-            self.lake.commit(rejects_file, self.lake.rejects_dir / f"{self.ingest_id}.parquet")
         return read + reader_rejects, rejected
 
     def _bad_rows(self, raw: readers.RawFile, count: int) -> None:
@@ -535,8 +655,9 @@ class _Run:
             """
         )
 
-    def _enrich_and_commit(self) -> int:
-        """Pass 3: enrich the kept rows in bulk joins and commit them as one Parquet file."""
+    def _enrich(self) -> tuple[Path, tuple[datetime, datetime], int] | None:
+        """Pass 3: enrich the kept rows in bulk joins into one Parquet file for the commit; the file, its
+        span of ``time_source`` and its rows, or None when no row is kept."""
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW __kept AS
@@ -589,7 +710,7 @@ class _Run:
             else f"e.{c.name}"
             for c in COLUMNS
         ]
-        events_tmp = self.work / "events.parquet"
+        events = self.staged("events")
         written = self.con.execute(
             f"""
             COPY (
@@ -605,16 +726,13 @@ class _Run:
                 ) AS e
                 LEFT JOIN __domains d ON d.host = e.site
                 LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
-            ) TO {lit(str(events_tmp))} ({EVENTS_PARQUET})
+            ) TO {lit(str(events))} ({EVENTS_PARQUET})
             """
         ).fetchone()
-        kept = int(written[0]) if written else 0
-        if kept:
-            first, last = self.con.execute(
-                f"SELECT min(time_source), max(time_source) FROM read_parquet({lit(str(events_tmp))})"
-            ).fetchone()  # type: ignore[misc]
-            self.lake.commit(events_tmp, self.lake.events_dir / events_file_name(self.ingest_id, first, last))
-        return kept
+        if not (written and written[0]):
+            events.unlink(missing_ok=True)
+            return None
+        return events, _span(self.con, events), int(written[0])
 
 
 # The work file of pass 1 lives for one run: compressing it would cost more CPU than reading the larger

@@ -502,10 +502,15 @@ EVENTS_PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GRO
 
 
 def connect(
-    workspace: Workspace, *, temp_dir: Path | None = None, limits: Ingest | Query | None = None
+    workspace: Workspace,
+    *,
+    temp_dir: Path | None = None,
+    limits: Ingest | Query | None = None,
+    read_lake: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection set up for the lake: UTC, bounded memory and threads (``limits``:
-    ``[ingest]`` by default, ``[query]`` for the query database), no downloads."""
+    ``[ingest]`` by default, ``[query]`` for the query database), no downloads.  ``read_lake=False``:
+    one that never reads the lake, so needs no connection to its object store (a Spark task's)."""
     con = duckdb.connect(":memory:")
     settings = limits or workspace.settings.ingest
     con.execute("SET autoinstall_known_extensions = false")
@@ -515,8 +520,8 @@ def connect(
     con.execute(f"SET threads = {int(settings.threads)}")
     if temp_dir is not None:
         con.execute(f"SET temp_directory = {lit(str(temp_dir / 'spill'))}")
-    lake = Lake.of(workspace)
-    if isinstance(lake.events_dir, ObjectPath):
+    lake = Lake.of(workspace) if read_lake else None
+    if lake is not None and isinstance(lake.events_dir, ObjectPath):
         # DuckDB reads the store's objects through the Python file system (its own httpfs extension
         # would have to be downloaded).
         con.register_filesystem(lake.filesystem)  # type: ignore[attr-defined]

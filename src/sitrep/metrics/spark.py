@@ -1,18 +1,24 @@
 """The Apache Spark engine of the queries (``[query] engine = "spark"``): one Spark session per process,
-the lake's events files read into it, small local tables bound to it.
+the lake's events files read into it, small local tables bound to it.  The same session runs the
+ingest's Spark tasks (:mod:`sitrep.lake.spark_ingest`).
 
 PySpark is an optional extra (``pip install 'cert-sitrep[spark]'``) and needs Java: both are looked
 for only when the engine is chosen, and their absence is an :class:`EngineUnavailable` that says what to
 install.  Everything Sitrep sets on the session beyond the user's ``[query.spark] options`` is in
-:data:`DEFAULTS` and :data:`LOCAL_DEFAULTS`, with the reason for each.
+:data:`DEFAULTS` and :data:`LOCAL_DEFAULTS`, with the reason for each.  A Spark job that fails (a task
+that raised, an executor lost) is :class:`SparkFailed`, in one line (:func:`failure`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +59,10 @@ class EngineUnavailable(ConfigError):
     """The configured Spark engine cannot start here (PySpark or Java missing, the session refused)."""
 
 
+class SparkFailed(EngineUnavailable):
+    """A Spark job failed: a task raised, an executor was lost, the driver's JVM went away."""
+
+
 @dataclass
 class _Running:
     key: tuple[str, tuple[tuple[str, str], ...]]
@@ -79,19 +89,29 @@ def backend(workspace: Workspace) -> ibis.BaseBackend:
     """The Ibis backend over the process's Spark session for the workspace's ``[query.spark]`` settings,
     started on first use (a few seconds in local mode).  A call with other settings stops the session
     and starts one with them: a process has one Spark session at a time."""
+    return _ensure(workspace).backend
+
+
+def session(workspace: Workspace) -> Any:
+    """The process's ``pyspark.sql.SparkSession`` for the workspace's ``[query.spark]`` settings (the
+    one :func:`backend` runs on), started on first use."""
+    return _ensure(workspace).session
+
+
+def _ensure(workspace: Workspace) -> _Running:
     global _running
     settings = workspace.settings.query.spark
     chosen = properties(settings)
     key = (settings.master, tuple(sorted(chosen.items())))
     with _lock:
         if _running is not None and _running.key == key:
-            return _running.backend
+            return _running
         if _running is not None:
             _running.session.stop()
             _running = None
-        session = _start(settings.master, chosen)
-        _running = _Running(key, session, ibis.pyspark.connect(session))
-        return _running.backend
+        started = _start(settings.master, chosen)
+        _running = _Running(key, started, ibis.pyspark.connect(started))
+        return _running
 
 
 def _start(master: str, chosen: dict[str, str]) -> Any:
@@ -112,6 +132,11 @@ def _start(master: str, chosen: dict[str, str]) -> Any:
         )
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The Python of the tasks (the ingest's): this one, which has Sitrep, unless PYSPARK_PYTHON names
+    # another (executors whose installation is elsewhere); PySpark's own default is whatever python3 is
+    # on the PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    _quiet_python_loggers()
     builder = SparkSession.builder.master(master)
     for name, value in chosen.items():
         builder = builder.config(name, value)
@@ -120,6 +145,69 @@ def _start(master: str, chosen: dict[str, str]) -> Any:
     except Exception as exc:  # the JVM did not start or refused a property: say so in one line
         first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise EngineUnavailable(f"Spark did not start with master {master!r}: {first}") from None
+
+
+def _quiet_python_loggers() -> None:
+    """PySpark logs a failed query's message as JSON on stderr before raising it; Sitrep says it once,
+    in its own words (:func:`failure`)."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # PySpark 3 has no such loggers
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
+
+
+def failure(exc: BaseException) -> str | None:
+    """The one line that says why a Spark call failed, or None when ``exc`` is not Spark's (PySpark's
+    exceptions and Py4J's, which carry the JVM's stack and, for a task, the Python traceback)."""
+    module = type(exc).__module__
+    if not module.startswith(("pyspark", "py4j")):
+        return None
+    text = str(exc)
+    if "PythonException:" in text:
+        # A task raised: the last line of its Python traceback, before the JVM's stack.
+        traceback = text.split("PythonException:", 1)[1].split("\n\tat ", 1)[0]
+        lines = [line.strip() for line in traceback.splitlines() if line.strip()]
+        return f"a Spark task failed: {lines[-1] if lines else type(exc).__name__}"
+    lines = [line.strip().removeprefix(": ") for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("An error occurred while calling", "at ", "..."))]
+    if not lines:
+        return f"Spark failed: {type(exc).__name__}"
+    if "Py4JNetworkError" in type(exc).__name__ or "Answer from Java side is empty" in text:
+        return f"Spark's driver (its Java process) went away: {_plain(lines[0])}"
+    message = _plain(lines[0])
+    causes = [_plain(line.removeprefix("Caused by: ")) for line in lines if line.startswith("Caused by: ")]
+    if causes and causes[-1] != message:
+        message += f" (caused by: {causes[-1]})"
+    return f"Spark failed: {message[:600]}"
+
+
+# What a JVM error line says besides its message: the exception's class, the lost task's address.
+_JAVA_NOISE = (
+    re.compile(r"^(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*: "),
+    re.compile(r"^Job aborted due to stage failure: .*?most recent failure: Lost task .*?\): "),
+    re.compile(r"\s*SQLSTATE: \w+\.?$"),
+)
+
+
+def _plain(line: str) -> str:
+    for _ in range(3):  # a class name may follow the lost task's address
+        for noise in _JAVA_NOISE:
+            line = noise.sub("", line)
+    return line.strip()
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """Turn a failed Spark call inside the block into :class:`SparkFailed`, in one line."""
+    try:
+        yield
+    except Exception as exc:
+        message = failure(exc)
+        if message is None:
+            raise
+        raise SparkFailed(message) from None
 
 
 def stop() -> None:
