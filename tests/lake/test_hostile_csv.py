@@ -205,6 +205,7 @@ def test_a_zip_bomb_member_is_refused_unpacked_and_the_other_members_are_read(wo
         z.writestr(NAME, report_csv(SINKHOLE, 3))
     assert archive.stat().st_size < 200_000
     bomb, good = ingest_paths(ws, [archive])
+    assert bomb.file == f"{archive}!2025-01-07-malware_url-test-cn.csv"
     assert bomb.error == "the zip member unpacks to 67,108,864 bytes, over [ingest] max_unpacked_bytes = 1,048,576"
     assert (good.error, good.accepted) == (None, 3)
     assert not list((ws.root / "lake").rglob("member-*"))  # nothing of the bomb is left on disk

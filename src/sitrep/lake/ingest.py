@@ -212,7 +212,7 @@ def _stage_zip(session: Session, path: Path, name: str, feed: Feed | None) -> It
                 try:
                     _unpack(archive, member, target, session.workspace.settings.ingest.max_unpacked_bytes)
                 except _TooLarge as exc:
-                    yield IngestResult(name, None, error=str(exc))
+                    yield Staged(IngestResult(member_name, None, error=str(exc)))
                     continue
                 except (
                     zipfile.BadZipFile,
