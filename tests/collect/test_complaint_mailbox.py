@@ -87,7 +87,7 @@ def test_each_complaint_mail_becomes_a_proposal_or_joins_one_and_is_marked_after
     assert json.loads(_sitrep(home, "collect", "--all", "--json"))[0]["files"] == []
     dovecot.deliver(FOLDER, (MAILS / "phishing-defanged.eml").read_bytes())
     [again] = json.loads(_sitrep(home, "collect", "--all", "--json"))
-    assert [f["status"] for f in again["files"]] == ["duplicate"]
+    assert [(f["status"], f["complaint_mail"]) for f in again["files"]] == [("duplicate", True)]
     assert len(json.loads(_sitrep(home, "incidents", "show", proposed, "--json"))["complaints"]) == 2
     text = _sitrep(home, "collect", "--all")
     assert "abuse: nothing new" in text

@@ -95,7 +95,7 @@ def _print_file(outcome: FileOutcome) -> None:
     counts = ", ".join(f"{k} {n:,}" for k, n in totals.items())
     said = {
         "ingested": f"ingested ({counts})",
-        "duplicate": "already ingested (same bytes): not again",
+        "duplicate": f"already {'taken' if outcome.complaint_mail else 'ingested'} (same bytes): not again",
         "failed": f"failed: {outcome.reason}",
         "pending": "would be taken as a complaint" if outcome.complaint_mail else "would be ingested",
     }[outcome.status]

@@ -191,7 +191,8 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
         known = known_file(session, source.name, digest)
     if known is not None and known.status == "ingested":
         moved = None if dry_run else finish("done", None)
-        return FileOutcome(source.name, path.name, size, digest, "duplicate", moved_to=moved)
+        mail = delivery.intake is not None
+        return FileOutcome(source.name, path.name, size, digest, "duplicate", moved_to=moved, complaint_mail=mail)
     if dry_run:
         return FileOutcome(source.name, path.name, size, digest, "pending", complaint_mail=delivery.intake is not None)
     if delivery.intake is not None:
