@@ -54,3 +54,14 @@ def test_a_complaint_is_in_the_proposals_queue_and_its_mail_on_the_incident_page
     assert mail.headers["content-disposition"] == f'attachment; filename="{outcome.sha256}.eml"'
     assert browser.get(f"/incidents/{outcome.incident}/mail/{'0' * 64}.eml").status_code == 404
     assert browser.get(f"/incidents/P-nothing/mail/{outcome.sha256}.eml").status_code == 404
+
+
+def test_the_queue_opens_on_this_week_while_complaints_received_in_it_await_triage(desk_site):
+    site, desk = desk_site
+    browser = login(site, "viewer")
+    last = Week.last_complete(desk.tz)
+    assert f'value="{last}"' in browser.get("/incidents/proposals").text  # nothing waits: the last week
+    outcome = take_complaint(desk, (MAILS / "phishing-defanged.eml").read_bytes(), source="abuse")
+    assert outcome.incident.startswith(f"P-{last + 1}-")
+    queue = browser.get("/incidents/proposals")
+    assert queue.status_code == 200 and outcome.incident in queue.text and f'value="{last + 1}"' in queue.text

@@ -128,6 +128,21 @@ def week_or_last(text: str | None, tz: ZoneInfo) -> Week:
     return Week.parse(text) if text and text.strip() else Week.last_complete(tz)
 
 
+def proposals_week(desk: Desk, now: datetime | None = None) -> Week:
+    """The week the proposals queue opens on: the current week when proposals of it (complaint mails
+    received this week) await triage, else the last complete week (whose events are proposed)."""
+    last = Week.last_complete(desk.tz, now)
+    current = last + 1
+    prefix = proposal_prefix(current)
+    with desk.store.read() as session:
+        waiting = session.scalar(
+            select(Incident.id)
+            .where(Incident.status == Status.NEW.value, Incident.ref.startswith(prefix, autoescape=True))
+            .limit(1)
+        )
+    return current if waiting is not None else last
+
+
 def _load(session: Session, ref: str, *, lock: bool = False) -> Incident:
     """The incident ``ref`` with everything its detail shows; ``lock`` holds its row until the
     transaction ends (PostgreSQL; a SQLite writer holds the whole database already)."""

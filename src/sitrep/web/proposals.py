@@ -97,9 +97,13 @@ def proposals_page(
     attached: Annotated[int, Query(ge=0)] = 0,
     refused: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """The week's proposed incidents awaiting triage (default: the last complete week); after a run,
-    what it did (``created``, ``attached``, ``refused``)."""
-    chosen, error = _week(request, week)
+    """The week's proposed incidents awaiting triage (default: this week when complaints received in
+    it await triage, else the last complete week); after a run, what it did (``created``,
+    ``attached``, ``refused``)."""
+    if week.strip():
+        chosen, error = _week(request, week)
+    else:
+        chosen, error = service.proposals_week(request.app.state.desk), None
     run = {"created": created, "attached": attached, "refused": refused} if created is not None else None
     return _render(request, chosen, typed=week, status=400 if error else 200, error=error, after=after, run=run)
 
