@@ -196,7 +196,7 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
     if dry_run:
         return FileOutcome(source.name, path.name, size, digest, "pending", complaint_mail=delivery.intake is not None)
     if delivery.intake is not None:
-        return _take_complaint(workspace, source, delivery, size, digest)
+        return _take_complaint(workspace, source, delivery, delivery.intake, size, digest)
     results = tuple(ingest_paths(workspace, [path], feed=feed, tlp=source.tlp))
     errors = [f"{Path(r.file).name}: {r.error}" for r in results if r.error]
     failed = bool(results) and len(errors) == len(results)
@@ -206,12 +206,18 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
     return FileOutcome(source.name, path.name, size, digest, "failed" if failed else "ingested", results, reason, moved)
 
 
-def _take_complaint(workspace: Workspace, source: Source, delivery: Delivery, size: int, digest: str) -> FileOutcome:
+def _take_complaint(
+    workspace: Workspace,
+    source: Source,
+    delivery: Delivery,
+    intake: Callable[[Path], ComplaintOutcome],
+    size: int,
+    digest: str,
+) -> FileOutcome:
     """A complaint mail: taken by the intake (a proposal, a note on an open incident, or quarantined
     with its reason), recorded, then finished."""
-    assert delivery.intake is not None
     path = delivery.path
-    complaint = delivery.intake(path)
+    complaint = intake(path)
     failed = not complaint.ok
     reason = complaint.reason if failed else None
     _record_file(workspace, source, path, size, digest, (), failed, reason)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from sitrep.collect.delivery import Delivery, Outcome
@@ -40,23 +41,19 @@ def deliveries(workspace: Workspace, source: ComplaintsSource, work: Path, now: 
                 continue
             path = work / f"mail-{envelope.uid}.eml"
             path.write_bytes(raw)
-            yield Delivery(path, _marking(box, envelope), _intake(desk, source, envelope))
+            mark = partial(_mark, box, envelope)
+            yield Delivery(path, mark, partial(_take, desk, source, envelope))
     if left:
         raise MailboxError("; ".join(left))
 
 
-def _marking(box: Mailbox, envelope: Envelope):
-    def finish(outcome: Outcome, reason: str | None) -> str:
-        return box.mark(envelope.uid)
-
-    return finish
+def _mark(box: Mailbox, envelope: Envelope, outcome: Outcome, reason: str | None) -> str:
+    """A taken mail is marked whatever the intake made of it: each of its outcomes is final."""
+    return box.mark(envelope.uid)
 
 
-def _intake(desk: Desk, source: ComplaintsSource, envelope: Envelope):
-    def take(path: Path) -> ComplaintOutcome:
-        try:
-            return take_complaint(desk, path.read_bytes(), source=source.name, received_at=envelope.received)
-        except ComplaintError as exc:
-            raise MailboxError(f"{envelope}: {exc}; left unseen") from None
-
-    return take
+def _take(desk: Desk, source: ComplaintsSource, envelope: Envelope, path: Path) -> ComplaintOutcome:
+    try:
+        return take_complaint(desk, path.read_bytes(), source=source.name, received_at=envelope.received)
+    except ComplaintError as exc:
+        raise MailboxError(f"{envelope}: {exc}; left unseen") from None

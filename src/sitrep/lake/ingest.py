@@ -226,7 +226,8 @@ def _stage_zip(session: Session, path: Path, name: str, feed: Feed | None) -> It
                     continue
                 # The extracted copy is new; the member's own date is when the feed wrote it (local time).
                 written = datetime(*member.date_time).astimezone(UTC)
-                yield _stage_one(session, target, feed, display_name=member_name, file_time=written)
+                own = Path(member.filename).name
+                yield _stage_one(session, target, feed, display_name=member_name, own_name=own, file_time=written)
             finally:
                 target.unlink(missing_ok=True)
 
@@ -271,16 +272,16 @@ def _stage_one(
     feed: Feed | None,
     *,
     display_name: str | None = None,
+    own_name: str | None = None,
     file_time: datetime | None = None,
 ) -> Staged:
+    """``own_name``: the file name formats recognise it by (a zip member's own, whose Shadowserver name
+    says the report), by default that of ``display_name``."""
     name = display_name or str(path)
-    # A zip member is ``archive.zip!member.csv``: the member's own name is the file name (Shadowserver's
-    # naming convention names the report in it).
-    own_name = Path(name.rpartition("!")[2] if display_name else name).name
     started = time.perf_counter()
     if session.reporter:
         session.reporter.start_file(Path(name).name)
-    sample = sample_of(path, own_name)
+    sample = sample_of(path, own_name or Path(name).name)
     if feed is None:
         try:
             feed = detect(sample, session.workspace.shadowserver_schema)
