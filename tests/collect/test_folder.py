@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pty
+import select as fd_select  # sqlalchemy's select is the one named select here
 import shutil
 import signal
 import subprocess
@@ -191,3 +193,26 @@ def test_the_check_says_which_sources_delivered_in_the_week(tmp_path):
     assert {("source_silent", "quiet"), ("source_failed", "partners")} <= codes
     earlier = runner.invoke(app, ["--home", str(ws.root), "check", "--week", str(week - 1), "--json"])
     assert {s["source"]: s["files"] for s in json.loads(earlier.stdout)["sources"]} == {"partners": 0, "quiet": 0}
+
+
+def test_on_a_terminal_each_file_ingest_draws_a_progress_bar(tmp_path):
+    ws = _workspace(tmp_path)
+    _drop(ws, "2025-01-01-event4_sinkhole-cncert-cn.csv")
+    command = [sys.executable, "-m", "sitrep", "--home", str(ws.root), "collect", "--all"]
+    main, child = pty.openpty()
+    done = subprocess.run(command, stdin=child, stdout=child, stderr=child, timeout=120)
+    os.close(child)
+    shown = b""
+    while fd_select.select([main], [], [], 1)[0]:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    text = shown.decode("utf-8", "replace")
+    assert done.returncode == 0, text
+    assert "2025-01-01-event4_sinkhole-cncert-cn.csv: starting" in text and "0%" in text  # the bar, drawn
+    assert "ingested (read 7" in text

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sitrep.cli.common import console, fail, out, print_json, user_errors, workspace
+from sitrep.cli.progress import file_progress
 
 if TYPE_CHECKING:
     from sitrep.collect.collector import FileOutcome
@@ -61,7 +62,8 @@ def collect(
         if not sources:
             out.print("no source is due (run one now with --source NAME, or every one with --all)")
             return
-        runs = collect(ws, sources, dry_run=dry_run, on_file=None if as_json else _print_file)
+        with file_progress(not as_json and console.is_terminal) as reporter:
+            runs = collect(ws, sources, dry_run=dry_run, on_file=None if as_json else _print_file, reporter=reporter)
     if as_json:
         print_json([run.as_dict() for run in runs])
     else:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sitrep.cli.common import console, fail, optional_workspace, out, print_json, user_errors, workspace
+from sitrep.cli.progress import file_progress
 from sitrep.feeds import UnknownFormat, all_feeds, generic_csv, get_feed
 from sitrep.feeds.base import Feed
 from sitrep.feeds.shadowserver import SchemaError
@@ -19,42 +17,6 @@ from sitrep.lake.engines import ingest_paths
 from sitrep.lake.errors import LakeError
 from sitrep.lake.ingest import IngestResult
 from sitrep.lake.rejects import list_rejects
-
-
-class _ProgressReporter:
-    """Draws one bar per file from DuckDB's own progress of the running pass."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("", total=100)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start_file(self, name: str) -> None:
-        self._halt()
-        self.progress.reset(self.task, total=100, description=f"{name}: starting")
-
-    def stage(self, name: str, done: Callable[[], float]) -> None:
-        self._halt()
-        description = self.progress.tasks[self.task].description.split(":")[0]
-        self.progress.update(self.task, description=f"{description}: {name}", completed=0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, args=(done, self._stop), daemon=True)
-        self._thread.start()
-
-    def _poll(self, done: Callable[[], float], stop: threading.Event) -> None:
-        while not stop.wait(0.2):
-            if (percent := done()) >= 0:
-                self.progress.update(self.task, completed=percent)
-
-    def _halt(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join()
-            self._thread = None
-
-    def finish(self) -> None:
-        self._halt()
 
 
 def ingest(
@@ -99,23 +61,10 @@ def ingest(
         all_feeds(ws.shadowserver_schema)  # a bad schema file is one error, not one per file
     feed = _feed(format, mapping, ws.shadowserver_schema)
     show_bar = not quiet and not as_json and console.is_terminal
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not show_bar,
-    ) as progress:
-        reporter = _ProgressReporter(progress)
-        try:
-            # One call for all files: the lake lock, the DuckDB session and its reference tables (or the
-            # Spark session) serve all.
-            with user_errors(LakeError):
-                results = ingest_paths(ws, files, feed=feed, reporter=reporter)
-        finally:
-            reporter.finish()
+    # One call for all files: the lake lock, the DuckDB session and its reference tables (or the Spark
+    # session) serve all.
+    with file_progress(show_bar) as reporter, user_errors(LakeError):
+        results = ingest_paths(ws, files, feed=feed, reporter=reporter)
     if as_json:
         print_json(
             [

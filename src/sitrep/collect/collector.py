@@ -27,7 +27,7 @@ from sitrep.feeds import UnknownFormat, get_feed
 from sitrep.feeds.base import Feed
 from sitrep.incidents.complaints import ComplaintOutcome
 from sitrep.incidents.db import open_store
-from sitrep.lake.ingest import IngestResult, ingest_paths
+from sitrep.lake.ingest import IngestResult, Reporter, ingest_paths
 
 FileStatus = Literal["ingested", "duplicate", "failed", "pending"]
 
@@ -148,12 +148,13 @@ def collect(
     dry_run: bool = False,
     now: datetime | None = None,
     on_file: Callable[[FileOutcome], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> list[SourceRun]:
     """Run ``sources`` one after the other; a dry run lists what each would deliver and changes
-    nothing (no ingest, no move, no record).  Raises :class:`CollectRunning` when another run of the
-    workspace holds its lock."""
+    nothing (no ingest, no move, no record); ``reporter`` follows each file's ingest (a progress
+    bar).  Raises :class:`CollectRunning` when another run of the workspace holds its lock."""
     with _alone(workspace):
-        return [_run_source(workspace, source, dry_run, now, on_file) for source in sources]
+        return [_run_source(workspace, source, dry_run, now, on_file, reporter) for source in sources]
 
 
 def _run_source(
@@ -162,6 +163,7 @@ def _run_source(
     dry_run: bool,
     now: datetime | None,
     on_file: Callable[[FileOutcome], None] | None,
+    reporter: Reporter | None,
 ) -> SourceRun:
     started = now or datetime.now(UTC)
     run = SourceRun(source.name, source.kind)
@@ -176,7 +178,7 @@ def _run_source(
         feed = get_feed(source.format, workspace.shadowserver_schema) if source.format else None
         with tempfile.TemporaryDirectory(prefix="sitrep-collect-") as work:
             for delivery in KINDS[source.kind](workspace, source, Path(work), started):
-                took(_take(workspace, source, feed, delivery, dry_run))
+                took(_take(workspace, source, feed, delivery, dry_run, reporter))
     except (OSError, ValueError, UnknownFormat) as exc:
         run.error = str(exc)
     if not dry_run:
@@ -184,7 +186,14 @@ def _run_source(
     return run
 
 
-def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Delivery, dry_run: bool) -> FileOutcome:
+def _take(
+    workspace: Workspace,
+    source: Source,
+    feed: Feed | None,
+    delivery: Delivery,
+    dry_run: bool,
+    reporter: Reporter | None = None,
+) -> FileOutcome:
     path, finish = delivery.path, delivery.finish
     size, digest = _fingerprint(path)
     with open_store(workspace).read() as session:
@@ -197,7 +206,7 @@ def _take(workspace: Workspace, source: Source, feed: Feed | None, delivery: Del
         return FileOutcome(source.name, path.name, size, digest, "pending", complaint_mail=delivery.intake is not None)
     if delivery.intake is not None:
         return _take_complaint(workspace, source, delivery, delivery.intake, size, digest)
-    results = tuple(ingest_paths(workspace, [path], feed=feed, tlp=source.tlp))
+    results = tuple(ingest_paths(workspace, [path], feed=feed, tlp=source.tlp, reporter=reporter))
     errors = [f"{Path(r.file).name}: {r.error}" for r in results if r.error]
     failed = bool(results) and len(errors) == len(results)
     reason = "; ".join(errors) or None
