@@ -65,7 +65,7 @@ def main() -> None:
         home = build_lake(work / "ws", args.events)
         print(f"built a lake of {args.events:,} events in {time.perf_counter() - started:.1f} s")
     ws = load_workspace(home)
-    size = len(list((home / "lake" / "events").glob("*.parquet")))
+    size = len(list((home / "lake" / "events").rglob("*.parquet")))
     print(f"lake: {home} ({size} files)")
 
     page = search_events(ws, FILTERED)

@@ -89,6 +89,7 @@ def build_lake(root: Path, events: int) -> Path:
         for feed in range(6):
             first = FIRST + timedelta(days=day)
             target = lake.events_dir / events_file_name(f"bench-{day:03d}-{feed}", first, first + DAY_END)
+            target.parent.mkdir(exist_ok=True)  # the day's partition
             con.execute(f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' ({EVENTS_PARQUET})")
     return root
 
@@ -114,7 +115,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-metrics-"))
     started = time.perf_counter()
     home = build_lake(work / "ws", args.events)
-    size = sum(p.stat().st_size for p in (home / "lake" / "events").glob("*.parquet"))
+    size = sum(p.stat().st_size for p in (home / "lake" / "events").rglob("*.parquet"))
     print(
         f"built a lake of {args.events:,} events ({size / 1e6:,.0f} MB, {DAYS * 6} files) "
         f"in {time.perf_counter() - started:.1f} s"

@@ -19,7 +19,7 @@ from sitrep.cli import app
 from sitrep.config import Workspace, load_workspace
 from sitrep.lake import maintain
 from sitrep.lake.ingest import ingest_paths
-from sitrep.lake.store import RECORD_SUFFIX, Lake, connect, events_source, file_span
+from sitrep.lake.store import COMPACTION_RECORD, Lake, connect, events_source, file_span
 from sitrep.weeks import Week
 from sitrep.workspace import init_workspace
 
@@ -73,6 +73,20 @@ def metrics(workspace: Workspace, week: str) -> dict:
     return json.loads(result.output)
 
 
+def stored(lake: Lake) -> set[str]:
+    """Every file in the lake's events folder and its partitions, by key (the change marker aside)."""
+    folder = Path(lake.events_dir)
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != ".state"}
+
+
+def keys(lake: Lake, files) -> set[str]:
+    return {str(Path(p).relative_to(Path(lake.events_dir))) for p in files}
+
+
+def records(lake: Lake) -> list[Path]:
+    return sorted(Path(lake.events_dir).glob(f"*{COMPACTION_RECORD}"))
+
+
 def results(workspace: Workspace) -> tuple[list[dict], list[tuple]]:
     """Every indicator and breakdown of the weeks, and every event row."""
     con = connect(workspace)
@@ -99,26 +113,30 @@ def test_compact_merges_small_files_and_changes_no_result(lake_of_four_weeks, tm
     outcome = json.loads(done.output)
     after_files = lake.event_files()
     assert outcome["files_before"] == len(before_files)
-    assert outcome["files_after"] == len(after_files) < len(before_files) / 4
+    assert outcome["files_after"] == len(after_files) < len(before_files) / 2
     assert sum(m["events"] for m in outcome["merges"]) <= len(before[1])
     assert results(workspace) == before
     # The replaced files stay for the grace period (queries that listed them may be reading them).
-    assert {p.name for p in before_files} <= {p.name for p in Path(lake.events_dir).iterdir()}
+    assert keys(lake, before_files) <= stored(lake)
     assert maintain.compact(workspace).removed == 0
     finished = maintain.compact(workspace, grace=timedelta(0))
-    assert finished.merges == () and finished.removed == len(before_files) - len(after_files) + len(outcome["merges"])
-    assert {p.name for p in Path(lake.events_dir).iterdir()} == {p.name for p in after_files}
+    replaced = sum(len(m["replaced"]) for m in outcome["merges"])
+    assert finished.merges == () and finished.removed == replaced
+    assert stored(lake) == keys(lake, after_files)
     assert results(workspace) == before
-    # Each merged file names its span, and the span is that of its events: a week still opens few files.
+    # One file a partition, named by its date and the span of its events: a week still opens few files.
     con = connect(workspace)
+    partitions = [Path(p).parent.name for p in after_files]
+    assert len(partitions) == len(set(partitions)) and all(p.startswith("event_date=") for p in partitions)
     for path in after_files:
         first, end = file_span(path.name)
         low, high = con.execute(f"SELECT min(time_source), max(time_source) FROM '{path}'").fetchone()
         assert (first, end) == (low.replace(microsecond=0), high.replace(microsecond=0) + timedelta(seconds=1))
+        assert Path(path).parent.name == f"event_date={low:%Y-%m-%d}" == f"event_date={high:%Y-%m-%d}"
     con.close()
     start, end = Week.parse("2025-W01").bounds(workspace.timezone)
-    assert len(lake.event_files(start, end)) <= 4
-    assert not list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
+    assert len(lake.event_files(start, end)) <= 8  # the UTC dates a Beijing week touches
+    assert not records(lake)
 
     # Ingest still deduplicates against merged files.
     again = ingest_paths(workspace, daily_feeds(tmp_path / "again", FIRST_DAY, 3)[:6])
@@ -130,7 +148,7 @@ def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(lake_o
     workspace = lake_of_four_weeks
     lake = Lake.of(workspace)
     before = results(workspace)
-    old = {p.name for p in lake.event_files()}
+    old = keys(lake, lake.event_files())
 
     class Stopped(BaseException):
         """The process dying at that step (as kill -9 would), after the steps before it."""
@@ -145,21 +163,21 @@ def test_a_compaction_stopped_half_way_counts_old_or_new_files_never_both(lake_o
         maintain.compact(workspace, grace=timedelta(0))
     monkeypatch.setattr(Lake, stop_at, real)
 
-    listed = {p.name for p in Path(lake.events_dir).iterdir()}
-    swaps = [json.loads(r.read_text(encoding="utf-8")) for r in Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}")]
+    listed = stored(lake)
+    swaps = [json.loads(r.read_text(encoding="utf-8")) for r in records(lake)]
     assert swaps and old <= listed  # no old file was removed yet
-    seen = {p.name for p in lake.event_files()}
+    seen = keys(lake, lake.event_files())
     if stop_at == "commit":  # the first record is there, its output is not: the old files count
-        assert len(swaps) == 1 and swaps[0]["output"] not in listed
+        assert len(swaps) == 1 and not set(swaps[0]["outputs"]) & listed
         assert seen == old
     else:  # the outputs are committed, the old files not yet removed: the outputs count instead of them
-        replaced = {name for swap in swaps for name in swap["replaces"]}
-        assert seen == (old - replaced) | {swap["output"] for swap in swaps}
+        replaced = {key for swap in swaps for key in swap["replaces"]}
+        assert seen == (old - replaced) | {key for swap in swaps for key in swap["outputs"]}
     assert results(workspace) == before
 
-    maintain.compact(workspace, grace=timedelta(0))  # the next run finishes (or drops) the stopped one, merges
-    assert not [p for p in Path(lake.events_dir).iterdir() if p.name.endswith(RECORD_SUFFIX)]
-    assert {p.name for p in Path(lake.events_dir).iterdir()} == {p.name for p in lake.event_files()}
+    maintain.compact(workspace, grace=timedelta(0))  # the next run finishes (or undoes) the stopped one, merges
+    assert not records(lake)
+    assert stored(lake) == keys(lake, lake.event_files())
     assert results(workspace) == before
 
 
@@ -167,7 +185,7 @@ def test_retain_drops_old_files_keeps_straddling_ones_and_published_issues(lake_
     workspace = lake_of_four_weeks
     straddle = tmp_path / "2025-01-01-event4_sinkhole-straddle.csv"
     straddle.write_text(
-        daily_file(tmp_path, date(2024, 12, 29), 3, 190).read_text()
+        daily_file(tmp_path, date(2024, 12, 29), 20, 190).read_text()  # 00:00 to 19:00 UTC: across the cutoff
         + "\n".join(daily_file(tmp_path, date(2025, 1, 1), 3, 191).read_text().splitlines()[1:])
         + "\n"
     )
@@ -187,9 +205,9 @@ def test_retain_drops_old_files_keeps_straddling_ones_and_published_issues(lake_
     assert done.dropped == dry.dropped
     remaining = lake.event_files()
     assert len(remaining) == len(files) - len(done.dropped)
-    assert all(file_span(p.name)[1] <= cutoff for p in files if p.name in done.dropped)
+    assert all(file_span(p.name)[1] <= cutoff for p in files if p.name in {Path(k).name for k in done.dropped})
     assert all(file_span(p.name)[1] > cutoff for p in remaining)
-    assert [n for n in done.straddling if n.startswith(straddle_id(workspace, straddle))]
+    assert [n for n in done.straddling if Path(n).name.startswith(straddle_id(workspace, straddle))]
     # The weeks from the cutoff on count what they did (2025-W01's "last week" is before it: gone).
     assert metrics(workspace, "2025-W02") == kept[1]
     values = {key: item["value"] for key, item in kept[0]["indicators"].items()}
@@ -256,7 +274,8 @@ def test_retain_drops_a_merged_file_in_its_grace_period_with_the_files_it_replac
     ingest_paths(workspace, daily_feeds(tmp_path / "feeds", FIRST_DAY, 13)[:26])
     lake = Lake.of(workspace)
     assert maintain.compact(workspace).merges  # the replaced files stay for the grace period
-    assert list(Path(lake.events_dir).glob(f"*{RECORD_SUFFIX}"))
+    assert records(lake)
     done = maintain.retain(workspace, "1w", today=date(2025, 1, 8))
     assert done.dropped and lake.event_files() == []
-    assert list(Path(lake.events_dir).iterdir()) == []  # no replaced file shows again, no record is left
+    assert stored(lake) == set()  # no replaced file shows again, no record is left
+    assert [p.name for p in Path(lake.events_dir).iterdir()] == [".state"]  # no empty partition folder

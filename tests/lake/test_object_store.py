@@ -81,7 +81,9 @@ def test_a_lake_on_s3_gives_the_numbers_of_a_local_lake(tmp_path, endpoint, monk
     # Compaction and retention work on the store as in a folder: the same numbers after either.
     merged = maintain.compact(remote, grace=timedelta(0))
     assert merged.merges and len(Lake.of(remote).event_files()) == merged.files_after < len(files)
-    assert not [p for p in lake.list_folder(lake.events_dir) if not p.path.name.endswith(".parquet")]
+    listed = lake.list_events()
+    assert not [e for e in listed if not e.key.endswith(".parquet")]  # no record left
+    assert all(e.key.startswith("event_date=") for e in listed)  # every file in its date's partition
     for week in WEEKS:
         assert metrics_json(remote, week) == metrics_json(local, week)
     assert event_rows(local) == event_rows(remote)

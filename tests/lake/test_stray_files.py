@@ -85,7 +85,11 @@ def test_stray_files_and_folders_that_are_not_parquet_names_are_skipped(workspac
     (events / "notes.txt").write_text("who ingested this?", encoding="utf-8")
     (events / "old.parquet").mkdir()  # a folder with a Parquet name
     (events / "gone.parquet").symlink_to(events / "nowhere.parquet")  # a broken link
-    assert [p.name for p in Lake.of(workspace).event_files()] == [p.name for p in sorted(events.glob("*__*.parquet"))]
+    (events / "event_date=2025-01-01" / "notes.txt").write_text("a note in a partition", encoding="utf-8")
+    (events / "backup").mkdir()  # a folder that is no partition: not read
+    (events / "backup" / "x__20250101000000__20250101000000.parquet").write_text("not parquet", encoding="utf-8")
+    committed = sorted(events.glob("event_date=*/*__*.parquet"))
+    assert [p.name for p in Lake.of(workspace).event_files()] == [p.name for p in committed] and committed
     assert len(lake_rows(workspace)) == 3
     result = _sitrep(workspace, "metrics", "--week", "2025-W01", "--json")
     assert result.exit_code == 0, result.output

@@ -47,13 +47,13 @@ def compact(
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Merge small events files, such as many daily ingests of the same weeks, into fewer larger ones.
+    """Merge small events files, such as many ingests of the same days, into fewer larger ones.
 
-    Files are merged reporting week by reporting week (files whose events span the same weeks), so a
-    week's query still opens only the files that can hold it.  Every event and every result stays the
-    same; a run stopped half-way leaves either the old files or the merged one counted, never both,
-    and the next run finishes it.  The replaced files are removed by a later run once --grace-minutes
-    have passed.
+    Files are merged partition by partition (the UTC date of their events), so a week's query still
+    opens only the files that can hold it; files from a lake written before partitioning have their
+    events moved into the partitions.  Every event and every result stays the same; a run stopped
+    half-way leaves either the old files or the new ones counted, never both, and the next run
+    undoes it.  The replaced files are removed by a later run once --grace-minutes have passed.
     """
     from datetime import timedelta
 
@@ -67,12 +67,12 @@ def compact(
         return
     verb = "would merge" if dry_run else "merged"
     for merge in result.merges:
-        target = f" into {merge.output}" if merge.output else ""
+        target = f" into {', '.join(merge.outputs)}" if merge.outputs else ""
         out.print(f"{verb} {len(merge.replaced)} files ({merge.events:,} events){target}")
     if result.removed:
         out.print(f"removed {result.removed} files replaced by earlier merges")
     if not result.merges:
-        out.print(f"nothing to merge: {result.files_before} events files, none small alongside another of its weeks")
+        out.print(f"nothing to merge: {result.files_before} events files, none small alongside another of its date")
         return
     out.print(f"events files: {result.files_before} → {result.files_after}{' (dry run)' if dry_run else ''}")
     if not dry_run and grace_minutes:

@@ -6,8 +6,8 @@ All row work happens inside DuckDB in three passes over a file:
    reason) and compute the deterministic ``event_id``; written to a work Parquet file;
 2. **deduplicate**: the first row of each ``event_id`` that the lake does not already hold is kept;
 3. **enrich**: sites, registrable domains, GOV, country/region (a hash join on the IP range table),
-   domestic; written to a work file that one commit (a rename, or one upload to an object store)
-   moves into the lake.
+   domestic; written to one work file per UTC date of the events (the lake's partitions), which one
+   commit (renames, or uploads to an object store, under a record) moves into the lake.
 
 A file is first *staged* (:func:`stage`: the three passes, its output in the work folder) and then
 *committed* (:func:`commit`: the lake's summary, rejects and events files).  Here both happen in turn,
@@ -28,7 +28,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,11 +46,13 @@ from sitrep.lake import readers
 from sitrep.lake.readers import sample_of
 from sitrep.lake.schema import COLUMNS, IDENTITY_COLUMNS, MAPPED, SQL_TYPES
 from sitrep.lake.store import (
-    EVENTS_PARQUET,
+    INGEST_RECORD,
     Lake,
+    Piece,
     connect,
-    events_file_name,
     events_source,
+    piece_keys,
+    write_partitions,
 )
 from sitrep.weeks import Week
 
@@ -162,17 +164,25 @@ class Staged:
 
     # read and rejected counted (accepted, duplicates: by the commit); error when the file cannot be ingested
     result: IngestResult
-    # the events of the file (enriched, the first copy of each), when any, and how many
-    events: Path | None = None
-    rows: int = 0
+    # the events of the file (enriched, the first copy of each): one file per UTC date
+    pieces: list[Piece] = field(default_factory=list)
     rejects: Path | None = None
-    # the first and last time_source of the file's accepted rows
-    span: tuple[datetime, datetime] | None = None
     # the feed's rows have no time of their own (see _identity_sql): their copies lie anywhere in a week
     timeless: bool = False
     provider: str = ""
     # the events the lake held were already left out (a session with the lake); else the commit does it
     lake_checked: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(piece.rows for piece in self.pieces)
+
+    @property
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The first and last time_source of the file's accepted rows."""
+        if not self.pieces:
+            return None
+        return min(p.first for p in self.pieces), max(p.last for p in self.pieces)
 
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -312,14 +322,15 @@ def commit(session: Session, staged: Staged) -> IngestResult:
     started = time.perf_counter()
     if staged.rejects is not None:
         lake.commit(staged.rejects, lake.rejects_dir / f"{result.ingest_id}.parquet")
-    events, span, accepted = staged.events, staged.span, staged.rows
-    if events is not None and span is not None:
-        rows = f"read_parquet({lit(str(events))})"
+    pieces, span = staged.pieces, staged.span
+    if span is not None:
+        rows = f"read_parquet([{', '.join(lit(str(p.path)) for p in pieces)}])"
         if not staged.lake_checked and _lake_duplicates(session, rows, span, timeless=staged.timeless):
-            events, span, accepted = _without_lake_duplicates(session, events)
-        if accepted and span is not None:
-            lake.commit(events, lake.events_dir / events_file_name(result.ingest_id, *span))
-    result.accepted = accepted
+            pieces = _without_lake_duplicates(session, pieces)
+        if pieces:
+            record = f"{result.ingest_id}{INGEST_RECORD}"
+            lake.commit_events(piece_keys(result.ingest_id, pieces), record, session.work, replaces=[])
+    result.accepted = sum(piece.rows for piece in pieces)
     result.duplicates = result.read - result.accepted - result.rejected
     result.seconds = round(result.seconds + time.perf_counter() - started, 3)
     summary = result.as_dict() | {"started": result.ingest_id, "feed_provider": staged.provider}
@@ -355,29 +366,14 @@ def _lake_duplicates(session: Session, rows: str, span: tuple[datetime, datetime
     return con.execute("SELECT count(*) FROM __existing").fetchone()[0]  # type: ignore[index]
 
 
-def _without_lake_duplicates(session: Session, events: Path) -> tuple[Path, tuple[datetime, datetime] | None, int]:
-    """A staged events file rewritten without the events of ``__existing``: its path, span and rows."""
-    kept = events.with_name(events.stem + ".new.parquet")
-    written = session.con.execute(
-        f"""
-        COPY (
-            SELECT s.* FROM read_parquet({lit(str(events))}) s ANTI JOIN __existing x ON s.event_id = x.event_id
-        ) TO {lit(str(kept))} ({EVENTS_PARQUET})
-        """
-    ).fetchone()
-    events.unlink()
-    rows = int(written[0]) if written else 0
-    if not rows:
-        return kept, None, 0
-    return kept, _span(session.con, kept), rows
-
-
-def _span(con: duckdb.DuckDBPyConnection, events: Path) -> tuple[datetime, datetime]:
-    """The first and last ``time_source`` of an events file."""
-    first, last = con.execute(
-        f"SELECT min(time_source), max(time_source) FROM read_parquet({lit(str(events))})"
-    ).fetchone()  # type: ignore[misc]
-    return first, last
+def _without_lake_duplicates(session: Session, pieces: list[Piece]) -> list[Piece]:
+    """Staged events files rewritten without the events of ``__existing`` (none where all went)."""
+    kept: list[Piece] = []
+    for number, piece in enumerate(pieces):
+        rows = f"(SELECT s.* FROM read_parquet({lit(str(piece.path))}) s ANTI JOIN __existing x USING (event_id))"
+        kept += write_partitions(session.con, rows, rows, piece.path.with_name(f"{piece.path.stem}-kept{number}"))
+        piece.path.unlink()
+    return kept
 
 
 class _Run:
@@ -423,6 +419,7 @@ class _Run:
             result.error = str(exc)
             return Staged(result)
         except duckdb.Error as exc:
+            shutil.rmtree(self.session.work / f"{self.ingest_id}.events", ignore_errors=True)
             message = str(exc).splitlines()[0]
             if "gzip" in message.lower():
                 message = f"the gzip stream is truncated or corrupt ({message})"
@@ -432,13 +429,10 @@ class _Run:
             # What the passes wrote (a copy of the rows, as large as the file) is not needed any more.
             shutil.rmtree(self.work, ignore_errors=True)
         rejects = self.staged("rejects")
-        path, span, rows = events or (None, None, 0)
         return Staged(
             result,
-            events=path,
-            rows=rows,
+            pieces=events,
             rejects=rejects if rejects.exists() else None,
-            span=span,
             timeless=self._timeless,
             provider=self.feed.provider,
             lake_checked=self.lake is not None,
@@ -656,9 +650,9 @@ class _Run:
             """
         )
 
-    def _enrich(self) -> tuple[Path, tuple[datetime, datetime], int] | None:
-        """Pass 3: enrich the kept rows in bulk joins into one Parquet file for the commit; the file, its
-        span of ``time_source`` and its rows, or None when no row is kept."""
+    def _enrich(self) -> list[Piece]:
+        """Pass 3: enrich the kept rows in bulk joins into Parquet files for the commit, one per UTC
+        date (none when no row is kept)."""
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW __kept AS
@@ -711,10 +705,8 @@ class _Run:
             else f"e.{c.name}"
             for c in COLUMNS
         ]
-        events = self.staged("events")
-        written = self.con.execute(
-            f"""
-            COPY (
+        enriched = f"""
+            (
                 SELECT {", ".join(columns)}
                 FROM (
                     SELECT *, ({_domestic_sql("__country", country, networks)}) AS __ip_domestic
@@ -727,13 +719,9 @@ class _Run:
                 ) AS e
                 LEFT JOIN __domains d ON d.host = e.site
                 LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
-            ) TO {lit(str(events))} ({EVENTS_PARQUET})
+            )
             """
-        ).fetchone()
-        if not (written and written[0]):
-            events.unlink(missing_ok=True)
-            return None
-        return events, _span(self.con, events), int(written[0])
+        return write_partitions(self.con, enriched, "__kept", self.session.work / f"{self.ingest_id}.events")
 
 
 # The work file of pass 1 lives for one run: compressing it would cost more CPU than reading the larger

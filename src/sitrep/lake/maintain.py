@@ -1,16 +1,18 @@
 """Keeping the lake in shape: merging small events files (``sitrep lake compact``) and dropping old
 ones (``sitrep lake retain``), under the writer lock, without changing what readers count.
 
-A compaction swaps files in steps, each one a commit a reader may see (see
-:func:`sitrep.lake.store.live_files`): its record (the output's name and the files it replaces), then
-the merged output; before the output is committed readers count the old files, from then on the merged
-one.  The replaced files, and then the record, are removed once the swap is older than a grace period
-(:data:`DEFAULT_GRACE`), by a later run: a query that listed the old files just before the swap still
-finds them while it reads.  A run stopped half-way is finished by the next writer that calls
-:func:`finish_compactions`.
+Compaction merges the small files of one partition (one UTC event date) into one, and moves the events
+of files written before the lake was partitioned into the partitions.  It swaps files in steps, each
+one a commit a reader may see (see :func:`sitrep.lake.store.live_files`): its record (the outputs' keys
+and the files they replace), then the outputs; until every output is committed readers count the old
+files, from then on the new ones.  The replaced files, and then the record, are removed once the swap
+is older than a grace period (:data:`DEFAULT_GRACE`), by a later run: a query that listed the old
+files just before the swap still finds them while it reads.  A run stopped half-way is undone by the
+next writer (:meth:`sitrep.lake.store.Lake.writing`).
 
-Retention drops whole files: a file with any event at or after the cutoff is kept whole, so a number of
-a week after the cutoff never changes; published issues keep their frozen numbers in their documents.
+Retention drops whole files, which are whole partitions once the lake is compacted: a file with any
+event at or after the cutoff is kept whole, so a number of a week after the cutoff never changes;
+published issues keep their frozen numbers in their documents.
 """
 
 from __future__ import annotations
@@ -25,20 +27,20 @@ from pathlib import Path
 import duckdb
 
 from sitrep.config import Workspace
-from sitrep.feeds.sql import lit
 from sitrep.lake.errors import LakeError
 from sitrep.lake.schema import COLUMNS
 from sitrep.lake.store import (
-    EVENTS_PARQUET,
-    RECORD_SUFFIX,
+    COMPACTION_RECORD,
     Entry,
     Lake,
     LakePath,
-    compaction_record,
     connect,
-    events_file_name,
     events_source,
     file_span,
+    is_record,
+    piece_keys,
+    read_record,
+    write_partitions,
 )
 from sitrep.weeks import Week
 
@@ -50,11 +52,11 @@ DEFAULT_GRACE = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class Merge:
-    """One group of small files merged into one: their names, the output's (empty in a dry run), and
-    its events."""
+    """One group of files merged: their keys in ``events/``, the outputs' (one per event date; none in
+    a dry run), and their events."""
 
     replaced: tuple[str, ...]
-    output: str
+    outputs: tuple[str, ...]
     events: int
 
 
@@ -91,9 +93,10 @@ def compact(
     grace: timedelta = DEFAULT_GRACE,
     dry_run: bool = False,
 ) -> Compaction:
-    """Merge the lake's small events files, reporting week by reporting week, into files of about
-    ``target_mb`` MB; every event, and so every result, stays as it was.  Files replaced by swaps older
-    than ``grace`` (this run's too, with a grace of zero) are removed."""
+    """Merge the lake's small events files, partition by partition (event date), into files of about
+    ``target_mb`` MB, and move the events of files from before partitioning into the partitions; every
+    event, and so every result, stays as it was.  Files replaced by swaps older than ``grace`` (this
+    run's too, with a grace of zero) are removed."""
     if target_mb < 1:
         raise LakeError(f"target size {target_mb} MB: use 1 MB or more")
     if grace < timedelta(0):
@@ -106,54 +109,54 @@ def compact(
         entries = lake.live_entries()
         # The output of a swap still in its grace period is merged again only once that swap is done.
         swapping = set(_pending(lake))
-        groups = _groups([e for e in entries if e.path.name not in swapping], workspace, target_mb * 1024 * 1024)
+        groups = _groups([e for e in entries if e.key not in swapping], target_mb * 1024 * 1024)
         merges: list[Merge] = []
         con = connect(workspace, temp_dir=work)
         try:
             for group in groups:
                 if dry_run:
                     events = _count(con, lake, [e.path for e in group])
-                    merges.append(Merge(tuple(e.path.name for e in group), "", events))
+                    merges.append(Merge(tuple(e.key for e in group), (), events))
                 else:
                     merges.append(_merge(lake, con, group, work))
         finally:
             con.close()
         if not dry_run and grace == timedelta(0):
             removed += finish_compactions(lake, grace)
-    after = len(entries) - sum(len(m.replaced) - 1 for m in merges)
+    after = len(entries) - sum(len(m.replaced) - len(m.outputs) for m in merges)
     return Compaction(tuple(merges), len(entries), after, removed, dry_run)
 
 
 def finish_compactions(lake: Lake, grace: timedelta = DEFAULT_GRACE) -> int:
-    """Complete the swaps of earlier compactions: a record whose output was committed more than
-    ``grace`` ago has its replaced files removed, then itself; one whose output is missing (a run
-    stopped before its commit) is dropped.  Call it under the writer lock; returns the files removed."""
-    entries = lake.list_folder(lake.events_dir)
-    names = {entry.path.name for entry in entries}
+    """Complete the swaps of earlier compactions: a record whose outputs were committed more than
+    ``grace`` ago has its replaced files removed, then itself (the writer lock undid those stopped
+    before their outputs were all committed, :meth:`Lake.writing`).  Call it under the writer lock;
+    returns the files removed."""
+    entries = lake.list_events()
+    keys = {entry.key for entry in entries}
     now = datetime.now(UTC)
     removed = 0
     for entry in entries:
-        if not entry.path.name.endswith(RECORD_SUFFIX):
+        if not is_record(entry.key):
             continue
-        output, replaced = compaction_record(entry.path, lake.read_text)
-        if output in names:
-            if now - _swapped_at(entry.path.name) < grace:
-                continue  # queries that listed the replaced files may still be reading them
-            for name in replaced:
-                if name in names:
-                    lake.remove(lake.events_dir / name)
-                    removed += 1
+        record = read_record(entry.path, lake.read_text)
+        if now - _swapped_at(entry.key) < grace:
+            continue  # queries that listed the replaced files may still be reading them
+        for key in record.replaces:
+            if key in keys:
+                lake.remove(lake.events_dir / key)
+                removed += 1
         lake.remove(entry.path)
     return removed
 
 
-def _pending(lake: Lake) -> dict[str, tuple[LakePath, list[str]]]:
-    """The swaps not yet completed, by output name: the record and the replaced files' names."""
-    found: dict[str, tuple[LakePath, list[str]]] = {}
-    for entry in lake.list_folder(lake.events_dir):
-        if entry.path.name.endswith(RECORD_SUFFIX):
-            output, replaced = compaction_record(entry.path, lake.read_text)
-            found[output] = (entry.path, replaced)
+def _pending(lake: Lake) -> dict[str, tuple[LakePath, tuple[str, ...]]]:
+    """The swaps not yet completed, by output key: the record and the replaced files' keys."""
+    found: dict[str, tuple[LakePath, tuple[str, ...]]] = {}
+    for entry in lake.list_events():
+        if is_record(entry.key):
+            record = read_record(entry.path, lake.read_text)
+            found.update((output, (entry.path, record.replaces)) for output in record.outputs)
     return found
 
 
@@ -167,30 +170,29 @@ def _swapped_at(record_name: str) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _groups(entries: list[Entry], workspace: Workspace, target: int) -> list[list[Entry]]:
-    """Runs of small files to merge: files whose names give the same first and last reporting week,
-    oldest first, up to ``target`` bytes a run; a run of one file is left alone."""
-    tz = workspace.timezone
-    by_weeks: dict[tuple[Week, Week], list[tuple[datetime, Entry]]] = {}
+def _groups(entries: list[Entry], target: int) -> list[list[Entry]]:
+    """What to merge: runs of a partition's small files, oldest first, up to ``target`` bytes a run (a
+    run of one file is left alone); and runs of the files from before partitioning (their names give a
+    span; a hand-made name is left alone), whose events go into the partitions."""
+    by_partition: dict[str, list[tuple[datetime, Entry]]] = {}
     for entry in entries:
-        span = file_span(entry.path.name)
-        if span is None or entry.size >= target:
+        span = file_span(entry.key)
+        partition = entry.key.rpartition("/")[0]
+        if span is None or (partition and entry.size >= target):
             continue  # a hand-made name (its span unknown), or already large
-        first, end = span
-        key = (Week.of(first.astimezone(tz).date()), Week.of((end - timedelta(seconds=1)).astimezone(tz).date()))
-        by_weeks.setdefault(key, []).append((first, entry))
+        by_partition.setdefault(partition, []).append((span[0], entry))
     groups: list[list[Entry]] = []
-    for key in sorted(by_weeks, key=lambda k: (k[0].monday, k[1].monday)):
+    for partition in sorted(by_partition):
         run: list[Entry] = []
         size = 0
-        for _, entry in sorted(by_weeks[key], key=lambda item: (item[0], item[1].path.name)):
+        for _, entry in sorted(by_partition[partition], key=lambda item: (item[0], item[1].key)):
             if run and size + entry.size > target:
                 groups.append(run)
                 run, size = [], 0
             run.append(entry)
             size += entry.size
         groups.append(run)
-    return [group for group in groups if len(group) > 1]
+    return [group for group in groups if len(group) > 1 or "/" not in group[0].key]
 
 
 def _count(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[LakePath]) -> int:
@@ -198,30 +200,24 @@ def _count(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[LakePath]) ->
 
 
 def _merge(lake: Lake, con: duckdb.DuckDBPyConnection, group: list[Entry], work: Path) -> Merge:
-    """Write the group's events as one file in the work folder, then swap it in (see the module)."""
+    """Write the group's events into the work folder, one file per event date, then swap them in (see
+    the module)."""
     files = [entry.path for entry in group]
     lake.event_files()  # refuses, by name, a file of the group that is not Parquet
     compaction = "compact-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
-    tmp = work / f"{compaction}.parquet"
     columns = ", ".join(f"CAST({c.name} AS {c.sql}) AS {c.name}" for c in COLUMNS)
-    written = con.execute(
-        f"COPY (SELECT {columns} FROM {events_source(lake, files)} ORDER BY time_source, event_id) "
-        f"TO {lit(str(tmp))} ({EVENTS_PARQUET})"
-    ).fetchone()
-    events = int(written[0]) if written else 0
+    rows = f"(SELECT {columns} FROM {events_source(lake, files)})"
+    pieces = write_partitions(con, rows, events_source(lake, files), work / compaction, order="time_source, event_id")
+    events = sum(piece.rows for piece in pieces)
     expected = _count(con, lake, files)
-    if events != expected:  # never swap in a file that lost or gained events
+    if events != expected:  # never swap in files that lost or gained events
         raise LakeError(
             f"compaction of {len(files)} files wrote {events} events instead of {expected}; nothing changed"
         )
-    first, last = con.execute(
-        f"SELECT min(time_source), max(time_source) FROM read_parquet({lit(str(tmp))})"
-    ).fetchone()  # type: ignore[misc]
-    output = events_file_name(compaction, first, last)
-    replaced = [entry.path.name for entry in group]
-    lake.write_json({"output": output, "replaces": replaced}, lake.events_dir / f"{compaction}{RECORD_SUFFIX}", work)
-    lake.commit(tmp, lake.events_dir / output)
-    return Merge(tuple(replaced), output, events)
+    keyed = piece_keys(compaction, pieces)
+    replaced = [entry.key for entry in group]
+    lake.commit_events(keyed, f"{compaction}{COMPACTION_RECORD}", work, replaces=replaced)
+    return Merge(tuple(replaced), tuple(key for _, key in keyed), events)
 
 
 _KEEP = re.compile(r"^\s*(\d+)\s*([wd])\s*$", re.IGNORECASE)
@@ -259,22 +255,22 @@ def retain(workspace: Workspace, keep: str, *, dry_run: bool = False, today: dat
         if not dry_run:
             pending = _pending(lake)
             for entry in old:
-                # A merged output still in its grace period goes with the files it replaced, and its
-                # record last: a record without its output would show those files again.
-                record, replaced = pending.get(entry.path.name, (None, []))
-                for name in replaced:
-                    lake.remove(lake.events_dir / name)
-                lake.remove(entry.path)
+                # A merged output still in its grace period goes with the files it replaced, then its
+                # record, then itself: a record missing one of its outputs would show those files again.
+                record, replaced = pending.get(entry.key, (None, ()))
+                for key in replaced:
+                    lake.remove(lake.events_dir / key)
                 if record is not None:
                     lake.remove(record)
+                lake.remove(entry.path)
             for ingest_id in ingests:
                 lake.remove(lake.rejects_dir / f"{ingest_id}.parquet")
                 lake.remove(lake.ingests_dir / f"{ingest_id}.json")
     return Retention(
         moment,
-        tuple(e.path.name for e in old),
+        tuple(e.key for e in old),
         events,
-        tuple(e.path.name for e in straddling),
+        tuple(e.key for e in straddling),
         tuple(ingests),
         dry_run,
     )
@@ -287,7 +283,7 @@ def _split(
     old: list[Entry] = []
     straddling: list[Entry] = []
     for entry in entries:
-        span = file_span(entry.path.name)
+        span = file_span(entry.key)
         if span is None:  # a hand-made name: its events say
             row = con.execute(
                 f"SELECT min(time_source), max(time_source) FROM {events_source(lake, [entry.path])}"

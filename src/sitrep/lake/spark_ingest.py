@@ -151,7 +151,8 @@ def _output_of(task: _Task, future: Future[_Output], python: str) -> _Output:
             message += f" (in the executors' Python, {python}: PYSPARK_PYTHON)"
         return _Output(None, [Staged(IngestResult(task.name, task.feed.name if task.feed else None, error=message))])
     for staged in output.staged:
-        missing = [p for p in (staged.events, staged.rejects) if p is not None and not p.exists()]
+        outputs = [*(piece.path for piece in staged.pieces), staged.rejects]
+        missing = [p for p in outputs if p is not None and not p.exists()]
         if missing:
             staged.result.error = (
                 f"the Spark task left its output in {missing[0].parent}, which this machine does not see: the "
