@@ -18,20 +18,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from sitrep.lake.schema import COLUMNS
-from sitrep.lake.store import EVENTS_PARQUET, Lake, events_file_name
+from sitrep.lake.store import Lake, piece_keys, write_partitions
 from sitrep.workspace import init_workspace
 
 DAYS = 70
 FIRST_DAY = "2024-11-04"  # Monday of 2024-W45; 2025-W01 is the 9th of the 10 weeks
 FIRST = datetime(2024, 11, 4, tzinfo=ZoneInfo("Asia/Shanghai"))
-DAY_END = timedelta(seconds=86399)
 
 
 def build_lake(root: Path, events: int) -> Path:
@@ -87,10 +86,11 @@ def build_lake(root: Path, events: int) -> Path:
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE day AS SELECT {select}, kind FROM ({rows})")
         for feed in range(6):
-            first = FIRST + timedelta(days=day)
-            target = lake.events_dir / events_file_name(f"bench-{day:03d}-{feed}", first, first + DAY_END)
-            target.parent.mkdir(exist_ok=True)  # the day's partition
-            con.execute(f"COPY (SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed}) TO '{target}' ({EVENTS_PARQUET})")
+            # As an ingest writes them: a Beijing day's events are files of two UTC dates' partitions.
+            rows = f"(SELECT * EXCLUDE (kind) FROM day WHERE kind = {feed})"
+            pieces = write_partitions(con, rows, rows, lake.tmp_dir / f"{day}-{feed}")
+            for path, key in piece_keys(f"bench-{day:03d}-{feed}", pieces):
+                lake.commit(path, lake.events_dir / key)
     return root
 
 
@@ -115,9 +115,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-metrics-"))
     started = time.perf_counter()
     home = build_lake(work / "ws", args.events)
-    size = sum(p.stat().st_size for p in (home / "lake" / "events").rglob("*.parquet"))
+    files = list((home / "lake" / "events").rglob("*.parquet"))
+    size = sum(p.stat().st_size for p in files)
     print(
-        f"built a lake of {args.events:,} events ({size / 1e6:,.0f} MB, {DAYS * 6} files) "
+        f"built a lake of {args.events:,} events ({size / 1e6:,.0f} MB, {len(files)} files) "
         f"in {time.perf_counter() - started:.1f} s"
     )
     command = [sys.executable, "-m", "sitrep", "--home", str(home), "metrics", "--week", "2025-W01", "--json"]

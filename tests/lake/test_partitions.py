@@ -168,3 +168,27 @@ def test_a_lake_from_before_partitioning_is_read_and_compact_moves_it_into_parti
     assert ([week("2025-W01"), week("2025-W02")], lake_rows(workspace, order="event_id")) == before
     [again] = ingest_paths(workspace, feeds[:1])
     assert again.accepted == 0  # still deduplicated against the moved events
+
+
+def test_a_file_staged_without_the_lake_loses_at_commit_what_the_lake_holds(workspace, tmp_path):
+    """As on Spark: a task stages a file of many dates without the lake; the commit leaves out the
+    events the lake already holds, rewriting each date's file, and commits the rest in the partitions."""
+    from sitrep.lake.ingest import commit, opened, stage
+
+    feed = sinkhole_days(tmp_path / "2025-01-01-event4_sinkhole-days-cn.csv", date(2024, 12, 1), 40)
+    part = sinkhole_days(tmp_path / "2025-01-01-event4_sinkhole-part-cn.csv", date(2024, 12, 1), 10)
+    ingest_paths(workspace, [part])  # the first ten dates are in the lake already
+    lake = Lake.of(workspace)
+    with lake.writing() as work:
+        staging = work / "task"
+        staging.mkdir()
+        with opened(workspace, None, staging) as task:
+            [staged] = stage(task, feed, None)
+        assert staged.rows == 200 and len(staged.pieces) == 40
+        with opened(workspace, lake, work) as session:
+            result = commit(session, staged)
+    assert (result.read, result.accepted, result.duplicates) == (200, 150, 50)
+    found = partitions(workspace)
+    assert len(found) == 40 and all(len(names) == 1 for names in found.values())  # ten dates were all duplicates
+    assert dates_in_files(workspace) == {(p, p.removeprefix("event_date=")) for p in found}
+    assert len(lake_rows(workspace)) == 200  # every file has the lake's columns only

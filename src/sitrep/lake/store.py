@@ -692,7 +692,10 @@ def write_partitions(
             f"COPY (SELECT *, CAST(time_source AS DATE) AS __event_date FROM {rows}{sort}) TO {lit(str(folder))} "
             f"({EVENTS_PARQUET}, PARTITION_BY (__event_date), FILENAME_PATTERN 'part_{{i}}', OVERWRITE_OR_IGNORE)"
         )
-    written = sorted(str(p) for p in folder.rglob("*.parquet"))
+        # Out of DuckDB's key=value folders, which readers would take for a column of the file.
+        for number, part in enumerate(sorted(folder.glob("__event_date=*/*.parquet"))):
+            part.rename(folder / f"{part.parent.name.split('=', 1)[1]}-{number}.parquet")
+    written = sorted(str(p) for p in folder.glob("*.parquet"))
     found = con.execute(
         f"SELECT filename, min(time_source), max(time_source), count(*) FROM read_parquet("
         f"[{', '.join(lit(p) for p in written)}], filename = true, hive_partitioning = false) GROUP BY filename "
@@ -700,7 +703,7 @@ def write_partitions(
     ).fetchall()
     for path in set(written) - {row[0] for row in found}:
         Path(path).unlink()  # a date whose rows all went elsewhere: no empty file in the lake
-    return [Piece(Path(name), first, last, int(rows)) for name, first, last, rows in found]
+    return [Piece(Path(name), first, last, int(count)) for name, first, last, count in found]
 
 
 def connect(
