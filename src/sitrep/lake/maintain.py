@@ -58,6 +58,8 @@ class Merge:
     replaced: tuple[str, ...]
     outputs: tuple[str, ...]
     events: int
+    # how many files the merge leaves (one per event date; a dry run counts the dates)
+    files: int
 
 
 @dataclass(frozen=True)
@@ -116,14 +118,14 @@ def compact(
             for group in groups:
                 if dry_run:
                     events = _count(con, lake, [e.path for e in group])
-                    merges.append(Merge(tuple(e.key for e in group), (), events))
+                    merges.append(Merge(tuple(e.key for e in group), (), events, _dates(con, lake, group)))
                 else:
                     merges.append(_merge(lake, con, group, work))
         finally:
             con.close()
         if not dry_run and grace == timedelta(0):
             removed += finish_compactions(lake, grace)
-    after = len(entries) - sum(len(m.replaced) - len(m.outputs) for m in merges)
+    after = len(entries) - sum(len(m.replaced) - m.files for m in merges)
     return Compaction(tuple(merges), len(entries), after, removed, dry_run)
 
 
@@ -199,6 +201,12 @@ def _count(con: duckdb.DuckDBPyConnection, lake: Lake, files: list[LakePath]) ->
     return int(con.execute(f"SELECT count(*) FROM {events_source(lake, files)}").fetchone()[0])  # type: ignore[index]
 
 
+def _dates(con: duckdb.DuckDBPyConnection, lake: Lake, group: list[Entry]) -> int:
+    """How many event dates the events of ``group`` fall on: the files merging them leaves."""
+    source = events_source(lake, [e.path for e in group])
+    return int(con.execute(f"SELECT count(DISTINCT CAST(time_source AS DATE)) FROM {source}").fetchone()[0])  # type: ignore[index]
+
+
 def _merge(lake: Lake, con: duckdb.DuckDBPyConnection, group: list[Entry], work: Path) -> Merge:
     """Write the group's events into the work folder, one file per event date, then swap them in (see
     the module)."""
@@ -217,7 +225,7 @@ def _merge(lake: Lake, con: duckdb.DuckDBPyConnection, group: list[Entry], work:
     keyed = piece_keys(compaction, pieces)
     replaced = [entry.key for entry in group]
     lake.commit_events(keyed, f"{compaction}{COMPACTION_RECORD}", work, replaces=replaced)
-    return Merge(tuple(replaced), tuple(key for _, key in keyed), events)
+    return Merge(tuple(replaced), tuple(key for _, key in keyed), events, len(keyed))
 
 
 _KEEP = re.compile(r"^\s*(\d+)\s*([wd])\s*$", re.IGNORECASE)
