@@ -1,13 +1,15 @@
 """Benchmark: `sitrep ingest` on an N-row Shadowserver event4_sinkhole CSV, against DuckDB's bare scan.
 
-    .venv/bin/python bench/ingest.py [--rows 1000000] [--keep]
+    .venv/bin/python bench/ingest.py [--rows 1000000] [--repeat 1] [--small 100] [--keep]
 
 Prints rows/s, seconds and peak memory (max RSS of the child process) for:
   floor   DuckDB `SELECT count(*) FROM read_csv(...)` on the same file, nothing else;
   convert DuckDB alone converting the same file to Parquet (`COPY (SELECT * FROM read_csv(...)) TO ...`);
   ingest  the full `sitrep ingest` (map, checks, dedup, enrichment, atomic commit) into an empty lake;
   again   the same file a second time (everything is a duplicate);
-and the ratio ingest / convert (the target is at most 2 at 10M rows); then
+and the ratio ingest / convert (the target is at most 2 at 10M rows).  With ``--repeat N`` the convert and
+the ingest (each into a new, empty workspace) run N times, alternately, and the ratio is that of their
+medians: this machine's speed drifts by up to ±25% within an hour, so one pair can mislead.  Then
   small   100 small feed files of every format (copies of tests/feeds/samples) in one `sitrep ingest`
           call (the target is under 20 s).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,18 +122,19 @@ def main() -> None:
     parser.add_argument(
         "--small", type=int, default=100, help="How many small files to ingest in one call (0: skip that run)."
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="Run convert and ingest this many times, alternately (default 1)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the generated file and workspace.")
     args = parser.parse_args()
-    if args.rows < 1 or args.small < 0:
-        parser.error("--rows must be at least 1 and --small at least 0")
+    if args.rows < 1 or args.small < 0 or args.repeat < 1:
+        parser.error("--rows and --repeat must be at least 1, and --small at least 0")
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-"))
     try:
         csv = work / "2025-01-01-event4_sinkhole-bench-cn.csv"
         started = time.perf_counter()
         generate(csv, args.rows)
         print(f"generated {csv} ({csv.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
-        env_home = str(work / "ws")
-        subprocess.run([*SITREP, "--home", env_home, "init"], check=True, stderr=subprocess.DEVNULL)
         floor = (
             "import duckdb,sys; c=duckdb.connect(); c.execute('SET threads=2');"
             f" print(c.execute(\"SELECT count(*) FROM read_csv('{csv}', all_varchar=true)\").fetchall())"
@@ -141,10 +145,20 @@ def main() -> None:
             ' (FORMAT parquet)")'
         )
         run("floor", [sys.executable, "-c", floor], args.rows)
-        converted = run("convert", [sys.executable, "-c", convert], args.rows)
-        ingested = run("ingest", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
-        run("again", [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)], args.rows)
-        print(f"ingest / convert: {ingested['seconds'] / converted['seconds']:.2f}")
+        converts, ingests = [], []
+        for attempt in range(args.repeat):
+            env_home = str(work / f"ws{attempt}")
+            subprocess.run([*SITREP, "--home", env_home, "init"], check=True, stderr=subprocess.DEVNULL)
+            converts.append(run("convert", [sys.executable, "-c", convert], args.rows)["seconds"])
+            ingest = [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)]
+            ingests.append(run("ingest", ingest, args.rows)["seconds"])
+            if attempt == 0:
+                run("again", ingest, args.rows)
+            elif not args.keep:
+                shutil.rmtree(env_home)
+        convert_s, ingest_s = statistics.median(converts), statistics.median(ingests)
+        label = "ingest / convert" + (f" (medians of {args.repeat})" if args.repeat > 1 else "")
+        print(f"{label}: {ingest_s:.2f} s / {convert_s:.2f} s = {ingest_s / convert_s:.2f}")
         if args.small > 0:
             small = _small_files(work / "small", args.small)
             small_home = str(work / "small-ws")
