@@ -24,8 +24,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# Two workers, each taking whole test modules, so a module's fixtures (a Spark session, a lake)
+# are built once. PYTEST_ARGS adds to it, e.g. PYTEST_ARGS='-k spark'.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
