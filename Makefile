@@ -25,7 +25,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests bench
 
 # Two workers, each taking whole test modules, so a module's fixtures (a Spark session, a lake)
-# are built once. PYTEST_ARGS adds to it, e.g. PYTEST_ARGS='-k spark'.
+# are built once. PYTEST_ARGS adds to it, e.g. PYTEST_ARGS=tests/test_jobs.py.
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
