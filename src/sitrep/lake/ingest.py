@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -481,6 +481,15 @@ class _Run:
             for c in MAPPED
             if c.name not in fields or _LITERAL.fullmatch(fields[c.name])
         }
+        # A column mapped by the same expression as an earlier one (a sinkhole's malware name and its
+        # classification identifier) is not written twice: ``mapped`` copies it back.
+        first_of: dict[tuple[str, str], str] = {}
+        self._copies: dict[str, str] = {}
+        for c in MAPPED:
+            if c.name in fields and c.name not in self._fixed:
+                first = first_of.setdefault((fields[c.name], c.sql), c.name)
+                if first != c.name:
+                    self._copies[c.name] = first
         inputs = _enrichment_inputs()
         self._fixed |= self._fold(inputs)
         inputs_sql = ", ".join(
@@ -493,7 +502,7 @@ class _Run:
 
         def write(raw: readers.RawFile) -> None:
             # CSV rows of a DuckDB scan have no ordinal column: their position in the file is theirs.
-            excluded = [*self._fixed, *(["__ordinal"] if raw.positional else [])]
+            excluded = [*self._fixed, *self._copies, *(["__ordinal"] if raw.positional else [])]
             checks = [
                 *self._short_row_check(raw),
                 *((cond, lit(why)) for cond, why in _reusing_values(self.feed.checks, fields)),
@@ -505,7 +514,7 @@ class _Run:
                            hash(event_id) AS __key
                     FROM (
                         SELECT * EXCLUDE (__feed_reason), {reason} AS __reason,
-                               substr(md5(concat_ws(chr(31), {identity})), 1, 16) AS event_id, {inputs_sql},
+                               substr(md5({identity}), 1, 16) AS event_id, {inputs_sql},
                                {geo.ipv4_octets_sql("coalesce(source_ip, __host_ip)")} AS __octets
                         FROM (
                             SELECT __ordinal, {lit(self.feed.name)} AS feed_name, {", ".join(mapped)},
@@ -572,11 +581,12 @@ class _Run:
         Parquet file keeps memory flat however large the input.
         """
         path = lit(str(self.work / "mapped.parquet"))
-        constants = "".join(f", {_typed(value, name)} AS {name}" for name, value in self._fixed.items())
+        restored = "".join(f", {_typed(value, name)} AS {name}" for name, value in self._fixed.items())
+        restored += "".join(f", {first} AS {name}" for name, first in self._copies.items())
         if self._positional:
             scan = f"read_parquet({path}, file_row_number = true)"
-            return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __ordinal{constants} FROM {scan})"
-        return f"(SELECT *{constants} FROM read_parquet({path}))"
+            return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __ordinal{restored} FROM {scan})"
+        return f"(SELECT *{restored} FROM read_parquet({path}))"
 
     def _dedup(self, raw: readers.RawFile) -> tuple[int, int]:
         """Pass 2: find what not to keep — later copies of an event_id in the file, and events the lake
@@ -585,23 +595,29 @@ class _Run:
         with a small hash table instead of joining every row against every kept row."""
         mapped = self.mapped
         # Rows whose 64-bit key is repeated are the candidates; only they are compared by event_id.
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE __later_copies AS
-            SELECT __ordinal FROM {mapped}
-            WHERE __reason IS NULL AND __key IN (
-                SELECT __key FROM {mapped} WHERE __reason IS NULL GROUP BY __key HAVING count(*) > 1
+        with _unordered(self.con):
+            self.con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE __later_copies AS
+                SELECT __ordinal FROM {mapped}
+                WHERE __reason IS NULL AND __key IN (
+                    SELECT __key FROM {mapped} WHERE __reason IS NULL GROUP BY __key HAVING count(*) > 1
+                )
+                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY __ordinal) > 1
+                """
             )
-            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY __ordinal) > 1
-            """
-        )
-        read, mapped_rejects, first, last = self.con.execute(
+        read, mapped_rejects, first, last, dates = self.con.execute(
             f"SELECT count(*), count(__reason), min(time_source) FILTER (WHERE __reason IS NULL), "
-            f"max(time_source) FILTER (WHERE __reason IS NULL) FROM {mapped}"
+            f"max(time_source) FILTER (WHERE __reason IS NULL), "
+            f"list(DISTINCT CAST(time_source AS DATE)) FILTER (WHERE __reason IS NULL) FROM {mapped}"
         ).fetchone()  # type: ignore[misc]
         self.con.execute("CREATE OR REPLACE TEMP TABLE __existing (event_id VARCHAR)")
-        if first and self.lake is not None:
-            _lake_duplicates(self.session, mapped, (first, last), timeless=self._timeless)
+        # The dates of the kept events: those of the valid rows, unless the lake holds some of them (a
+        # later copy in the file has its first copy's time, so never empties a date).
+        self._dates: list[date] | str = dates or []
+        lake_checked = first and self.lake is not None
+        if lake_checked and _lake_duplicates(self.session, mapped, (first, last), timeless=self._timeless):
+            self._dates = "__kept"
         reader_rejects = self.con.execute(f"SELECT count(*) FROM {readers.REJECTS}").fetchone()[0]  # type: ignore[index]
         rejected = mapped_rejects + reader_rejects
         if rejected:
@@ -721,7 +737,19 @@ class _Run:
                 LEFT JOIN __region_alias ra ON ra.alias = upper(trim(e.source_geolocation_region))
             )
             """
-        return write_partitions(self.con, enriched, "__kept", self.session.work / f"{self.ingest_id}.events")
+        with _unordered(self.con):
+            return write_partitions(self.con, enriched, self._dates, self.session.work / f"{self.ingest_id}.events")
+
+
+@contextmanager
+def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB return rows in any order (a tenth off writing the lake files), where nothing reads a
+    row's position: pass 1's work file and the raw rows keep theirs, which are the rows' line numbers."""
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("SET preserve_insertion_order = true")
 
 
 # The work file of pass 1 lives for one run: compressing it would cost more CPU than reading the larger
@@ -783,7 +811,10 @@ def _identity_sql(feed_name: str, fields: dict[str, str], zone: str) -> str:
 
     A time-less feed's time is its file's (``FILE_TIME``), which a copy of the file changes: its
     identity takes the reporting week of that time instead, so a copy adds nothing while a URL that is
-    listed again in a later week is that week's event."""
+    listed again in a later week is that week's event.
+
+    The parts are joined by ``chr(31)``, a NULL written ``chr(0)``: ``concat`` with the separators
+    between the parts gives the text ``concat_ws`` gave (no part is NULL) in a sixth less time."""
     parts = [lit(feed_name)]
     for name in IDENTITY_COLUMNS:
         if name not in fields:
@@ -795,7 +826,7 @@ def _identity_sql(feed_name: str, fields: dict[str, str], zone: str) -> str:
         else:
             value = name
         parts.append(f"coalesce(CAST({value} AS VARCHAR), chr(0))")
-    return ", ".join(parts)
+    return f"concat({', chr(31), '.join(parts)})"
 
 
 def _raw_text(columns: list[str]) -> str:

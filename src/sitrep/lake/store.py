@@ -46,10 +46,10 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -668,15 +668,18 @@ _DATES_ONE_BY_ONE = 31
 
 
 def write_partitions(
-    con: duckdb.DuckDBPyConnection, rows: str, times: str, folder: Path, *, order: str = ""
+    con: duckdb.DuckDBPyConnection, rows: str, times: str | Iterable[date], folder: Path, *, order: str = ""
 ) -> list[Piece]:
     """Write ``rows`` (SQL for a relation of the lake's columns) into ``folder`` as one events file per
     UTC date of ``time_source``, each sorted by ``order`` if given.  ``times`` is SQL for a cheaper
-    relation with the same ``time_source`` values (the dates are read from it).  The connection's time
-    zone is UTC (:func:`connect`)."""
+    relation with the same ``time_source`` values (the dates are read from it), or those dates when the
+    caller has them already.  The connection's time zone is UTC (:func:`connect`)."""
     sort = f" ORDER BY {order}" if order else ""
     folder.mkdir(exist_ok=True)
-    dates = [d for (d,) in con.execute(f"SELECT DISTINCT CAST(time_source AS DATE) FROM {times} ORDER BY 1").fetchall()]
+    if isinstance(times, str):
+        query = f"SELECT DISTINCT CAST(time_source AS DATE) FROM {times}"
+        times = [d for (d,) in con.execute(query).fetchall()]
+    dates = sorted(set(times))
     if not dates:
         return []
     if len(dates) <= _DATES_ONE_BY_ONE:
