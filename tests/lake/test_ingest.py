@@ -162,6 +162,33 @@ def test_columns_with_one_value_per_file_read_back_as_plain_text(workspace):
     assert downloads and all(r["site"] and r["ingest_id"] == results[1].ingest_id for r in downloads)
 
 
+def test_an_address_in_the_constituency_networks_is_domestic_whatever_its_country(tmp_path):
+    from sitrep.config import load_workspace
+    from sitrep.workspace import init_workspace
+
+    home = init_workspace(tmp_path / "ws").root
+    config = home / "sitrep.toml"
+    config.write_text(
+        config.read_text().replace("constituency_networks = []", 'constituency_networks = ["8.8.8.0/24"]')
+    )
+    workspace = load_workspace(home)
+    path = tmp_path / "2025-01-01-event4_sinkhole-networks-cn.csv"
+    with open(path, "w") as out:
+        out.write(HEADER + "\n")
+        for second, (ip, cc) in enumerate([("8.8.8.8", "US"), ("8.8.4.4", "US"), ("8.8.8.9", "")]):
+            out.write(
+                f'"2025-01-01 00:00:{second:02d}","tcp","{ip}",1234,15169,"{cc}",,,,,,,,,'
+                f'"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
+            )
+    ingest_paths(workspace, [path])
+    rows = lake_rows(workspace)
+    assert [(r["source_ip"], r["country"], r["ip_domestic"]) for r in rows] == [
+        ("8.8.8.8", "US", True),
+        ("8.8.4.4", "US", False),
+        ("8.8.8.9", "US", True),
+    ]
+
+
 def test_a_copy_of_a_time_less_feed_is_all_duplicates_but_a_later_week_counts_again(workspace, tmp_path):
     """OpenPhish's plain list has no times: an event's time is the file's, and its identity is the URL
     in that reporting week, so a copy (a new modification time) adds nothing."""

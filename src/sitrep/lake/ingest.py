@@ -909,5 +909,5 @@ def _network_ranges(networks: list[str]) -> list[tuple[int, int]]:
 
 def _domestic_sql(country_expr: str, country: str, networks: list[tuple[int, int]]) -> str:
     tests = [f"coalesce({country_expr} = {lit(country)}, false)"]
-    tests += [f"coalesce(e.__ip_int BETWEEN {lo} AND {hi}, false)" for lo, hi in networks]
+    tests += [f"coalesce(__ip_int BETWEEN {lo} AND {hi}, false)" for lo, hi in networks]
     return " OR ".join(tests)
