@@ -162,6 +162,31 @@ def test_columns_with_one_value_per_file_read_back_as_plain_text(workspace):
     assert downloads and all(r["site"] and r["ingest_id"] == results[1].ingest_id for r in downloads)
 
 
+def test_country_and_region_come_from_the_feed_first_then_the_ip_database(workspace, tmp_path):
+    # (src_ip, src_geo, src_region) → (country, region).  The IP database has 114.114.114.114 in
+    # Jiangsu, 223.5.5.5 in Zhejiang and 8.8.8.8 in the US.
+    cases = [
+        (("114.114.114.114", "CN", "ZHEJIANG"), ("CN", "ZJ")),  # the feed's region, though the IP is Jiangsu's
+        (("223.5.5.5", "CN", ""), ("CN", "ZJ")),  # no region: the IP database's
+        (("223.5.5.5", "CN", "ATLANTIS"), ("CN", "ZJ")),  # a region name no alias knows: the IP database's
+        (("114.114.114.114", "", ""), ("CN", "JS")),  # no country: both from the IP database
+        (("8.8.8.8", "", ""), ("US", None)),
+        (("223.5.5.5", "US", "CALIFORNIA"), ("US", None)),  # the feed's country wins; no region abroad
+    ]
+    path = tmp_path / "2025-01-01-event4_sinkhole-geo-cn.csv"
+    with open(path, "w") as out:
+        out.write(HEADER + "\n")
+        for second, ((ip, cc, region), _) in enumerate(cases):
+            out.write(
+                f'"2025-01-01 00:00:{second:02d}","tcp","{ip}",1234,4134,"{cc}","{region}",,,,,,,,'
+                f'"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
+            )
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (len(cases), 0)
+    rows = lake_rows(workspace)
+    assert [(r["country"], r["region"]) for r in rows] == [expected for _, expected in cases]
+
+
 def test_an_address_in_the_constituency_networks_is_domestic_whatever_its_country(tmp_path):
     from sitrep.config import load_workspace
     from sitrep.workspace import init_workspace
