@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/ingest.py [--rows 1000000] [--repeat 1] [--small 100] [--keep]
 
-Prints rows/s, seconds and peak memory (max RSS of the child process) for:
+Prints rows/s, seconds, CPU seconds (user + system) and peak memory (max RSS) of the child process for:
   floor   DuckDB `SELECT count(*) FROM read_csv(...)` on the same file, nothing else;
   convert DuckDB alone converting the same file to Parquet (`COPY (SELECT * FROM read_csv(...)) TO ...`);
   ingest  the full `sitrep ingest` (map, checks, dedup, enrichment, atomic commit) into an empty lake;
   again   the same file a second time (everything is a duplicate);
 and the ratio ingest / convert (the target is at most 2 at 10M rows).  With ``--repeat N`` the convert and
 the ingest (each into a new, empty workspace) run N times, alternately, and the ratio is that of their
-medians: this machine's speed drifts by up to ±25% within an hour, so one pair can mislead.  Then
+medians: this machine's speed drifts by up to ±25% within an hour, so one pair can mislead (the ratio of
+CPU seconds follows, steadier than wall time; the target is on wall time).  Then
   small   100 small feed files of every format (copies of tests/feeds/samples) in one `sitrep ingest`
           call (the target is under 20 s).
 """
@@ -111,9 +112,10 @@ def run(label: str, command: list[str], rows: int, unit: str = "rows") -> dict[s
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{label}: {command} failed")
     peak_mib = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
     rate = f"{rows / seconds:>12,.0f} {unit}/s"
-    print(f"{label:<8} {rows:>12,} {unit:<5} {seconds:>8.2f} s {rate}  peak {peak_mib:>7.0f} MiB")
-    return {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mib": peak_mib}
+    print(f"{label:<8} {rows:>12,} {unit:<5} {seconds:>8.2f} s {rate}  cpu {cpu:>7.2f} s  peak {peak_mib:>7.0f} MiB")
+    return {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mib": peak_mib, "cpu_s": cpu}
 
 
 def main() -> None:
@@ -149,16 +151,18 @@ def main() -> None:
         for attempt in range(args.repeat):
             env_home = str(work / f"ws{attempt}")
             subprocess.run([*SITREP, "--home", env_home, "init"], check=True, stderr=subprocess.DEVNULL)
-            converts.append(run("convert", [sys.executable, "-c", convert], args.rows)["seconds"])
+            converts.append(run("convert", [sys.executable, "-c", convert], args.rows))
             ingest = [*SITREP, "--home", env_home, "ingest", "--quiet", str(csv)]
-            ingests.append(run("ingest", ingest, args.rows)["seconds"])
+            ingests.append(run("ingest", ingest, args.rows))
             if attempt == 0:
                 run("again", ingest, args.rows)
             elif not args.keep:
                 shutil.rmtree(env_home)
-        convert_s, ingest_s = statistics.median(converts), statistics.median(ingests)
         label = "ingest / convert" + (f" (medians of {args.repeat})" if args.repeat > 1 else "")
-        print(f"{label}: {ingest_s:.2f} s / {convert_s:.2f} s = {ingest_s / convert_s:.2f}")
+        for measure, unit in (("seconds", "s"), ("cpu_s", "CPU s")):
+            convert_s = statistics.median(r[measure] for r in converts)
+            ingest_s = statistics.median(r[measure] for r in ingests)
+            print(f"{label}: {ingest_s:.2f} {unit} / {convert_s:.2f} {unit} = {ingest_s / convert_s:.2f}")
         if args.small > 0:
             small = _small_files(work / "small", args.small)
             small_home = str(work / "small-ws")
