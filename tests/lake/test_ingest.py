@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from helpers import SAMPLES, lake_rows
+from sitrep.config import load_workspace
 from sitrep.lake.ingest import ingest_paths
 from sitrep.lake.rejects import list_rejects
 from sitrep.lake.store import Lake
+from sitrep.workspace import init_workspace
 
 SINKHOLE = SAMPLES / "2025-01-01-event4_sinkhole-cncert-cn.csv"
 HEADER = SINKHOLE.read_text().splitlines()[0]
@@ -28,6 +30,18 @@ def sinkhole_file(path: Path, rows: int) -> Path:
             out.write(
                 f'"2025-01-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}","tcp","{ip}",'
                 f'1234,4134,"CN",,,,,,,,,"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
+            )
+    return path
+
+
+def geo_rows(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A sinkhole report of one row a second, each (src_ip, src_geo, src_region)."""
+    with open(path, "w") as out:
+        out.write(HEADER + "\n")
+        for second, (ip, cc, region) in enumerate(rows):
+            out.write(
+                f'"2025-01-01 00:00:{second:02d}","tcp","{ip}",1234,4134,"{cc}","{region}",,,,,,,,'
+                f'"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
             )
     return path
 
@@ -173,14 +187,7 @@ def test_country_and_region_come_from_the_feed_first_then_the_ip_database(worksp
         (("8.8.8.8", "", ""), ("US", None)),
         (("223.5.5.5", "US", "CALIFORNIA"), ("US", None)),  # the feed's country wins; no region abroad
     ]
-    path = tmp_path / "2025-01-01-event4_sinkhole-geo-cn.csv"
-    with open(path, "w") as out:
-        out.write(HEADER + "\n")
-        for second, ((ip, cc, region), _) in enumerate(cases):
-            out.write(
-                f'"2025-01-01 00:00:{second:02d}","tcp","{ip}",1234,4134,"{cc}","{region}",,,,,,,,'
-                f'"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
-            )
+    path = geo_rows(tmp_path / "2025-01-01-event4_sinkhole-geo-cn.csv", [row for row, _ in cases])
     [result] = ingest_paths(workspace, [path])
     assert (result.accepted, result.rejected) == (len(cases), 0)
     rows = lake_rows(workspace)
@@ -188,24 +195,14 @@ def test_country_and_region_come_from_the_feed_first_then_the_ip_database(worksp
 
 
 def test_an_address_in_the_constituency_networks_is_domestic_whatever_its_country(tmp_path):
-    from sitrep.config import load_workspace
-    from sitrep.workspace import init_workspace
-
     home = init_workspace(tmp_path / "ws").root
     config = home / "sitrep.toml"
     config.write_text(
         config.read_text().replace("constituency_networks = []", 'constituency_networks = ["8.8.8.0/24"]')
     )
     workspace = load_workspace(home)
-    path = tmp_path / "2025-01-01-event4_sinkhole-networks-cn.csv"
-    with open(path, "w") as out:
-        out.write(HEADER + "\n")
-        for second, (ip, cc) in enumerate([("8.8.8.8", "US"), ("8.8.4.4", "US"), ("8.8.8.9", "")]):
-            out.write(
-                f'"2025-01-01 00:00:{second:02d}","tcp","{ip}",1234,15169,"{cc}",,,,,,,,,'
-                f'"198.51.100.1",80,,"US",,,,,,"x","mirai","mirai",,"http",,\n'
-            )
-    ingest_paths(workspace, [path])
+    rows = [("8.8.8.8", "US", ""), ("8.8.4.4", "US", ""), ("8.8.8.9", "", "")]
+    ingest_paths(workspace, [geo_rows(tmp_path / "2025-01-01-event4_sinkhole-networks-cn.csv", rows)])
     rows = lake_rows(workspace)
     assert [(r["source_ip"], r["country"], r["ip_domestic"]) for r in rows] == [
         ("8.8.8.8", "US", True),
