@@ -19,6 +19,7 @@ import io
 import re
 from contextlib import AbstractContextManager
 from functools import cache
+from typing import Literal
 
 import matplotlib
 import pylopdf_fonts_zh_cn
@@ -28,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from sitrep.report.model import Chart
 from sitrep.report.wording import count
@@ -46,7 +48,7 @@ def font_path() -> str:
     return path
 
 
-def _style(embed_text: bool, salt: str) -> dict[str, object]:
+def _style(embed_text: bool, salt: str) -> dict[RcKeyType, object]:
     font_path()
     return {
         "font.family": [FONT_FAMILY, "DejaVu Sans"],
@@ -66,7 +68,7 @@ def _style(embed_text: bool, salt: str) -> dict[str, object]:
     }
 
 
-def _tidy(ax: Axes, lang: str, axis: str = "y") -> None:
+def _tidy(ax: Axes, lang: str, axis: Literal["x", "y"] = "y") -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis=axis, color=GRID, linewidth=0.6)
@@ -85,7 +87,8 @@ def _fit_titles(fig: Figure, titles: list[Text], room: list[float]) -> None:
     """Set ``titles`` in one size, the largest (down to MIN_TITLE_SIZE) at which each fits its ``room``
     (in figure widths): the same size everywhere reads as one chart."""
     renderer = FigureCanvasAgg(fig).get_renderer()
-    size = max(t.get_fontsize() for t in titles)
+    # get_fontsize is typed float | str, but it is this (the size in points).
+    size = max(t.get_fontproperties().get_size_in_points() for t in titles)
     while size > MIN_TITLE_SIZE:
         widths = [t.get_window_extent(renderer).width / fig.bbox.width for t in titles]
         if all(w <= r for w, r in zip(widths, room, strict=True)):
@@ -189,7 +192,7 @@ def _grouped(chart: Chart) -> Figure:
     top = max((max(s.values) for s in chart.series if s.values), default=0)
     ax.set_xlim(0, max(top * 1.2, 1))
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, ncols=n)
-    _tidy(ax, "x")
+    _tidy(ax, chart.lang, "x")
     fig.tight_layout()
     return fig
 
