@@ -154,8 +154,12 @@ def route_action(route: APIRoute) -> Action | str | None:
 
 def check_routes(routers: Sequence[APIRouter]) -> None:
     """Refuse routers with a route that declares no action (every route must say who may use it)."""
+    # Not every kind of route has a path (a Host route has none).
     missing = [
-        r.path for router in routers for r in router.routes if not isinstance(r, APIRoute) or not route_action(r)
+        str(getattr(r, "path", r))
+        for router in routers
+        for r in router.routes
+        if not isinstance(r, APIRoute) or not route_action(r)
     ]
     if missing:
         raise RuntimeError(f"routes without a declared action (needs(...) or PUBLIC): {', '.join(missing)}")
