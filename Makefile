@@ -23,6 +23,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
 
 # Two workers, each taking whole test modules, so a module's fixtures (a Spark session, a lake)
 # are built once. PYTEST_ARGS adds to it, e.g. PYTEST_ARGS=tests/test_jobs.py.

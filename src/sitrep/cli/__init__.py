@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
 from sitrep import __version__
 from sitrep.cli.common import print_error, state
+
+if TYPE_CHECKING:
+    # Typer's own copy of Click, private: only for the types of the TyperGroup methods overridden below.
+    from typer import _click
 
 # Each command's module (under ``sitrep.cli``) and its function or, for a command group, its Typer
 # app, in the order ``sitrep --help`` lists them.  A command imports only its own module: ``sitrep
@@ -44,10 +48,10 @@ _COMMANDS = {
 class _LazyGroup(TyperGroup):
     """The root command: a subcommand's module is imported when that subcommand runs (or is listed)."""
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: _click.Context) -> list[str]:
         return [*super().list_commands(ctx), *_COMMANDS]
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         if cmd_name not in _COMMANDS:
             return super().get_command(ctx, cmd_name)
         module_name, attribute = _COMMANDS[cmd_name]

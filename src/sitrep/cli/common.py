@@ -72,9 +72,10 @@ def optional_workspace() -> Workspace | None:
 @contextmanager
 def user_errors(*kinds: type[Exception]) -> Iterator[None]:
     """Turn the listed exception types into a clean error message and exit code 2."""
+    caught: tuple[type[Exception], ...] = (ConfigError, *kinds)
     try:
         yield
-    except (ConfigError, *kinds) as exc:
+    except caught as exc:
         fail(str(exc))
 
 

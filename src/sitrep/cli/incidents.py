@@ -878,17 +878,17 @@ def print_scorecard(card: Scorecard) -> None:
     out.print(table)
     kinds = Table(*_SCORE_COLUMNS, caption=_SCORE_CAPTION, show_edge=False, collapse_padding=True)
     kinds.columns[0].header, kinds.columns[1].header = "type", "partners"
-    for row in card["types"]:
+    for kind in card["types"]:
         kinds.add_row(
-            row["type"],
-            str(row["partners"]),
-            str(row["requests"]),
-            str(row["sent"]),
-            str(row["acknowledged"]),
-            str(row["taken_down"]),
-            f"{row['no_response']} ({_share(row['no_response_share'])})",
-            _hours(row["median_hours_to_acknowledge"]),
-            _hours(row["median_hours_to_takedown"]),
+            kind["type"],
+            str(kind["partners"]),
+            str(kind["requests"]),
+            str(kind["sent"]),
+            str(kind["acknowledged"]),
+            str(kind["taken_down"]),
+            f"{kind['no_response']} ({_share(kind['no_response_share'])})",
+            _hours(kind["median_hours_to_acknowledge"]),
+            _hours(kind["median_hours_to_takedown"]),
         )
     out.print(kinds)
     if card["no_response"]:

@@ -286,6 +286,7 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
         family = rng.choices(families, weights)[0]
         # Shadowserver fills src_region for most rows; the rest are left to the IP database.
         shadow_region = BY_CODE[region].en.upper() if rng.random() < 0.8 else ""
+        naics: int | str  # blank when there is no NAICS record
         naics, sector = rng.choices([(n, s) for n, s, _ in SECTORS], [w for _, _, w in SECTORS])[0]
         if rng.random() < 0.3:  # no NAICS record for the address
             naics, sector = "", ""
@@ -322,7 +323,7 @@ def _sinkhole(rng: random.Random, week: Week, volume: Volume, addresses: _Addres
                 "family": "mirai",
             }
         )
-    rows.sort(key=lambda r: r["timestamp"])
+    rows.sort(key=lambda r: str(r["timestamp"]))
     return _csv(rows, _COLUMNS["event4_sinkhole"])
 
 
@@ -351,7 +352,7 @@ def _compromised(rng: random.Random, week: Week, volume: Volume, addresses: _Add
                         "server": rng.choice(("nginx/1.18.0", "Apache/2.4.6", "Microsoft-IIS/8.5")),
                     }
                 )
-    rows.sort(key=lambda r: r["timestamp"])
+    rows.sort(key=lambda r: str(r["timestamp"]))
     return _csv(rows, _COLUMNS["compromised_website"])
 
 

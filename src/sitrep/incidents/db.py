@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, make_url, select, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, inspect, make_url, select, text, update
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
@@ -48,7 +48,7 @@ DEFAULT_BUSY_TIMEOUT = 30.0
 _MIGRATION_LOCK = 0x736974726570
 _WRITE = "sitrep_write"
 _CHANGED = "sitrep_case_changed"  # Session.info: this transaction wrote case data
-_COUNTER = ChangeCounter.__table__
+_COUNTER = cast(Table, ChangeCounter.__table__)  # a declarative class's table (typed as any FromClause)
 
 
 def _normalise_url(url: str) -> str:
@@ -182,7 +182,7 @@ def _statement(state: ORMExecuteState) -> None:
     # Bulk ORM statements (``session.execute(insert(Incident), rows)``, ``update(RefCounter)``) bypass
     # the flush.
     if (state.is_insert or state.is_update or state.is_delete) and any(
-        m.local_table.name in CASE_TABLES for m in state.all_mappers
+        isinstance(m.local_table, Table) and m.local_table.name in CASE_TABLES for m in state.all_mappers
     ):
         state.session.info[_CHANGED] = True
 

@@ -105,7 +105,7 @@ def _aligned(values: list[str], count: int, column: str) -> list[str | None]:
     if not values:
         return [None] * count
     if len(values) == 1:
-        return values * count
+        return [values[0]] * count
     if len(values) != count:
         raise ValueError(f"{column} has {len(values)} values for {count} entries; give one, or one each")
     return list(values)

@@ -162,7 +162,22 @@ def assets_csv(incidents: Sequence[Incident], tz: ZoneInfo) -> bytes:
     return csv_text(["ref", "category", "kind", "asset", "reported_at", "tlp"], rows).encode("utf-8-sig")
 
 
-_TEXT = {
+class _Mail(TypedDict):
+    subject: str
+    greeting: str
+
+
+class _Text(TypedDict):
+    """A language's words of the notification mail: per kind of mail, and those both kinds share."""
+
+    request: _Mail
+    reminder: _Mail
+    assets: str
+    times: str
+    footer: str
+
+
+_TEXT: dict[str, _Text] = {
     "zh": {
         "request": {
             "subject": "[TLP:{tlp}] {org} 网络安全事件协调处置请求（{n}起）",

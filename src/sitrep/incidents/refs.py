@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,8 @@ from sitrep.weeks import Week
 
 def _increment(session: Session, prefix: str) -> int:
     bump = update(RefCounter).where(RefCounter.prefix == prefix).values(last=RefCounter.last + 1)
-    if session.execute(bump).rowcount == 0:
+    # An UPDATE's result is a CursorResult (typed as the rows' Result).
+    if cast(CursorResult[Any], session.execute(bump)).rowcount == 0:
         try:
             # The day's first ref.  A concurrent first insert wins the primary key; we then bump its row.
             with session.begin_nested():

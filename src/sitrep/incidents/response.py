@@ -46,7 +46,8 @@ def _acted(
     return [
         (kind, acted, hours(acted - sent))
         for kind, sent, acted in session.execute(query)
-        if acted >= sent  # a request acted on before it was sent is a data error, not a speed
+        # Never NULL here (the conditions above).  A request acted on before it was sent is a data error, not a speed.
+        if sent is not None and acted is not None and acted >= sent
     ]
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sitrep.incidents.models import CoordinationRequest
@@ -100,7 +100,11 @@ class _Tally:
         acknowledged = request.acknowledged_at is not None and request.acknowledged_at < as_of
         outcome = Outcome(request.outcome) if request.outcome else None
         unanswered = outcome is Outcome.NO_RESPONSE or (
-            sent and not acknowledged and outcome is None and request.sent_at <= silent_before
+            sent
+            and not acknowledged
+            and outcome is None
+            and request.sent_at is not None  # implied by sent; for the type checker
+            and request.sent_at <= silent_before
         )
         self.requests += 1
         self.sent += sent
@@ -110,7 +114,7 @@ class _Tally:
         self.refused += outcome is Outcome.REFUSED
         self.no_response += unanswered
         self.partners.add(request.partner_id)
-        if acknowledged and request.sent_at is not None:
+        if acknowledged and request.acknowledged_at is not None and request.sent_at is not None:
             self.to_acknowledge.append(hours(request.acknowledged_at - request.sent_at))
         if outcome and outcome.effective and request.sent_at and request.actioned_at:
             self.to_takedown.append(hours(request.actioned_at - request.sent_at))
@@ -168,7 +172,7 @@ def score(requests: Iterable[CoordinationRequest], *, as_of: datetime, no_respon
     }
 
 
-def _requests(session: Session, condition: object) -> list[CoordinationRequest]:
+def _requests(session: Session, condition: ColumnElement[bool]) -> list[CoordinationRequest]:
     query = select(CoordinationRequest).where(condition).options(selectinload(CoordinationRequest.partner))
     return list(session.scalars(query.order_by(CoordinationRequest.id)))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -303,7 +303,7 @@ def _statuses(query: IncidentQuery) -> tuple[list[str], bool]:
 
 def _filtered(session: Session, statement: Select[Any], query: IncidentQuery, tz: ZoneInfo) -> Select[Any]:
     statuses, proposed = _statuses(query)
-    wanted = [Incident.status.in_(statuses)] if statuses else []
+    wanted: list[ColumnElement[bool]] = [Incident.status.in_(statuses)] if statuses else []
     if proposed:
         is_proposal = Incident.ref.startswith(PROPOSAL_PREFIX, autoescape=True)
         wanted.append(and_(Incident.status == Status.NEW.value, is_proposal))

@@ -476,7 +476,8 @@ class _Run:
         values = ", ".join(f"{expr} AS {_value(name)}" for name, expr in fields.items())
         mapped = [f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED]
         # Columns with one value for the whole file are not written: ``mapped`` adds them back.
-        self._fixed: dict[str, str | None] = {"feed_name": self.feed.name} | {
+        self._fixed: dict[str, str | None] = {"feed_name": self.feed.name}
+        self._fixed |= {
             c.name: _literal_value(fields.get(c.name, "NULL"))
             for c in MAPPED
             if c.name not in fields or _LITERAL.fullmatch(fields[c.name])

@@ -100,6 +100,13 @@ class ObjectPath:
 LakePath = Path | ObjectPath
 
 
+def _local(path: LakePath) -> Path:
+    """``path`` as a local path: :class:`Lake`'s own file methods only get those (:class:`ObjectLake`
+    overrides every one that could get an :class:`ObjectPath`)."""
+    assert not isinstance(path, ObjectPath), path
+    return Path(path)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One file of a folder of the lake, as listed."""
@@ -176,7 +183,7 @@ class Lake:
             )
         if self.tmp_dir.is_file():
             self.tmp_dir.unlink()  # a stray file where the work folder goes: work files are disposable
-        folders = [Path(self.events_dir), Path(self.rejects_dir), Path(self.ingests_dir)]
+        folders = [_local(self.events_dir), _local(self.rejects_dir), _local(self.ingests_dir)]
         for folder in (self.root, *folders, self.tmp_dir):
             if folder.exists() and not folder.is_dir():
                 raise LakeError(f"{folder} is a file, not a folder of the lake: move it away and run again")
@@ -256,12 +263,12 @@ class Lake:
         """What the committed events are: every commit and every removal changes it (they replace
         ``events/.state``, see :meth:`changed`), and it costs one directory listing, so a result
         computed from the lake can be kept under it (:func:`sitrep.memo.folder_state`)."""
-        return folder_state(Path(self.events_dir))
+        return folder_state(_local(self.events_dir))
 
     def list_folder(self, folder: LakePath, prefix: str = "") -> list[Entry]:
         """The files of a folder of the lake, by name (sub-folders ignored; none when it is missing); a
         file or broken link where the folder belongs is refused.  ``prefix`` comes before each key."""
-        local = Path(folder)
+        local = _local(folder)
         if not local.is_dir():
             if local.exists() or local.is_symlink():
                 raise LakeError(f"{local} is not a folder (a file or a broken link where the lake keeps its files)")
@@ -282,7 +289,7 @@ class Lake:
         """Every file of ``events/`` and of its partition folders (other sub-folders are ignored), keyed
         by its path inside ``events/``."""
         entries = self.list_folder(self.events_dir)
-        folder = Path(self.events_dir)
+        folder = _local(self.events_dir)
         if folder.is_dir():
             partitions = sorted(e.name for e in os.scandir(folder) if _PARTITION.match(e.name) and e.is_dir())
             for name in partitions:
@@ -291,11 +298,11 @@ class Lake:
 
     def _check_parquet(self, entry: Entry) -> None:
         if entry.path.name.endswith(".parquet"):
-            _check_parquet(Path(entry.path))
+            _check_parquet(_local(entry.path))
 
     def read_text(self, path: LakePath) -> str:
         """A small file of the lake (a summary, a compaction record)."""
-        return Path(path).read_text(encoding="utf-8")
+        return _local(path).read_text(encoding="utf-8")
 
     @contextmanager
     def writing(self) -> Iterator[Path]:
@@ -322,8 +329,8 @@ class Lake:
         """Move a finished work file into the lake in one atomic step (same file system)."""
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        Path(final).parent.mkdir(exist_ok=True)  # a partition's first file
-        os.replace(tmp, Path(final))
+        _local(final).parent.mkdir(exist_ok=True)  # a partition's first file
+        os.replace(tmp, _local(final))
         self.changed()
 
     def changed(self) -> None:
@@ -332,7 +339,7 @@ class Lake:
         self.tmp_dir.mkdir(exist_ok=True)
         marker = self.tmp_dir / ".state"
         marker.touch()
-        os.replace(marker, Path(self.events_dir) / ".state")
+        os.replace(marker, _local(self.events_dir) / ".state")
 
     def commit_events(self, pieces: list[tuple[Path, str]], record: str, tmp_dir: Path, replaces: list[str]) -> None:
         """Commit events files (work file, key in ``events/``) as one step: alone when one file
@@ -374,17 +381,17 @@ class Lake:
         """Write a small JSON file of the lake whole (renamed into place from the work folder)."""
         tmp = tmp_dir / (final.name + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, Path(final))
+        os.replace(tmp, _local(final))
 
     def remove(self, path: LakePath) -> None:
         """Delete a file of the lake (one already gone is no error), and a partition folder it leaves
         empty."""
-        local = Path(path)
+        local = _local(path)
         local.unlink(missing_ok=True)
-        if _PARTITION.match(local.parent.name) and local.parent.parent == Path(self.events_dir):
+        if _PARTITION.match(local.parent.name) and local.parent.parent == _local(self.events_dir):
             with suppress(OSError):  # not empty
                 local.parent.rmdir()
-        if local.parent == Path(self.events_dir) or local.parent.parent == Path(self.events_dir):
+        if local.parent == _local(self.events_dir) or local.parent.parent == _local(self.events_dir):
             self.changed()
 
 

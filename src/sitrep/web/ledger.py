@@ -4,8 +4,9 @@ partner.  Everything comes from :mod:`sitrep.incidents.service`; no query here."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Form, Query, Request, Response
 
@@ -89,7 +90,13 @@ def _weeks(weeks: int | None) -> int:
     return weeks
 
 
-def _context(request: Request) -> dict[str, object]:
+class _Context(TypedDict):
+    may_notify: bool
+    outbox: str
+    type_label: Callable[[str], str]
+
+
+def _context(request: Request) -> _Context:
     """What every ledger page needs besides its view: whether the user may notify, the outbox, the
     partner types' names in the user's language (from the taxonomy)."""
     who = visitor(request)

@@ -54,7 +54,7 @@ def login(
     address = request.client.host if request.client else "unknown"
     wait = state.limiter.retry_after(key, address)
     if wait is not None:
-        response = page(
+        response: Response = page(
             request, "login.html", status=429, next=local_path(next), name=name, error=("login_limited", wait)
         )
         response.headers["Retry-After"] = str(wait)

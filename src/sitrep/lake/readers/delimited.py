@@ -224,17 +224,17 @@ def _python_rows(path: Path, reader: Csv, found: Layout, max_line: int) -> Itera
     pending: list[tuple[int, str]] = []
     while True:
         item = again.popleft() if again else next(lines, None)
-        if item is None or isinstance(item[1], Reject):
+        number, text = item or (0, None)  # no text: the end of the file
+        if not isinstance(text, str):
             if pending:  # an open record cannot run through the end of the file or a bad line
                 yield Reject(pending[0][0], QUOTE_NOT_CLOSED, pending[0][1])
                 again.extendleft(reversed([*pending[1:], *([item] if item else [])]))
                 pending = []
                 continue
-            if item is None:
+            if text is None:
                 return
-            yield item[1]
+            yield text
             continue
-        number, text = item
         if not pending and (not text.strip() or (reader.comment and text.lstrip().startswith(reader.comment))):
             continue
         pending.append((number, text))

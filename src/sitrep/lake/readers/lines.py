@@ -55,7 +55,9 @@ def _read_lines_python(con: duckdb.DuckDBPyConnection, path: Path, max_line: int
         con.execute("INSERT INTO __lines SELECT * FROM __line_batch")
         con.unregister("__line_batch")
         add_rejects(con, rejects)
-        numbers.clear(), texts.clear(), rejects.clear()
+        numbers.clear()
+        texts.clear()
+        rejects.clear()
 
     for number, text in physical_lines(path, 1, max_line):
         if isinstance(text, Reject):

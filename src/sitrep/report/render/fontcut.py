@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import io
+from collections.abc import Callable
 from functools import cache
 
 from fontTools.ttLib import TTFont
@@ -18,6 +19,19 @@ from fontTools.ttLib import TTFont
 
 class _HarfBuzz:
     """The few calls of libharfbuzz-subset a cut needs."""
+
+    # Bound by __init__ from the library (the ``signatures`` there); a c_void_p result is an address or None.
+    hb_blob_create: Callable[..., int | None]
+    hb_blob_destroy: Callable[..., None]
+    hb_blob_get_data: Callable[..., ctypes._Pointer[ctypes.c_char]]
+    hb_face_create: Callable[..., int | None]
+    hb_face_destroy: Callable[..., None]
+    hb_face_reference_blob: Callable[..., int | None]
+    hb_set_add: Callable[..., None]
+    hb_subset_input_create_or_fail: Callable[..., int | None]
+    hb_subset_input_destroy: Callable[..., None]
+    hb_subset_input_unicode_set: Callable[..., int | None]
+    hb_subset_or_fail: Callable[..., int | None]
 
     def __init__(self, library: ctypes.CDLL) -> None:
         p, u = ctypes.c_void_p, ctypes.c_uint
