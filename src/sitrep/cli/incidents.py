@@ -32,7 +32,7 @@ from sitrep.incidents.errors import (
 )
 from sitrep.incidents.notify import NotifyError
 from sitrep.incidents.records import ImportReport, UnknownFormat
-from sitrep.incidents.scorecard import Scorecard
+from sitrep.incidents.scorecard import PartnerScore, Scorecard, TypeScore
 from sitrep.incidents.views import IncidentDetail, timeline
 from sitrep.incidents.vocabulary import Outcome, Status
 from sitrep.taxonomy import IncidentCategory
@@ -856,6 +856,19 @@ _SCORE_COLUMNS = ("", "type", "reqs", "sent", "ack", "down", "no answer", "h→a
 _SCORE_CAPTION = "ack: acknowledged; down: taken down; h→ack, h→down: median hours from sending"
 
 
+def _score_cells(row: PartnerScore | TypeScore) -> list[str]:
+    """A scorecard row's counts and medians, as both of its tables print them."""
+    return [
+        str(row["requests"]),
+        str(row["sent"]),
+        str(row["acknowledged"]),
+        str(row["taken_down"]),
+        f"{row['no_response']} ({_share(row['no_response_share'])})",
+        _hours(row["median_hours_to_acknowledge"]),
+        _hours(row["median_hours_to_takedown"]),
+    ]
+
+
 def print_scorecard(card: Scorecard) -> None:
     """A scorecard as two tables: per partner, then per partner type."""
     # Short headings: the nine columns fit an 80-column terminal without cutting partner names.
@@ -864,32 +877,12 @@ def print_scorecard(card: Scorecard) -> None:
     for column in table.columns[:2]:
         column.no_wrap = True
     for row in card["partners"]:
-        table.add_row(
-            row["partner"],
-            row["type"],
-            str(row["requests"]),
-            str(row["sent"]),
-            str(row["acknowledged"]),
-            str(row["taken_down"]),
-            f"{row['no_response']} ({_share(row['no_response_share'])})",
-            _hours(row["median_hours_to_acknowledge"]),
-            _hours(row["median_hours_to_takedown"]),
-        )
+        table.add_row(row["partner"], row["type"], *_score_cells(row))
     out.print(table)
     kinds = Table(*_SCORE_COLUMNS, caption=_SCORE_CAPTION, show_edge=False, collapse_padding=True)
     kinds.columns[0].header, kinds.columns[1].header = "type", "partners"
     for kind in card["types"]:
-        kinds.add_row(
-            kind["type"],
-            str(kind["partners"]),
-            str(kind["requests"]),
-            str(kind["sent"]),
-            str(kind["acknowledged"]),
-            str(kind["taken_down"]),
-            f"{kind['no_response']} ({_share(kind['no_response_share'])})",
-            _hours(kind["median_hours_to_acknowledge"]),
-            _hours(kind["median_hours_to_takedown"]),
-        )
+        kinds.add_row(kind["type"], str(kind["partners"]), *_score_cells(kind))
     out.print(kinds)
     if card["no_response"]:
         out.print("  did not answer: " + ", ".join(card["no_response"]), markup=False)
