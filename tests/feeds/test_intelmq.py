@@ -140,3 +140,28 @@ def test_taxonomy_table_covers_every_rsit_type():
         t: taxonomy for taxonomy, types in rsit.items() for t in types
     }
     assert taxonomy_of("not-a-type") == "other"
+
+
+def test_ports_and_as_numbers_that_are_none_are_rejected_not_nulled(workspace, tmp_path):
+    base = {"time.source": "2025-01-06T03:00:00+00:00", "classification.type": "scanner", "source.ip": "198.51.100.9"}
+    bad = [
+        {"source.port": "1e3"},
+        {"source.port": 70000},
+        {"source.asn": 4294967296},
+        {"destination.port": "0x50"},
+        {"destination.ip": "198.51.100"},
+        {"source.port": 8080, "source.asn": 4134, "destination.port": 443},
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(base | b) + "\n" for b in bad), encoding="utf-8")
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 5)
+    assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
+        1: "source.port is not a port number",
+        2: "source.port is not a port number",
+        3: "source.asn is not an AS number",
+        4: "destination.port is not a port number",
+        5: "destination.ip is not an IP address",
+    }
+    [row] = lake_rows(workspace)
+    assert (row["source_port"], row["source_asn"], row["destination_port"]) == (8080, 4134, 443)

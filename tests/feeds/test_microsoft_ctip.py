@@ -102,3 +102,40 @@ def test_azure_rejects(workspace):
         6: "SourceIp (DestinationIp for C2) is not an IP address",
         7: "not a JSON object",
     }
+
+
+def test_azure_ports_and_as_numbers_that_are_none_are_rejected_not_nulled(workspace, tmp_path):
+    def line(**values):
+        record = {
+            "DataFeed": "CTIP-Infected",
+            "SourcedFrom": "SinkHoleMessage",
+            "DateTimeReceivedUtc": 133806294150000000,
+            "ThreatCode": "B67-SS-TINBA",
+            "TLP": "Amber",
+            "SourceIp": "114.114.114.114",
+            "SourcePort": 49152,
+            "DestinationIp": "192.0.2.71",
+            "DestinationPort": 80,
+            "SourceIpInfo": {"SourceIpAsnNumber": "4134", "SourceIpCountryCode": "CN"},
+        }
+        return json.dumps(record | values) + "\n"
+
+    path = tmp_path / "azure.json"
+    path.write_text(
+        line(SourcePort=70000)
+        + line(SourcePort="1e3")
+        + line(DestinationPort="0x50")
+        + line(SourceIpInfo={"SourceIpAsnNumber": "4294967296"})
+        + line(),
+        encoding="utf-8",
+    )
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 4)
+    assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
+        1: "SourcePort (DestinationPort for C2) is not a port number",
+        2: "SourcePort (DestinationPort for C2) is not a port number",
+        3: "DestinationPort is not a port number",
+        4: "SourceIpAsnNumber (DestinationIpAsnNumber for C2) is not an AS number",
+    }
+    [row] = lake_rows(workspace)
+    assert (row["source_port"], row["source_asn"], row["destination_port"]) == (49152, 4134, 80)

@@ -56,3 +56,36 @@ def test_rejects_keep_record_number_and_reason(workspace):
         8: "details[0].ip_address is not an IP address",
         9: "record is not a JSON object",
     }
+
+
+CSV_SAMPLE = SAMPLES / "phishtank-csv-online-valid.csv"
+
+
+def test_csv_recognised_from_its_header(tmp_path):
+    renamed = tmp_path / "online-valid.csv"
+    renamed.write_bytes(CSV_SAMPLE.read_bytes())
+    assert detect(sample_of(renamed)).name == "phishtank-csv"
+
+
+def test_csv_maps_rows_to_phishing_pages(workspace):
+    [result] = ingest_paths(workspace, [CSV_SAMPLE])
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (6, 3, 1, 2)
+    rows = lake_rows(workspace)
+    assert [r["source_line"] for r in rows] == [2, 3, 4]
+    first = rows[0]
+    assert first["source_url"] == "https://icbc-online.example-bank.top/login/"
+    assert (first["classification_taxonomy"], first["classification_type"]) == ("fraud", "phishing")
+    assert first["time_source"] == datetime(2025, 1, 6, 2, 11, 49, tzinfo=UTC)
+    assert first["time_observation"] == datetime(2025, 1, 6, 2, 20, 3, tzinfo=UTC)
+    assert first["event_description_target"] == "Industrial and Commercial Bank of China"
+    assert json.loads(first["extra"]) == {
+        "phish_id": "8712301",
+        "phish_detail_url": "http://www.phishtank.com/phish_detail.php?phish_id=8712301",
+        "online": "yes",
+    }
+    # A quoted URL keeps its comma; "Other" is no target.
+    assert rows[1]["source_url"] == "https://secure-verify.example.shop/signin?next=/account,confirm"
+    assert rows[1]["event_description_target"] is None
+    assert rows[2]["event_description_target"] == "State Taxation Administration"
+    rejects = {r["line"]: r["reason"] for r in list_rejects(workspace)}
+    assert rejects == {5: "submission_time is missing or not a date-time", 6: "url is empty"}

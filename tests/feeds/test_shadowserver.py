@@ -244,3 +244,56 @@ def test_a_missing_schema_file_is_a_clear_error_of_the_command(workspace):
         assert result.exit_code == 2, command
         assert "missing.json: cannot read a Shadowserver schema" in result.stderr
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_columns_a_newer_header_adds_are_kept_in_extra(workspace, tmp_path):
+    report = BY_KEY["scan_rdp"]
+    lines = report_csv(report).splitlines()
+    lines = [f'{line},"{"cert_sha3_fingerprint" if i == 0 else f"ab{i:02d}"}"' for i, line in enumerate(lines)]
+    path = tmp_path / file_name(report)
+    path.write_text("\n".join(lines) + "\n")
+    [result] = ingest_paths(workspace, [path])
+    assert (result.error, result.rejected) == (None, 0)
+    rows = lake_rows(workspace)
+    assert [json.loads(r["extra"])["cert_sha3_fingerprint"] for r in rows] == [
+        f"ab{i:02d}" for i in range(1, len(lines))
+    ]
+    # The schema's own columns are kept as before.
+    assert json.loads(rows[0]["extra"])["tag"]
+
+
+def test_a_header_with_hundreds_of_undefined_columns_is_refused(workspace, tmp_path):
+    report = BY_KEY["event4_sinkhole"]
+    lines = report_csv(report, rows=2).splitlines()
+    added = 257
+    lines[0] += "".join(f',"x{i}"' for i in range(added))
+    lines[1:] = [line + "," * added for line in lines[1:]]
+    path = tmp_path / file_name(report)
+    path.write_text("\n".join(lines) + "\n")
+    [result] = ingest_paths(workspace, [path])
+    assert result.error == (
+        "not a shadowserver-event4-sinkhole file: its header has 257 columns the format does not define "
+        "(at most 256 are kept in extra)"
+    )
+
+
+def test_a_blocklisted_network_is_kept_in_extra(workspace, tmp_path):
+    """The blocklist's ``ip`` may be a network (IntelMQ: source.network), which has no event column."""
+    report = BY_KEY["blocklist"]
+    assert report.kept == ("ip",)
+    header = ",".join(f'"{c}"' for c in report.columns)
+    at = report.columns.index("ip")
+
+    def row(address: str) -> str:
+        values = [
+            "2025-01-07 01:00:00" if c == "timestamp" else address if i == at else ""
+            for i, c in enumerate(report.columns)
+        ]
+        return ",".join(f'"{v}"' for v in values)
+
+    path = tmp_path / file_name(report)
+    path.write_text("\n".join([header, row("61.160.9.9"), row("61.160.0.0/24")]) + "\n")
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (2, 0)
+    found = {json.loads(r["extra"])["ip"]: r["source_ip"] for r in lake_rows(workspace)}
+    assert found == {"61.160.9.9": "61.160.9.9", "61.160.0.0/24": None}

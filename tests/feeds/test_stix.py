@@ -125,3 +125,42 @@ def test_bundle_markings_escapes_and_benign_indicators(workspace, tmp_path):
     assert [r["source_url"] for r in rows] == ["http://example-login.top/it's-you", None]
     assert [r["tlp"] for r in rows] == ["AMBER+STRICT", "AMBER+STRICT"]
     assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {3: "indicator_types says benign"}
+
+
+def test_an_object_type_is_matched_as_a_whole_name(workspace, tmp_path):
+    pattern = "[x-custom-url:value = 'http://custom.example/'] OR [url:value = 'http://real.example/a']"
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--3a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                "created": "2025-01-08T00:00:00Z",
+                "modified": "2025-01-08T00:00:00Z",
+                "labels": ["phishing"],
+                "pattern": pattern,
+                "pattern_type": "stix",
+                "valid_from": "2025-01-08T00:00:00Z",
+            },
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--4a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                "created": "2025-01-08T00:00:00Z",
+                "modified": "2025-01-08T00:00:00Z",
+                "pattern": "[x-acme-domain-name:value = 'acme.example']",
+                "pattern_type": "stix",
+                "valid_from": "2025-01-08T00:00:00Z",
+            },
+        ],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert [r["source_url"] for r in lake_rows(workspace)] == ["http://real.example/a"]
+    assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
+        2: "pattern compares no ipv4-addr, ipv6-addr, url or domain-name value"
+    }

@@ -134,3 +134,40 @@ def test_legacy_layout(workspace):
         15: "report ddosreport: its comment layout is not documented",
         16: "report is missing or not one of Team Cymru's",
     }
+
+
+def test_ports_that_are_none_are_rejected_not_nulled(workspace, tmp_path):
+    path = tmp_path / "cap-20250107.txt"
+    path.write_text(
+        "#generated on 20250107\n"
+        "#category|address|asn|timestamp|optional_information|asninfo\n"
+        "bot|198.51.100.10|4134|2025-01-06 00:31:31|family: azorult;port: 0x50;|CHINANET-BACKBONE, CN\n"
+        "bot|198.51.100.11|4134|2025-01-06 00:32:10|family: mirai;dest_port: 70000;|CHINANET-BACKBONE, CN\n"
+        "bot|198.51.100.12|4134|2025-01-06 00:33:02|family: mirai;dest_port: 23;port: 40112;|CHINANET-BACKBONE, CN\n",
+        encoding="utf-8",
+    )
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 2)
+    assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
+        3: "the source port in optional_information is not a port number",
+        4: "the destination port in optional_information is not a port number",
+    }
+    [row] = lake_rows(workspace)
+    assert (row["source_port"], row["destination_port"]) == (40112, 23)
+
+
+def test_legacy_source_port_that_is_none_is_rejected(workspace, tmp_path):
+    path = tmp_path / "cap-legacy.txt"
+    path.write_text(
+        "# Data file written at Mon Jan  8 00:00:00 2018\n"
+        "# Format: report|ip|asn|timestamp|comments|asn_name\n"
+        "bots|198.51.100.20|4134|2018-01-07 10:00:00|srcport 70000 mwtype Conficker destaddr 192.0.2.1|CHINANET\n"
+        "bots|198.51.100.21|4134|2018-01-07 10:01:00|srcport 1337 mwtype Conficker destaddr 192.0.2.1|CHINANET\n",
+        encoding="utf-8",
+    )
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
+        3: "the source port in comments is not a port number"
+    }
+    assert lake_rows(workspace)[0]["source_port"] == 1337

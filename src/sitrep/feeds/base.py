@@ -157,6 +157,9 @@ class Feed:
     required: tuple[str, ...] = ()
     checks: tuple[tuple[str, str], ...] = ()
     extra_columns: tuple[str, ...] = ()
+    # Columns a file has beyond ``columns`` go to ``extra`` under their own names too: Shadowserver adds
+    # columns to its reports over the years, and IntelMQ keeps what it cannot map.
+    keeps_unknown_columns: bool = False
     # TLP of rows that carry none; Shadowserver, for one, shares its reports with recipients only.
     tlp: str = "CLEAR"
     # Lower runs first when recognising; specific layouts before general ones.

@@ -20,7 +20,9 @@ from sitrep.feeds._rsit import taxonomy_sql
 from sitrep.feeds.base import Feed, JsonLines, Sample
 from sitrep.feeds.sql import (
     asn,
+    bad_asn,
     bad_ip,
+    bad_port,
     bad_time,
     coalesce,
     country,
@@ -145,6 +147,10 @@ FEED = Feed(
             "time.source/time.observation is missing or not a date-time",
         ),
         (bad_ip(_key("source_ip")), "source.ip is not an IP address"),
+        (bad_port(_key("source_port")), "source.port is not a port number"),
+        (bad_asn(_key("source_asn")), "source.asn is not an AS number"),
+        (bad_ip(_key("destination_ip")), "destination.ip is not an IP address"),
+        (bad_port(_key("destination_port")), "destination.port is not a port number"),
         (f"{_key('tlp')} IS NOT NULL AND ({_tlp()}) IS NULL", "tlp is not a TLP label"),
     ),
     tlp="AMBER",

@@ -26,6 +26,7 @@ import re
 from sitrep.feeds.base import Feed, JsonLines, JsonRecords, Sample
 from sitrep.feeds.sql import (
     asn,
+    bad_asn,
     bad_ip,
     bad_port,
     bad_time,
@@ -145,16 +146,17 @@ def _side(own: str, c2: str) -> str:
     return f"CASE WHEN {_C2} THEN {c2} ELSE {own} END"
 
 
+_OBSERVED_PORT = _side(field("SourcePort"), field("DestinationPort"))
+_OBSERVED_ASN = _side(path("$.SourceIpInfo.SourceIpAsnNumber"), path("$.DestinationIpInfo.DestinationIpAsnNumber"))
+
 AZURE_FIELDS = {
     "time_source": _RECEIVED_TIME,
     "classification_taxonomy": lit("malicious-code"),
     "classification_type": f"CASE WHEN {_C2} THEN 'c2-server' ELSE {lit(INFECTED_SYSTEM.type)} END",
     "classification_identifier": f"CASE WHEN {_C2} THEN 'c2-server' ELSE {lit(INFECTED_SYSTEM.identifier)} END",
     "source_ip": ip(_side(field("SourceIp"), field("DestinationIp"))),
-    "source_port": port(_side(field("SourcePort"), field("DestinationPort"))),
-    "source_asn": asn(
-        _side(path("$.SourceIpInfo.SourceIpAsnNumber"), path("$.DestinationIpInfo.DestinationIpAsnNumber"))
-    ),
+    "source_port": port(_OBSERVED_PORT),
+    "source_asn": asn(_OBSERVED_ASN),
     "source_geolocation_cc": country(
         _side(path("$.SourceIpInfo.SourceIpCountryCode"), path("$.DestinationIpInfo.DestinationIpCountryCode"))
     ),
@@ -192,6 +194,9 @@ AZURE_CHECKS = (
     (f"({_RECEIVED_TIME}) IS NULL", "DateTimeReceivedUtc is missing or not a Windows file time"),
     (missing_ip(_OBSERVED_IP), "SourceIp (DestinationIp for C2) is empty"),
     (bad_ip(_OBSERVED_IP), "SourceIp (DestinationIp for C2) is not an IP address"),
+    (bad_port(_OBSERVED_PORT), "SourcePort (DestinationPort for C2) is not a port number"),
+    (f"NOT {_C2} AND {bad_port(field('DestinationPort'))}", "DestinationPort is not a port number"),
+    (bad_asn(_OBSERVED_ASN), "SourceIpAsnNumber (DestinationIpAsnNumber for C2) is not an AS number"),
 )
 
 

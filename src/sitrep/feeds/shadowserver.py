@@ -83,6 +83,9 @@ class Report:
     required: tuple[str, ...]
     columns: tuple[str, ...]
     mappings: tuple[ColumnMapping, ...]
+    # Columns mapped onto an event column that the schema also maps to a field Sitrep has no column
+    # for (a blocklist's ``ip`` may be a network, IntelMQ's source.network): kept in ``extra`` as well.
+    kept: tuple[str, ...] = ()
 
     @property
     def feed_name(self) -> str:
@@ -158,6 +161,9 @@ def reports_from_schema(schema: Mapping[str, Any], orders: Mapping[str, Any] | N
             mappings = tuple(
                 ColumnMapping(f[0], f[1], f[2] if len(f) > 2 else None) for f in fields if f[0] in _COLUMN_OF
             )
+            consumed = {m.column for m in mappings if _consumes(m)}
+            elsewhere = (f[1] for f in fields if f[0] not in _COLUMN_OF and not f[0].startswith("extra."))
+            kept = tuple(dict.fromkeys(c for c in elsewhere if c in consumed))
             reports.append(
                 Report(
                     key=key,
@@ -169,6 +175,7 @@ def reports_from_schema(schema: Mapping[str, Any], orders: Mapping[str, Any] | N
                     required=tuple(dict.fromkeys(f[1] for f in required_fields)),
                     columns=tuple(columns),
                     mappings=mappings,
+                    kept=kept,
                 )
             )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
@@ -188,6 +195,7 @@ def table_json(reports: Iterable[Report]) -> dict[str, Any]:
                 "columns": list(r.columns),
                 "mappings": [[m.target, m.column, m.conversion] for m in r.mappings],
             }
+            | ({"kept": list(r.kept)} if r.kept else {})
             for r in reports
         }
     }
@@ -205,6 +213,7 @@ def _reports_from_table(data: Mapping[str, Any]) -> tuple[Report, ...]:
             required=tuple(entry["required"]),
             columns=tuple(entry["columns"]),
             mappings=tuple(ColumnMapping(*m) for m in entry["mappings"]),
+            kept=tuple(entry.get("kept", ())),
         )
         for key, entry in data["reports"].items()
     )
@@ -381,6 +390,12 @@ def _checks(report: Report, fields: Mapping[str, str]) -> tuple[tuple[str, str],
     return tuple(dict.fromkeys(checks))
 
 
+def _consumes(m: ColumnMapping) -> bool:
+    """Whether the mapping's event column holds the column's value, so ``extra`` need not: not so for
+    the text columns that only decide the class or name a CVE (a scan's ``tag``), which IntelMQ keeps."""
+    return m.target != "product.vulnerabilities" and not m.target.startswith("classification.")
+
+
 def feed_of(report: Report) -> Feed:
     """The feed format of one report."""
     fields: dict[str, str] = {}
@@ -392,13 +407,8 @@ def feed_of(report: Report) -> Feed:
         # Two columns for one field (rare): the first that has a value.
         fields[name] = coalesce(fields[name], value) if name in fields else value
     fields |= _classification(report)
-    # Every column that fills no event column is kept in ``extra`` under its own name; so are the text
-    # columns that only decide the class or name a CVE (a scan's ``tag``), as in IntelMQ.
-    consumed = {
-        m.column
-        for m in report.mappings
-        if m.target != "product.vulnerabilities" and not m.target.startswith("classification.")
-    }
+    # Every column that fills no event column is kept in ``extra`` under its own name (see _consumes).
+    consumed = {m.column for m in report.mappings if _consumes(m)} - set(report.kept)
     return Feed(
         name=report.feed_name,
         provider=PROVIDER,
@@ -410,6 +420,7 @@ def feed_of(report: Report) -> Feed:
         required=report.required,
         checks=_checks(report, fields),
         extra_columns=tuple(c for c in report.columns if c not in consumed),
+        keeps_unknown_columns=True,
         tlp=TLP,
         priority=40,
         requires_observable=False,

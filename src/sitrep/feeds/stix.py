@@ -50,8 +50,9 @@ _RANK = {"CLEAR": 1, "GREEN": 2, "AMBER": 3, "AMBER+STRICT": 4, "RED": 5}
 _TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 SCO_TYPES = ("ipv4-addr", "ipv6-addr", "url", "domain-name")
 
-# An equality comparison on a value we map; the literal may hold \' and \\ escapes.
-_COMPARISON = r"(ipv4-addr|ipv6-addr|url|domain-name):value\s*=\s*'((?:[^'\\]|\\.)*)'"
+# An equality comparison on a value we map; the literal may hold \' and \\ escapes.  The object type is
+# a whole name: ``x-custom-url:value`` is not ``url:value``.
+_COMPARISON = r"(?:^|[^A-Za-z0-9_-])(ipv4-addr|ipv6-addr|url|domain-name):value\s*=\s*'((?:[^'\\]|\\.)*)'"
 
 _STANDARD = " UNION ALL ".join(f"SELECT {lit(id_)} AS id, {lit(label)} AS label" for id_, label in TLP_MARKINGS.items())
 _RANKS = " ".join(f"WHEN {lit(label)} THEN {rank}" for label, rank in _RANK.items())

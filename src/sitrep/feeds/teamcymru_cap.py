@@ -29,6 +29,7 @@ from sitrep.feeds.sql import (
     asn,
     bad_asn,
     bad_ip,
+    bad_port,
     bad_time,
     col,
     country,
@@ -189,6 +190,11 @@ FEED = Feed(
         (missing_ip(col("address")), "address is empty"),
         (bad_ip(col("address")), "address is not an IP address"),
         (bad_asn(col("asn")), "asn is not an AS number"),
+        (bad_port(_SOURCE_PORT), "the source port in optional_information is not a port number"),
+        (
+            f"NOT contains({_PORTS}, ',') AND {bad_port(_PORTS)}",
+            "the destination port in optional_information is not a port number",
+        ),
         _unknown_category("category", CATEGORIES),
     ),
     tlp="AMBER",
@@ -224,6 +230,8 @@ LEGACY_CATEGORIES: dict[str, Rule] = {
     "spam": Rule("spam", lit("spam")),
 }
 _URL_REPORTS = ("defacement", "malwareurl", "spreaders")
+# A scanners row's comment is the port it scanned from; the others name it after ``srcport``.
+_LEGACY_PORT = f"CASE {_REPORT} WHEN 'scanners' THEN {_COMMENTS} ELSE {_old_word(_COMMENTS, 'srcport')} END"
 
 LEGACY = Feed(
     name="teamcymru-cap-legacy",
@@ -237,9 +245,7 @@ LEGACY = Feed(
         "time_source": ts(col("timestamp")),
         **classified_by(_REPORT, LEGACY_CATEGORIES, _UNKNOWN),
         "source_ip": ip(col("ip")),
-        "source_port": (
-            f"CASE {_REPORT} WHEN 'scanners' THEN {port(_COMMENTS)} ELSE {port(_old_word(_COMMENTS, 'srcport'))} END"
-        ),
+        "source_port": port(_LEGACY_PORT),
         "source_asn": asn(col("asn")),
         "source_url": (
             f"CASE WHEN {_REPORT} IN ({', '.join(map(lit, _URL_REPORTS))}) THEN {_FIRST_WORD} "
@@ -263,6 +269,7 @@ LEGACY = Feed(
         (missing_ip(col("ip")), "ip is empty"),
         (bad_ip(col("ip")), "ip is not an IP address"),
         (bad_asn(col("asn")), "asn is not an AS number"),
+        (bad_port(_LEGACY_PORT), "the source port in comments is not a port number"),
         # IntelMQ does not know the layout of these comments either.
         (f"{_REPORT} = 'ddosreport'", "report ddosreport: its comment layout is not documented"),
         _unknown_category("report", {**LEGACY_CATEGORIES, "ddosreport": _UNKNOWN}),

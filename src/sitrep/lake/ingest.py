@@ -461,8 +461,17 @@ class _Run:
         for name in self.feed.columns:
             actual = by_lower.get(name.lower())
             select.append(f"{col(actual)} AS {col(name)}" if actual else f"CAST(NULL AS VARCHAR) AS {col(name)}")
-        select += [col(c) for c in present if c.lower() not in declared]
+        unknown = [c for c in present if c.lower() not in declared]
+        select += [col(c) for c in unknown]
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW __src AS SELECT {', '.join(select)} FROM {readers.RAW}")
+        self._unknown_columns = tuple(c for c in unknown if not c.startswith("__"))
+        if self.feed.keeps_unknown_columns and len(self._unknown_columns) > _MAX_UNKNOWN_COLUMNS:
+            # No report has grown by hundreds of columns: such a header is not the report's, and building
+            # ``extra`` from thousands of columns would take minutes.
+            raise readers.FileRejected(
+                f"not a {self.feed.name} file: its header has {len(self._unknown_columns):,} columns the "
+                f"format does not define (at most {_MAX_UNKNOWN_COLUMNS} are kept in extra)"
+            )
         self._raw_columns = list(
             dict.fromkeys([*self.feed.columns, *(c for c in present if c.lower() not in declared and c != "__fields")])
         )
@@ -470,9 +479,10 @@ class _Run:
     def _map(self, raw: readers.RawFile) -> readers.RawFile:
         """Pass 1: raw rows → event columns, reject reason, event_id and the enrichment inputs."""
         fields = dict(self.feed.fields)
-        if self.feed.extra_columns:
-            frequent = readers.frequent_values(raw, self.feed.reader, self.feed.extra_columns)
-            fields["extra"] = extra_columns(self.feed.extra_columns, frequent)
+        kept = self.feed.extra_columns + (self._unknown_columns if self.feed.keeps_unknown_columns else ())
+        if kept:
+            frequent = readers.frequent_values(raw, self.feed.reader, kept)
+            fields["extra"] = extra_columns(kept, frequent)
         values = ", ".join(f"{expr} AS {_value(name)}" for name, expr in fields.items())
         mapped = [f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED]
         # Columns with one value for the whole file are not written: ``mapped`` adds them back.
@@ -767,6 +777,10 @@ def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     finally:
         con.execute("SET preserve_insertion_order = true")
 
+
+# The most columns a file may add to its format's when the format keeps them in ``extra``
+# (``Feed.keeps_unknown_columns``).
+_MAX_UNKNOWN_COLUMNS = 256
 
 # The work file of pass 1 lives for one run: compressing it would cost more CPU than reading the larger
 # file back.
