@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 from helpers import SAMPLES, lake_rows
-from sitrep.feeds import detect
+from sitrep.feeds import detect, get_feed
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
 
@@ -125,3 +125,68 @@ def test_broken_search_response_keeps_the_readable_events(workspace, tmp_path):
     assert reject["reason"].startswith("unreadable JSON from line ")
     assert reject["reason"].endswith("on: the document ends inside this record")
     assert reject["raw"].lstrip().startswith('{\n            "Event"')
+
+
+def _attribute(value, kind="ip-dst", **more):
+    return {
+        "uuid": "5f0c0000-0000-4000-8000-" + value.encode().hex()[:12].rjust(12, "0"),
+        "category": "Network activity",
+        "type": kind,
+        "value": value,
+        "timestamp": "1736150400",
+        "to_ids": True,
+        **more,
+    }
+
+
+def test_a_list_of_events_as_pymisp_returns_it(workspace, tmp_path):
+    events = [
+        {
+            "Event": {
+                "uuid": "a1",
+                "info": "C2 of a botnet",
+                "date": "2025-01-06",
+                "Attribute": [_attribute("203.0.113.7")],
+            }
+        },
+        {
+            "Event": {
+                "uuid": "a2",
+                "info": "phishing",
+                "date": "2025-01-06",
+                "Attribute": [_attribute("http://x.example/", "url")],
+            }
+        },
+    ]
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(events))
+    assert detect(sample_of(path)).name == "misp"
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (2, 0)
+    assert sorted(r["source_ip"] or r["source_url"] for r in lake_rows(workspace)) == [
+        "203.0.113.7",
+        "http://x.example/",
+    ]
+
+
+def test_an_attribute_search_response(workspace, tmp_path):
+    found = {"response": {"Attribute": [_attribute("198.51.100.80", Tag=[{"name": "tlp:green"}])]}}
+    path = tmp_path / "attributes.json"
+    path.write_text(json.dumps(found))
+    assert detect(sample_of(path)).name == "misp"
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 0)
+    [row] = lake_rows(workspace)
+    assert (row["source_ip"], row["tlp"], row["classification_type"]) == ("198.51.100.80", "GREEN", "c2-server")
+    assert row["time_source"] == datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
+
+
+def test_a_document_in_another_layout_is_refused_not_read_as_an_empty_week(workspace, tmp_path):
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": []}))
+    [result] = ingest_paths(workspace, [path], feed=get_feed("misp"))
+    assert result.error.startswith("not MISP JSON: neither an event")
+    empty = tmp_path / "empty-search.json"
+    empty.write_text('{"response": []}')
+    [result] = ingest_paths(workspace, [empty], feed=get_feed("misp"))
+    assert (result.error, result.read) == (None, 0)

@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 from helpers import SAMPLES, lake_rows
-from sitrep.feeds import detect
+from sitrep.feeds import detect, get_feed
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
 
@@ -102,6 +102,13 @@ def test_empty_page_is_recognised_and_reads_no_records(workspace, tmp_path):
     [result] = ingest_paths(workspace, [page])
     assert (result.error, result.read, result.accepted, result.rejected) == (None, 0, 0, 0)
     assert lake_rows(workspace) == []
+
+
+def test_a_document_without_the_vulnerabilities_list_is_refused(workspace, tmp_path):
+    other = tmp_path / "page.json"
+    other.write_text('{"resultsPerPage": 0, "format": "NVD_CVE", "version": "2.0", "products": []}')
+    [result] = ingest_paths(workspace, [other], feed=get_feed("nvd-cve"))
+    assert result.error == 'not an NVD CVE API 2.0 response: the document has no "vulnerabilities" list'
 
 
 def _cve(cve_id: str, *matches: tuple[bool, str]) -> dict:

@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 from helpers import SAMPLES, lake_rows
-from sitrep.feeds import detect
+from sitrep.feeds import detect, get_feed
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
 
@@ -89,3 +89,10 @@ def test_csv_maps_rows_to_phishing_pages(workspace):
     assert rows[2]["event_description_target"] == "State Taxation Administration"
     rejects = {r["line"]: r["reason"] for r in list_rejects(workspace)}
     assert rejects == {5: "submission_time is missing or not a date-time", 6: "url is empty"}
+
+
+def test_a_json_document_that_is_no_array_is_refused(workspace, tmp_path):
+    path = tmp_path / "online-valid.json"
+    path.write_text('{"phish_id": 1, "url": "http://x.example/"}')
+    [result] = ingest_paths(workspace, [path], feed=get_feed("phishtank"))
+    assert result.error == "not PhishTank's JSON: the document is not an array"

@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 from helpers import SAMPLES, lake_rows
-from sitrep.feeds import detect
+from sitrep.feeds import detect, get_feed
 from sitrep.lake.ingest import ingest_paths, sample_of
 from sitrep.lake.rejects import list_rejects
 
@@ -164,3 +164,10 @@ def test_an_object_type_is_matched_as_a_whole_name(workspace, tmp_path):
     assert {r["line"]: r["reason"] for r in list_rejects(workspace)} == {
         2: "pattern compares no ipv4-addr, ipv6-addr, url or domain-name value"
     }
+
+
+def test_a_document_that_is_no_bundle_is_refused(workspace, tmp_path):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"Event": {"uuid": "a1", "Attribute": []}}))
+    [result] = ingest_paths(workspace, [path], feed=get_feed("stix"))
+    assert result.error == 'not a STIX bundle: the document\'s "type" is not "bundle"'

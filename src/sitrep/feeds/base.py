@@ -75,6 +75,11 @@ class JsonRecords:
     """
 
     path: str | JsonQuery = "$[*]"
+    # What a document of the format is: an SQL condition over ``json`` (the parsed document) and the
+    # reason a document failing it is refused with, so that a file in another layout is an error and
+    # not an empty week (an empty array of records is still 0 rows).
+    layout: str = ""
+    not_layout: str = ""
 
 
 @dataclass(frozen=True)

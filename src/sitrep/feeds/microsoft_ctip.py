@@ -120,7 +120,11 @@ INFECTED = Feed(
     name="microsoft-ctip-infected",
     provider=PROVIDER,
     summary="Microsoft CTIP Infected-Devices JSON (Interflow): sinkholed botnet devices.",
-    reader=JsonRecords("$[*]"),
+    reader=JsonRecords(
+        "$[*]",
+        layout="json_type(json) = 'ARRAY'",
+        not_layout="not CTIP Infected-Devices JSON: the document is not an array",
+    ),
     recognise=_recognise_interflow,
     fields=INTERFLOW_FIELDS,
     checks=INTERFLOW_CHECKS,

@@ -65,6 +65,9 @@ WITH events AS (
     SELECT unnest(l) AS ev, unnest(range(1, len(l) + 1)) AS ei FROM (
         SELECT CASE WHEN json_type(json, '$.response') = 'ARRAY' THEN json_extract(json, '$.response[*].Event')
                     WHEN json_exists(json, '$.Event') THEN [json_extract(json, '$.Event')]
+                    WHEN json_type(json) = 'ARRAY' THEN json_extract(json, '$[*].Event')
+                    -- An attribute search: its attributes, without an event around them.
+                    WHEN json_type(json, '$.response.Attribute') = 'ARRAY' THEN [json_extract(json, '$.response')]
                     ELSE [] END AS l
         FROM __document
     )
@@ -264,7 +267,11 @@ CHECKS = (
     ),
 )
 
-_HEAD = re.compile(r'^\s*\{\s*("Event"\s*:\s*\{|"response"\s*:\s*\[\s*(\{\s*"Event"\s*:|\]))')
+# An event, a search response, a list of events (PyMISP's search) or an attribute search response.
+_HEAD = re.compile(
+    r'^\s*(\{\s*("Event"\s*:\s*\{|"response"\s*:\s*(\[\s*(\{\s*"Event"\s*:|\])|\{\s*"Attribute"\s*:\s*\[))'
+    r'|\[\s*\{\s*"Event"\s*:\s*\{)'
+)
 
 
 def _recognise(sample: Sample) -> bool:
@@ -275,7 +282,19 @@ FEED = Feed(
     name="misp",
     provider="MISP",
     summary="MISP event JSON (an event export or a REST search response): network attributes as events.",
-    reader=JsonRecords(JsonQuery(QUERY, salvage="$.response[*]")),
+    reader=JsonRecords(
+        JsonQuery(QUERY, salvage="$.response[*]"),
+        layout=(
+            "json_type(json, '$.Event') = 'OBJECT' OR json_type(json, '$.response') = 'ARRAY' "
+            "OR json_type(json, '$.response.Attribute') = 'ARRAY' "
+            "OR (json_type(json) = 'ARRAY' "
+            "AND (json_array_length(json) = 0 OR json_type(json, '$[0].Event') = 'OBJECT'))"
+        ),
+        not_layout=(
+            'not MISP JSON: neither an event ({"Event": …}), a list of events, a search response '
+            '({"response": […]}) nor an attribute search ({"response": {"Attribute": […]}})'
+        ),
+    ),
     recognise=_recognise,
     fields=FIELDS,
     checks=CHECKS,

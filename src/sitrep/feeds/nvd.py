@@ -101,7 +101,11 @@ API = Feed(
     name="nvd-cve",
     provider=PROVIDER,
     summary="NVD CVE API 2.0 response or JSON 2.0 data feed: published CVEs with CVSS score.",
-    reader=JsonRecords("$.vulnerabilities[*].cve"),
+    reader=JsonRecords(
+        "$.vulnerabilities[*].cve",
+        layout="json_type(json, '$.vulnerabilities') = 'ARRAY'",
+        not_layout='not an NVD CVE API 2.0 response: the document has no "vulnerabilities" list',
+    ),
     recognise=_recognise_api,
     fields=FIELDS,
     checks=CHECKS,

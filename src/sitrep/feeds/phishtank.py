@@ -80,7 +80,9 @@ JSON = Feed(
     name="phishtank",
     provider="PhishTank",
     summary="PhishTank online-valid.json: verified phishing URLs with target and hosting IP.",
-    reader=JsonRecords("$[*]"),
+    reader=JsonRecords(
+        "$[*]", layout="json_type(json) = 'ARRAY'", not_layout="not PhishTank's JSON: the document is not an array"
+    ),
     recognise=_recognise,
     fields={
         "time_source": ts(field("submission_time")),

@@ -238,7 +238,11 @@ FEED = Feed(
     name="stix",
     provider="STIX",
     summary="STIX 2.1 bundle: indicators (IP, URL, domain patterns), observed-data and sightings.",
-    reader=JsonRecords(JsonQuery(QUERY, salvage="$.objects[*]")),
+    reader=JsonRecords(
+        JsonQuery(QUERY, salvage="$.objects[*]"),
+        layout="json->>'type' = 'bundle'",
+        not_layout='not a STIX bundle: the document\'s "type" is not "bundle"',
+    ),
     recognise=_recognise,
     fields=FIELDS,
     checks=CHECKS,

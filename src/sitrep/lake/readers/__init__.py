@@ -80,6 +80,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, reader: Reader, work: P
                 path,
                 reader.path,
                 limits.max_document_bytes,
+                layout=(reader.layout, reader.not_layout),
                 record_limit=limits.max_line_bytes,
                 max_keys=limits.max_json_keys,
             )

@@ -41,12 +41,14 @@ def load_json_records(
     *,
     record_limit: int = _DEFAULTS.max_line_bytes,
     max_keys: int = _DEFAULTS.max_json_keys,
+    layout: tuple[str, str] = ("", ""),
 ) -> list[str]:
     """``__raw (__ordinal, __json, …)``: the records at ``json_path`` (see
     :class:`~sitrep.feeds.base.JsonRecords`), or those a :class:`~sitrep.feeds.base.JsonQuery` gives.
 
     Records that are not JSON objects, that are larger than ``record_limit`` bytes or have more than
-    ``max_keys`` keys go to the reader's rejects with their text.
+    ``max_keys`` keys go to the reader's rejects with their text.  ``layout`` is the format's condition
+    on a valid document and the reason a document failing it is refused with.
     """
     size = source.content_size(path, limit)
     if size == 0:
@@ -67,6 +69,9 @@ def load_json_records(
             # Several top-level values (JSON lines given to a document format): not one document.
             raise FileRejected(f"not a JSON document: it holds {documents:,} top-level values, not one")
         salvaged = None
+        condition, refusal = layout
+        if condition and not con.execute(f"SELECT coalesce(({condition}), false) FROM __document").fetchone()[0]:  # type: ignore[index]
+            raise FileRejected(refusal)
     except duckdb.Error as exc:
         salvaged = _salvage(con, path, limit, json_path, first_line(exc))
     if isinstance(json_path, JsonQuery):
