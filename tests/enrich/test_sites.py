@@ -127,3 +127,26 @@ def test_url_normalisation(con: duckdb.DuckDBPyConnection, url: str | None, norm
 def test_normalised_urls_dedupe_spellings(con: duckdb.DuckDBPyConnection) -> None:
     spellings = ["HTTP://Phish.Example.COM/login", "http://phish.example.com/login#x", "phish.example.com/login"]
     assert {_eval(con, sites.url_sql, u) for u in spellings} == {"http://phish.example.com/login"}
+
+
+@pytest.mark.parametrize(
+    ("url", "plain"),
+    [
+        ("hxxps://login.example[.]gov[.]cn/x", "https://login.example.gov.cn/x"),
+        ("HXXP://A[.]B/", "http://A.B/"),
+        ("http[:]//evil(.)com/x", "http://evil.com/x"),
+        ("hxxp[://]evil[dot]com", "http://evil.com"),
+        ("fxp://files[.]example/x", "ftp://files.example/x"),
+        ("https://user[@]evil[.]com/", "https://user@evil.com/"),
+        ("evil[.]example", "evil.example"),  # a host name alone
+        # Left as they are: brackets in a path or query, an IPv6 literal, a plain or non-web URL.
+        ("http://example.com/wiki/(.)/a[.]b", "http://example.com/wiki/(.)/a[.]b"),
+        ("http://plain.example/a?b=[.]", "http://plain.example/a?b=[.]"),
+        ("http://[2001:db8::1]/x", "http://[2001:db8::1]/x"),
+        ("HTTP://Upper.example/", "HTTP://Upper.example/"),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        (None, None),
+    ],
+)
+def test_defanged_urls_are_written_plainly(con: duckdb.DuckDBPyConnection, url: str | None, plain: str | None) -> None:
+    assert _eval(con, sites.refang_url_sql, url) == plain

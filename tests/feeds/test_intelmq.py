@@ -165,3 +165,25 @@ def test_ports_and_as_numbers_that_are_none_are_rejected_not_nulled(workspace, t
     }
     [row] = lake_rows(workspace)
     assert (row["source_port"], row["source_asn"], row["destination_port"]) == (8080, 4134, 443)
+
+
+def test_a_defanged_url_gets_the_site_of_its_real_host(workspace, tmp_path):
+    base = {"time.source": "2025-01-06T03:00:00+00:00", "classification.type": "phishing"}
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        json.dumps(base | {"source.url": "hxxps://login.example[.]gov[.]cn/x"})
+        + "\n"
+        + json.dumps(base | {"source.fqdn": "mail.example[.]gov[.]cn"})
+        + "\n",
+        encoding="utf-8",
+    )
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (2, 0)
+    url, host = lake_rows(workspace)
+    assert (url["source_url"], url["site"], url["site_domain"], url["is_gov"]) == (
+        "https://login.example.gov.cn/x",
+        "login.example.gov.cn",
+        "example.gov.cn",
+        True,
+    )
+    assert (host["source_fqdn"], host["site"], host["is_gov"]) == ("mail.example.gov.cn", "mail.example.gov.cn", True)

@@ -63,6 +63,37 @@ def host_sql(expr: str) -> str:
     return f"nullif({host}, '')"
 
 
+# A defanged URL (``hxxps://login.example[.]gov[.]cn/x``, the convention of the IETF draft
+# draft-grimminck-safe-ioc-sharing that incidents.extract also reads in mail): a defanged scheme, a
+# bracketed ``://``, or a bracketed dot or ``@`` in the authority.
+_DEFANGED = (
+    r"(?i)^\s*(h(xx|xt|tx)ps?|fxp)(\[|\(|:)|(?i)^\s*(https?|ftp)(\[|\()"
+    r"|(?i)^\s*([a-z][a-z0-9+.-]*(://|\[|\())?[^/?#]*[\[({]\s?(\.|dot|@|at)\s?[\])}]"
+)
+_DEFANGED_SCHEME = (r"(?i)^(\s*)h[tx]{2}p", r"\1http"), (r"(?i)^(\s*)f[tx]p", r"\1ftp")
+_DEFANGED_SLASHES = r"^(\s*[A-Za-z][A-Za-z0-9+.-]*)(\[://\]|\[:/\]/|\[:\]//|\(:\)//)"
+_PARTS = r"^(\s*[A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)(.*)$"
+_DEFANGED_DOT = r"\s?[\[({]\s?(?i:\.|dot)\s?[\])}]\s?"
+_DEFANGED_AT = r"[\[(](?i:@|at)[\])]"
+
+
+def refang_url_sql(expr: str) -> str:
+    """SQL writing a defanged URL plainly again (``hxxp://evil[.]com/a`` → ``http://evil.com/a``), so
+    its site, domain and GOV and domestic flags are the real host's; other URLs are left as they are.
+    Only the scheme and the authority change: brackets in a path or query are the page's own."""
+    plain = expr
+    for pattern, replacement in _DEFANGED_SCHEME:
+        plain = f"regexp_replace({plain}, {lit(pattern)}, {lit(replacement)})"
+    plain = f"regexp_replace({plain}, {lit(_DEFANGED_SLASHES)}, '\\1://')"
+    parts = f"regexp_extract({plain}, {lit(_PARTS)}, ['scheme', 'authority', 'rest'])"
+    authority = f"regexp_replace({parts}.authority, {lit(_DEFANGED_DOT)}, '.', 'g')"
+    authority = f"regexp_replace({authority}, {lit(_DEFANGED_AT)}, '@', 'g')"
+    return (
+        f"CASE WHEN regexp_matches({expr}, {lit(_DEFANGED)}) "
+        f"THEN {parts}.scheme || {authority} || {parts}.rest ELSE {expr} END"
+    )
+
+
 def url_sql(expr: str) -> str:
     """SQL normalising a URL: scheme added when missing, scheme and host lower-cased, fragment dropped."""
     value = f"trim({expr})"

@@ -484,7 +484,7 @@ class _Run:
             frequent = readers.frequent_values(raw, self.feed.reader, kept)
             fields["extra"] = extra_columns(kept, frequent)
         values = ", ".join(f"{expr} AS {_value(name)}" for name, expr in fields.items())
-        mapped = [f"CAST({_value(c.name) if c.name in fields else 'NULL'} AS {c.sql}) AS {c.name}" for c in MAPPED]
+        mapped = [f"CAST({_mapped_value(c.name, fields)} AS {c.sql}) AS {c.name}" for c in MAPPED]
         # Columns with one value for the whole file are not written: ``mapped`` adds them back.
         self._fixed: dict[str, str | None] = {"feed_name": self.feed.name}
         self._fixed |= {
@@ -901,6 +901,18 @@ def _enrichment_inputs() -> dict[str, str]:
         "__target_host": sites.host_sql("event_description_target"),
         "__host_ip": ip("site"),
     }
+
+
+# Columns that a feed may give defanged (``hxxp://evil[.]com``): written plainly before anything reads
+# them, so the identity, the checks and the site see the real address.
+_REFANGED = ("source_url", "source_fqdn")
+
+
+def _mapped_value(name: str, fields: dict[str, str]) -> str:
+    """Pass 1's value of an event column: the feed's expression, refanged where it may be defanged."""
+    if name not in fields:
+        return "NULL"
+    return sites.refang_url_sql(_value(name)) if name in _REFANGED else _value(name)
 
 
 def _value(field: str) -> str:
