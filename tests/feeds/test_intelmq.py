@@ -187,3 +187,12 @@ def test_a_defanged_url_gets_the_site_of_its_real_host(workspace, tmp_path):
         True,
     )
     assert (host["source_fqdn"], host["site"], host["is_gov"]) == ("mail.example.gov.cn", "mail.example.gov.cn", True)
+
+
+def test_a_file_whose_first_line_is_cut_off_is_still_recognised(workspace, tmp_path):
+    good = {"time.source": "2025-01-06T03:00:00+00:00", "classification.type": "scanner", "source.ip": "198.51.100.9"}
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"time.source": "2025-01-06T02:00:00+00:00", "source.ip": "198.51\n' + json.dumps(good) + "\n")
+    assert detect(sample_of(path)).name == "intelmq"
+    [result] = ingest_paths(workspace, [path])
+    assert (result.accepted, result.rejected) == (1, 1)

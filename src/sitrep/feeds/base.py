@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# Lines tried for a JSON object when recognising a JSON lines file (see Sample.first_json_object).
+_JSON_LINES_TRIED = 5
 
 
 @dataclass(frozen=True)
@@ -114,15 +118,19 @@ class Sample:
         return ""
 
     def first_json_object(self) -> dict[str, Any] | None:
-        """The first line parsed as a JSON object (JSON lines files), or None."""
-        first = self.first_line()
-        if not first.startswith("{"):
+        """The first line that is a JSON object (JSON lines files), or None.  A broken line (a file whose
+        first record was cut off) is passed over, up to a few: one bad row must not cost the file.  Only
+        lines that start with ``{`` count, so the indented lines of a pretty-printed document do not."""
+        if not self.first_line().startswith("{"):
             return None
-        try:
-            record = json.loads(first)
-        except ValueError:
-            return None
-        return record if isinstance(record, dict) else None
+        candidates = (line for line in self.lines if line.startswith("{"))
+        for line in itertools.islice(candidates, _JSON_LINES_TRIED):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            return record if isinstance(record, dict) else None
+        return None
 
     def csv_header(self, delimiter: str = ",") -> list[str]:
         """Column names of the first non-empty line, lower-cased and stripped."""
