@@ -124,6 +124,9 @@ def test_an_over_long_line_is_rejected_alone(workspace, tmp_path):
     result, rejects = _ingest(ws, tmp_path, _text(lines))
     assert (result.read, result.accepted, result.rejected) == (3, 2, 1)
     assert rejects[3] == "line is longer than 4,096 bytes"
+    # Its beginning is kept (up to 64 KiB), so the row can be found and fixed.
+    [reject] = list_rejects(ws)
+    assert reject["raw"] == lines[2]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from sitrep.feeds.base import Csv
 from sitrep.feeds.sql import lit
 from sitrep.lake.readers import source
-from sitrep.lake.readers._tables import RAW, REJECTS, FileRejected, add_rejects, count, exists
+from sitrep.lake.readers._tables import RAW, RAW_CAP, REJECTS, FileRejected, add_rejects, count, exists
 
 # How many physical lines a quoted field may span before its quote is taken as never closing.
 _MAX_RECORD_LINES = 64
@@ -289,7 +289,8 @@ def physical_lines(path: Path, first: int, max_line: int) -> Iterator[tuple[int,
                     if number < first:
                         continue
                     if len(raw) > max_line:
-                        yield number, Reject(number, f"line is longer than {max_line:,} bytes", None)
+                        kept = raw[:RAW_CAP].decode("utf-8", errors="replace")
+                        yield number, Reject(number, f"line is longer than {max_line:,} bytes", kept)
                         continue
                     try:
                         text = raw.decode("utf-8")
