@@ -472,9 +472,7 @@ class _Run:
                 f"not a {self.feed.name} file: its header has {len(self._unknown_columns):,} columns the "
                 f"format does not define (at most {_MAX_UNKNOWN_COLUMNS} are kept in extra)"
             )
-        self._raw_columns = list(
-            dict.fromkeys([*self.feed.columns, *(c for c in present if c.lower() not in declared and c != "__fields")])
-        )
+        self._raw_columns = list(dict.fromkeys([*self.feed.columns, *(c for c in unknown if c != "__fields")]))
 
     def _map(self, raw: readers.RawFile) -> readers.RawFile:
         """Pass 1: raw rows → event columns, reject reason, event_id and the enrichment inputs."""
